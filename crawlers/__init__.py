@@ -1,0 +1,1 @@
+"""crawlers stage of organic-nps (see docs/CONTRACTS.md)."""

@@ -1,0 +1,1 @@
+"""demo stage of organic-nps (see docs/CONTRACTS.md)."""

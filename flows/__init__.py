@@ -1,0 +1,1 @@
+"""Prefect flows (nightly, backfill, survey import, retrain) and the `onps` command line."""

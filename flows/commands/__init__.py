@@ -1,0 +1,1 @@
+"""One module per `onps` sub-command; each exposes register(app)."""

@@ -1,0 +1,7 @@
+"""Exit codes scripts can rely on; the README lists them."""
+
+OK = 0
+BAD_INPUT = 1  # the command finished, but some input was bad and was reported
+USAGE = 2  # wrong arguments or an invalid config
+NOT_BUILT = 3  # the stage this command needs is not built yet
+RUN_FAILED = 4  # a run failed part-way; what was done is kept

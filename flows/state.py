@@ -1,0 +1,46 @@
+"""What every `onps` command shares: the config file chosen on the command line, loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from config.load import ConfigError, load
+from config.schema import OnpsConfig
+from flows import exitcodes
+
+console = Console(stderr=True)
+
+
+@dataclass
+class AppState:
+    config_path: Path | None = None
+    _config: OnpsConfig | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> OnpsConfig:
+        """The validated config; an invalid one ends the command with exit code 2 and the located errors."""
+        if self._config is None:
+            try:
+                self._config = load(self.config_path)
+            except ConfigError as exc:
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.USAGE) from exc
+        return self._config
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState of the running command (the root callback puts it on the context)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def not_built(stage: str, issue: int) -> typer.Exit:
+    """Say clearly that a stage is missing, rather than print a made-up result."""
+    console.print(f"[yellow]{stage} is not built yet[/yellow] (issue #{issue}); nothing was done.")
+    return typer.Exit(exitcodes.NOT_BUILT)

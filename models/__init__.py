@@ -1,0 +1,1 @@
+"""models stage of organic-nps (see docs/CONTRACTS.md)."""

@@ -1,0 +1,1 @@
+"""nlp stage of organic-nps (see docs/CONTRACTS.md)."""

@@ -1,0 +1,1 @@
+"""nps stage of organic-nps (see docs/CONTRACTS.md)."""

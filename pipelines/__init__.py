@@ -1,0 +1,1 @@
+"""pipelines stage of organic-nps (see docs/CONTRACTS.md)."""

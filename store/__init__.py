@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy 2 schema, engine and sessions, idempotent upserts, Alembic migrations."""

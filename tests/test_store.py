@@ -1,0 +1,75 @@
+"""The store on SQLite and PostgreSQL: migrations, idempotent upserts, UTC times, unique keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from store.engine import session_scope
+from store.migrate import current, upgrade
+from store.schema import Document, Entity, Source
+from store.upsert import upsert
+
+
+def _source(session) -> int:
+    entity = Entity(name="Velora", aliases={"en": ["Velora"]})
+    session.add(entity)
+    session.flush()
+    source = Source(name="velora-shop", kind="schemaorg", base_url="http://127.0.0.1/", entity_id=entity.id)
+    session.add(source)
+    session.flush()
+    return source.id
+
+
+def _doc(source_id: int, ext: str, text: str = "great") -> dict:
+    return {
+        "source_id": source_id, "external_id": ext, "url": f"http://127.0.0.1/r/{ext}", "text": text,
+        "content_hash": f"h{ext}", "published_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        "crawled_at": datetime(2026, 1, 3, tzinfo=UTC), "extra": {}, "rating": 4.0, "rating_scale": 5.0,
+    }
+
+
+def test_upgrade_is_repeatable(db_url: str) -> None:
+    assert current(db_url) == "0001"
+    assert upgrade(db_url) == "0001"
+
+
+def test_upsert_never_duplicates_and_updates_when_asked(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        upsert(s, Document.__table__, [_doc(sid, "1"), _doc(sid, "2")], key=["source_id", "external_id"])
+    with session_scope(db_url) as s:
+        upsert(s, Document.__table__, [_doc(sid, "1", "changed"), _doc(sid, "3")],
+               key=["source_id", "external_id"])
+        assert s.scalar(select(func.count()).select_from(Document)) == 3
+        assert s.scalar(select(Document.text).where(Document.external_id == "1")) == "great"
+    with session_scope(db_url) as s:
+        upsert(s, Document.__table__, [_doc(sid, "1", "changed")], key=["source_id", "external_id"],
+               update=["text"])
+        assert s.scalar(select(Document.text).where(Document.external_id == "1")) == "changed"
+        assert s.scalar(select(func.count()).select_from(Document)) == 3
+
+
+def test_times_come_back_aware_utc(db_url: str) -> None:
+    berlin = timezone(timedelta(hours=1))
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        row = _doc(sid, "9")
+        row["published_at"] = datetime(2026, 3, 1, 12, 0, tzinfo=berlin)
+        upsert(s, Document.__table__, [row], key=["source_id", "external_id"])
+    with session_scope(db_url) as s:
+        got = s.scalar(select(Document.published_at))
+    assert got == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+    assert got.utcoffset() == timedelta(0)
+
+
+def test_unique_key_is_enforced_by_the_database(db_url: str) -> None:
+    with pytest.raises(IntegrityError):
+        with session_scope(db_url) as s:
+            sid = _source(s)
+            s.add(Document(**_doc(sid, "x")))
+            s.add(Document(**_doc(sid, "x")))
+            s.flush()

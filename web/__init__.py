@@ -1,0 +1,1 @@
+"""web stage of organic-nps (see docs/CONTRACTS.md)."""
