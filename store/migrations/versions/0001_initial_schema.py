@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 00:32:37.210512
 """
-from alembic import op
 import sqlalchemy as sa
-import store.clock
+from alembic import op
 
+import store.clock
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,93 @@
+"""onps.toml: defaults, environment overrides, and errors that name the key and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from config.load import ConfigError, load, parse
+from flows.cli import app
+
+GOOD = """
+[database]
+url = "sqlite:///var/x.db"
+
+[[entities]]
+name = "Velora"
+aliases = { de = ["Velora GmbH"], en = ["Velora"] }
+competitors = ["Nordkap"]
+
+[[entities]]
+name = "Nordkap"
+
+[[sources]]
+name = "velora-shop"
+kind = "schemaorg"
+url = "http://127.0.0.1:8765/shop/velora"
+entity = "Velora"
+
+[[sources]]
+name = "forum"
+kind = "discourse"
+url = "http://127.0.0.1:8765/forum"
+max_pages = 0
+"""
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load(environ={})
+    assert cfg.database.url == "sqlite:///var/onps.db"
+    assert cfg.crawl.obey_robots is True
+    assert {r.kind for r in cfg.alerts.rules} >= {"campaign", "nps_drop", "detractor_surge", "reason_rising"}
+
+
+def test_error_names_key_and_line() -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse(GOOD, Path("onps.toml"), environ={})
+    message = str(exc.value)
+    line = GOOD.splitlines().index("max_pages = 0") + 1
+    assert f"onps.toml:{line}: sources.1.max_pages" in message
+
+
+def test_unknown_key_and_dangling_reference_are_errors() -> None:
+    text = GOOD.replace("max_pages = 0", "").replace('competitors = ["Nordkap"]', 'competitors = ["Nobody"]')
+    with pytest.raises(ConfigError, match="unknown entity 'Nobody'"):
+        parse(text, Path("onps.toml"), environ={})
+    typo = GOOD.replace("max_pages = 0", "").replace('url = "sqlite', 'ur1 = "sqlite')
+    with pytest.raises(ConfigError, match=r"onps.toml:3: database.ur1: Extra inputs are not permitted"):
+        parse(typo, Path("onps.toml"), environ={})
+
+
+def test_environment_overrides_the_file() -> None:
+    text = GOOD.replace("max_pages = 0", "")
+    cfg = parse(text, Path("onps.toml"), environ={"ONPS_DATABASE_URL": "postgresql://db/onps",
+                                                  "ONPS_CRAWL__MAX_PAGES": "7"})
+    assert cfg.database.url == "postgresql://db/onps"
+    assert cfg.crawl.max_pages == 7
+    assert cfg.entity("Velora").all_aliases() == ["Velora", "Velora GmbH"]
+
+
+def test_config_check_command_exit_codes(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(GOOD.replace("max_pages = 0", ""))
+    bad.write_text(GOOD)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["--config", str(good), "config", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "2 entities, 2 sources" in ok.output
+    failed = runner.invoke(app, ["--config", str(bad), "config", "check"])
+    assert failed.exit_code == 2
+    missing = runner.invoke(app, ["--config", str(tmp_path / "nope.toml"), "config", "check"])
+    assert missing.exit_code == 2
+
+
+def test_db_upgrade_command_creates_schema(tmp_path: Path) -> None:
+    cfg = tmp_path / "onps.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/sub/onps.db"\n')
+    result = CliRunner().invoke(app, ["--config", str(cfg), "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.output
+    assert (tmp_path / "sub" / "onps.db").exists()
