@@ -1,0 +1,136 @@
+"""The run report: counts per source and every error by URL, gathered from Scrapy signals into the crawler's
+stats, so the parent process can read them back as JSON.
+
+Counts: ``pages`` parsed, ``items`` yielded by the spider, ``new`` documents stored (or exported), ``duplicates``
+(seen earlier in the run or already stored), ``dropped`` (invalid items, each also listed as an error).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawlers.items import ReviewItem
+from crawlers.spiders.base import ERRORS_KEY
+from pipelines.dedupe import DuplicateItem
+from pipelines.validate import TooOld
+
+COUNTS = ("pages", "items", "new", "duplicates", "dropped")
+
+
+@dataclass
+class SourceCounts:
+    pages: int = 0
+    items: int = 0
+    new: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    too_old: int = 0
+    finish_reason: str = ""
+
+
+@dataclass
+class CrawlError:
+    source: str
+    url: str
+    reason: str
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did: counts per source name and the errors, each naming its URL."""
+
+    sources: dict[str, SourceCounts] = field(default_factory=dict)
+    errors: list[CrawlError] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def totals(self) -> SourceCounts:
+        total = SourceCounts()
+        for counts in self.sources.values():
+            for name in (*COUNTS, "too_old"):
+                setattr(total, name, getattr(total, name) + getattr(counts, name))
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlReport:
+        return cls(
+            sources={name: SourceCounts(**counts) for name, counts in data.get("sources", {}).items()},
+            errors=[CrawlError(**error) for error in data.get("errors", [])],
+            run_id=data.get("run_id"),
+        )
+
+
+def counts_from_stats(stats: dict[str, Any]) -> SourceCounts:
+    return SourceCounts(
+        **{name: int(stats.get(f"onps/{name}", 0)) for name in (*COUNTS, "too_old")},
+        finish_reason=str(stats.get("finish_reason", "")),
+    )
+
+
+class ReportCollector:
+    """Scrapy extension: counts items by fate and lists parse failures and invalid items as errors.
+
+    With ``ONPS_PROGRESS`` set it also prints one JSON line per parsed page on stdout, which the parent turns
+    into a progress bar.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.persisting = bool(crawler.settings.get("ONPS_DB_URL"))
+        self.progress = crawler.settings.getbool("ONPS_PROGRESS")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReportCollector:
+        collector = cls(crawler)
+        crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(collector.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(collector.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(collector.response_received, signal=signals.response_received)
+        return collector
+
+    def _error(self, url: str, reason: str) -> None:
+        assert self.stats is not None
+        errors = self.stats.get_value(ERRORS_KEY) or []
+        errors.append({"url": url, "reason": reason})
+        self.stats.set_value(ERRORS_KEY, errors)
+
+    def item_scraped(self, item: ReviewItem) -> None:
+        assert self.stats is not None
+        self.stats.inc_value("onps/items")
+        if not self.persisting:
+            self.stats.inc_value("onps/new")
+
+    def item_dropped(self, item: ReviewItem, exception: DropItem) -> None:
+        assert self.stats is not None
+        self.stats.inc_value("onps/items")
+        if isinstance(exception, DuplicateItem):
+            self.stats.inc_value("onps/duplicates")
+        elif isinstance(exception, TooOld):
+            self.stats.inc_value("onps/too_old")
+        else:
+            self.stats.inc_value("onps/dropped")
+            self._error(str(item.get("url") or ""), f"item dropped: {exception}")
+
+    def spider_error(self, failure: Failure, response: Response) -> None:
+        """A parse callback that raised: the page is lost, the crawl goes on."""
+        self._error(response.url, f"parse failed: {type(failure.value).__name__}: {failure.value}")
+
+    def response_received(self, response: Response) -> None:
+        if self.progress and not response.url.endswith("/robots.txt"):
+            spider = self.crawler.spider
+            line = {"source": getattr(spider, "source", ""), "url": response.url}
+            sys.stdout.write("PROGRESS " + json.dumps(line) + "\n")
+            sys.stdout.flush()

@@ -1,0 +1,73 @@
+"""``python -m crawlers.runner SPEC.json``: one Scrapy process running every source of one crawl at once.
+
+Twisted's reactor cannot be restarted inside a process, so ``crawlers.run`` starts this module as a child
+process for each crawl; the spec (settings and per-source spider arguments) comes in as JSON and the report
+goes out as JSON. A first SIGINT/SIGTERM stops the crawl gracefully and leaves each source's JOBDIR ready to
+resume; a source that finished has its JOBDIR removed, so the next crawl starts from its first page again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from crawlers.items import FIELDS
+from crawlers.report import CrawlError, CrawlReport, counts_from_stats
+from crawlers.spiders import SPIDERS
+from crawlers.spiders.base import ERRORS_KEY
+
+
+def source_settings(source: dict[str, Any]) -> dict[str, Any]:
+    """Per-source settings: its own JOBDIR (resume) and, without a database, its JSON-lines feed."""
+    custom: dict[str, Any] = {}
+    if source.get("jobdir"):
+        custom["JOBDIR"] = source["jobdir"]
+    if source.get("feed"):
+        custom["FEEDS"] = {
+            Path(source["feed"]).resolve().as_uri(): {
+                "format": "jsonlines", "encoding": "utf8", "fields": list(FIELDS), "overwrite": True,
+            }
+        }
+    return custom
+
+
+def crawl(spec: dict[str, Any]) -> CrawlReport:
+    process = CrawlerProcess(spec["settings"])
+    crawlers: list[tuple[dict[str, Any], Crawler]] = []
+    for number, source in enumerate(spec["sources"]):
+        base = SPIDERS[source["kind"]]
+        # A subclass per source carries that source's settings (Scrapy reads them from the spider class).
+        spider_cls = type(f"{base.__name__}{number}", (base,), {"custom_settings": source_settings(source)})
+        crawler = process.create_crawler(spider_cls)
+        process.crawl(crawler, **source["spider"])
+        crawlers.append((source, crawler))
+    process.start()
+    report = CrawlReport(run_id=spec.get("run_id"))
+    for source, crawler in crawlers:
+        assert crawler.stats is not None
+        stats = crawler.stats.get_stats()
+        name = source["spider"]["source"]
+        report.sources[name] = counts_from_stats(stats)
+        report.errors.extend(CrawlError(source=name, **error) for error in stats.get(ERRORS_KEY, []))
+        if stats.get("finish_reason") == "finished" and source.get("jobdir"):
+            shutil.rmtree(source["jobdir"], ignore_errors=True)
+    return report
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m crawlers.runner SPEC.json (written by crawlers.run)", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    report = crawl(spec)
+    Path(spec["report_path"]).write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

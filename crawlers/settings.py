@@ -1,0 +1,55 @@
+"""Scrapy settings built from ``[crawl]`` of onps.toml: politeness first (robots.txt, AutoThrottle, per-domain
+concurrency, a descriptive User-Agent, retries with backoff), a page-size cap, our pipelines and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.schema import CrawlConfig
+
+PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.dedupe.DedupePipeline": 300,
+    "pipelines.persist.PersistPipeline": 400,
+}
+
+
+def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """The settings of one crawl; ``db_url`` None means no persist pipeline (JSON lines only)."""
+    settings: dict[str, Any] = {
+        "BOT_NAME": "organic-nps",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.1),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "RETRY_TIMES": crawl.retry_times,
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+        "ONPS_RETRY_BACKOFF": max(crawl.download_delay, 0.5),
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawlers.middlewares.BackoffRetryMiddleware": 550,
+        },
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
+        "DOWNLOAD_TIMEOUT": 60,
+        "ITEM_PIPELINES": PIPELINES,
+        "EXTENSIONS": {"crawlers.report.ReportCollector": 0, "scrapy.extensions.telnet.TelnetConsole": None},
+        "FEED_EXPORT_ENCODING": "utf-8",
+        "LOG_LEVEL": "WARNING",
+        "ONPS_DB_URL": db_url,
+        "ONPS_PROGRESS": progress,
+    }
+    if crawl.render_js:
+        try:
+            import scrapy_playwright  # noqa: F401
+        except ImportError as exc:
+            raise RuntimeError(
+                "crawl.render_js needs scrapy-playwright: pip install scrapy-playwright, or set render_js = false"
+            ) from exc
+        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
+        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = {"executable_path": crawl.chromium_path, "headless": True}
+    return settings

@@ -1,0 +1,189 @@
+"""What every source spider shares: the source's budget, loop protection, incremental stop, mention filter, and
+errors recorded per URL instead of raised.
+
+A spider here only parses and yields ``ReviewItem``s and requests; the pipelines clean and persist (STYLE.md).
+Counters go to the crawler's stats under ``onps/``; the runner turns them into the run report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.items import ReviewItem, document_key
+from pipelines.normalise import to_utc
+
+log = logging.getLogger(__name__)
+
+ERRORS_KEY = "onps/errors"  # a list of {"url", "reason"} in the crawler's stats
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the format spiders; a subclass sets ``kind`` and implements ``parse``."""
+
+    name = "source"
+    kind: ClassVar[str] = ""
+    mention_filter: ClassVar[bool] = False  # forums and feeds keep only posts that name an entity
+
+    def __init__(
+        self,
+        source: str,
+        url: str,
+        entity: str | None = None,
+        max_pages: int = 50,
+        max_age_days: int | None = 730,
+        known_keys: Iterable[str] = (),
+        newest: str | None = None,
+        entities: dict[str, list[str]] | None = None,
+        run_id: int | None = None,
+        region: str | None = None,
+        touchpoint: str | None = None,
+        language: str | None = None,
+        query: str | None = None,
+        selectors: dict[str, str] | None = None,
+        source_id: int | None = None,
+        entity_ids: dict[str, int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source, self.start_url, self.entity = source, url, entity
+        self.max_pages, self.max_age_days = max_pages, max_age_days
+        self.known_keys = frozenset(known_keys)
+        self.newest = to_utc(newest)
+        self.entities = entities or {}
+        self.run_id, self.region, self.touchpoint, self.language = run_id, region, touchpoint, language
+        self.query, self.selectors = query, selectors or {}
+        self.source_id, self.entity_ids = source_id, entity_ids or {}
+        self.cutoff = datetime.now(UTC) - timedelta(days=max_age_days) if max_age_days else None
+        self.state: dict[str, Any] = {}  # replaced by Scrapy's persisted state when JOBDIR is set
+        self._matcher: Any = None
+        self._page_keys: set[str] = set()
+
+    # ---- requests ---------------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        first = self.request(self.first_url())
+        if first is not None:
+            yield first
+
+    def first_url(self) -> str:
+        return self.start_url
+
+    def request(self, url: str, callback: Any = None, **meta: Any) -> scrapy.Request | None:
+        """A request within the source's page budget, or None (budget spent, or a URL already requested)."""
+        requested: set[str] = self.state.setdefault("requested", set())
+        if url in requested:
+            self.page_error(url, "pagination loop: this URL was already requested in this crawl")
+            return None
+        if len(requested) >= self.max_pages:
+            self.stat("budget_stops")
+            log.info("%s: page budget of %d spent, not requesting %s", self.source, self.max_pages, url)
+            return None
+        requested.add(url)
+        return scrapy.Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta)
+
+    def on_error(self, failure: Failure) -> None:
+        """A page that could not be fetched: recorded with its reason, the crawl goes on."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        elif "IgnoreRequest" in type(failure.value).__name__ and "robots" in str(failure.value).lower():
+            reason = "disallowed by robots.txt"
+        else:
+            reason = f"{type(failure.value).__name__}: {failure.value}".strip()
+        self.page_error(request.url, reason)
+
+    # ---- accounting ---------------------------------------------------------------------------------------
+    def stat(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"onps/{key}", count)
+
+    def page_error(self, url: str, reason: str) -> None:
+        """Log and count a bad page by its URL; never raises, so one bad page never ends the crawl."""
+        log.warning("%s: %s: %s", self.source, url, reason)
+        assert self.crawler.stats is not None
+        errors = self.crawler.stats.get_value(ERRORS_KEY) or []
+        errors.append({"url": url, "reason": reason})
+        self.crawler.stats.set_value(ERRORS_KEY, errors)
+
+    def count_page(self, response: Response) -> None:
+        self.stat("pages")
+
+    def json_body(self, response: Response) -> Any:
+        """The page's JSON, or None with an error recorded (malformed, truncated or not JSON at all)."""
+        try:
+            return json.loads(response.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.page_error(response.url, f"malformed JSON: {exc}")
+            return None
+
+    # ---- items ----------------------------------------------------------------------------------------------
+    def make_item(self, **fields: Any) -> ReviewItem:
+        item = ReviewItem(
+            source=self.source,
+            entity=self.entity,
+            run_id=self.run_id,
+            region=self.region,
+            touchpoint=self.touchpoint,
+            language=self.language,
+            crawled_at=datetime.now(UTC).isoformat(),
+        )
+        for key, value in fields.items():
+            if value is not None or key not in item:
+                item[key] = value
+        return item
+
+    def mentioned(self, text: str) -> list[str] | None:
+        """Entity names TEXT mentions; None when this spider keeps every post (no filter, or no entities)."""
+        if not self.mention_filter or not self.entities:
+            return None
+        if self._matcher is None:
+            from config.schema import EntityConfig
+            from nlp.mentions import EntityMatcher
+
+            self._matcher = EntityMatcher(
+                [EntityConfig(name=name, aliases={"*": aliases}) for name, aliases in self.entities.items()]
+            )
+        return self._matcher.find(text)
+
+    def on_topic(self, text: str, **fields: Any) -> ReviewItem | None:
+        """An item for a forum/feed post that names an entity (the first one named is its entity), else None."""
+        found = self.mentioned(text)
+        if found == []:
+            self.stat("off_topic")
+            return None
+        extra = dict(fields.pop("extra", None) or {})
+        if found:
+            extra["mentions"] = found
+        return self.make_item(entity=found[0] if found else self.entity, extra=extra, **fields)
+
+    def keep_paging(self, response: Response, items: list[ReviewItem]) -> bool:
+        """Whether the page's next page is worth fetching.
+
+        Stop on an empty page, on a page of reviews already stored (incremental: sites list newest first), on a
+        page older than the age budget, and on a page repeating reviews seen earlier in this crawl (a pagination
+        loop that changes the URL but not the content; counted as an error).
+        """
+        if not items:
+            return False
+        keys = [document_key(i.get("external_id"), i["url"], i.get("raw_text") or "") for i in items]
+        if all(key in self.known_keys for key in keys):
+            self.stat("incremental_stops")
+            log.info("%s: %s holds only reviews already stored; stop paging", self.source, response.url)
+            return False
+        if all(key in self._page_keys for key in keys):
+            self.page_error(response.url, "pagination loop: the page repeats reviews seen earlier in this crawl")
+            return False
+        self._page_keys.update(keys)
+        times = [to_utc(i.get("published_at")) for i in items]
+        if self.cutoff and all(t is not None and t < self.cutoff for t in times):
+            self.stat("age_stops")
+            return False
+        return True

@@ -1,0 +1,120 @@
+"""Persist items into ``documents`` and ``authors`` by idempotent upsert, in batches.
+
+Only active when the crawl has a database (setting ``ONPS_DB_URL``); ``crawl_url`` exports JSON lines instead.
+A document already stored under (source, external id) is left as it is and counted as a duplicate, so a nightly
+re-crawl never writes anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawlers.items import ReviewItem
+from store.engine import session_scope
+from store.schema import Author, Document
+from store.upsert import upsert
+
+BATCH = 200  # items per transaction: one round trip per table, small enough to lose little on a hard kill
+
+
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def store_items(
+    session: Session, source_id: int, entity_ids: dict[str, int], items: Sequence[ReviewItem]
+) -> tuple[int, int]:
+    """Write ITEMS of one source; returns (new documents, documents already stored)."""
+    keys = [item["external_id"] for item in items]
+    stored = set(
+        session.scalars(
+            select(Document.external_id).where(Document.source_id == source_id, Document.external_id.in_(keys))
+        )
+    )
+    authors = {
+        str(item["author_id"]): {
+            "source_id": source_id,
+            "external_id": str(item["author_id"])[:300],
+            "display_name": (item.get("author_name") or None) and item["author_name"][:300],
+            "facts": item.get("author_facts") or {},
+        }
+        for item in items
+        if item.get("author_id")
+    }
+    upsert(session, Author.__table__, list(authors.values()), ("source_id", "external_id"),
+           update=("display_name", "facts"))
+    author_ids = dict(
+        session.execute(
+            select(Author.external_id, Author.id).where(
+                Author.source_id == source_id, Author.external_id.in_([a["external_id"] for a in authors.values()])
+            )
+        ).tuples()
+    ) if authors else {}
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if item["external_id"] in stored:
+            continue
+        rows.append({
+            "source_id": source_id,
+            "external_id": item["external_id"],
+            "url": item["url"][:2000],
+            "entity_id": entity_ids.get(item.get("entity") or ""),
+            "author_id": author_ids.get(str(item["author_id"])[:300]) if item.get("author_id") else None,
+            "title": item.get("title"),
+            "text": item["text"],
+            "raw_text": item.get("raw_text"),
+            "rating": item.get("rating"),
+            "rating_scale": item.get("rating_scale"),
+            "rating_0_10": item.get("rating_0_10"),
+            "language": (item.get("language") or None) and str(item["language"])[:10],
+            "region": item.get("region"),
+            "touchpoint": item.get("touchpoint"),
+            "published_at": _when(item.get("published_at")),
+            "crawled_at": _when(item["crawled_at"]),
+            "content_hash": item["content_hash"],
+            "run_id": item.get("run_id"),
+            "extra": item.get("extra") or {},
+        })
+    upsert(session, Document.__table__, rows, ("source_id", "external_id"))
+    return len(rows), len(items) - len(rows)
+
+
+class PersistPipeline:
+    def __init__(self, crawler: Crawler, db_url: str) -> None:
+        self.crawler = crawler
+        self.db_url = db_url
+        self.buffer: list[ReviewItem] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
+        db_url = crawler.settings.get("ONPS_DB_URL")
+        if not db_url:
+            raise NotConfigured("no ONPS_DB_URL: items go to the JSON-lines feed only")
+        return cls(crawler, db_url)
+
+    def process_item(self, item: ReviewItem) -> ReviewItem:
+        self.buffer.append(item)
+        if len(self.buffer) >= BATCH:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        spider = self.crawler.spider
+        items, self.buffer = self.buffer, []
+        with session_scope(self.db_url) as session:
+            new, stored = store_items(session, spider.source_id, spider.entity_ids, items)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("onps/new", new)
+        self.crawler.stats.inc_value("onps/duplicates", stored)
