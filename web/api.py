@@ -1,0 +1,167 @@
+"""The REST API under /api: read endpoints need a read key, acknowledging an alert a write key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from store.clock import utcnow
+from store.schema import Alert
+from web import reads
+from web.api_models import (
+    AlertOut,
+    CampaignOut,
+    EntityOut,
+    EstimateOut,
+    Problem,
+    ReviewOut,
+    ReviewPage,
+    WorklistItem,
+)
+from web.auth import Caller, db_session, require
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No API key, or an unknown or revoked one."},
+    403: {"model": Problem, "description": "The key's scope is too low."},
+    422: {"description": "A query parameter is invalid."},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such item."}}
+
+router = APIRouter(prefix="/api", responses=AUTH_RESPONSES)
+Reader = Annotated[Caller, Depends(require("read"))]
+Writer = Annotated[Caller, Depends(require("write"))]
+DB = Annotated[Session, Depends(db_session)]
+From = Annotated[datetime | None, Query(alias="from", description="Only windows/items ending after this time.")]
+To = Annotated[datetime | None, Query(alias="to", description="Only windows/items starting before this time.")]
+
+
+def acknowledge_alert(session: Session, alert_id: int, by: str) -> bool:
+    """Mark an alert acknowledged (once: a second acknowledgement keeps the first); False if none exists."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        return False
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = by
+    return True
+
+
+@router.get("/entities", response_model=list[EntityOut], summary="Brands and products, with competitors")
+def list_entities(_: Reader, session: DB) -> list[dict[str, Any]]:
+    return reads.entities(session)
+
+
+@router.get("/estimates", response_model=list[EstimateOut], summary="Stored organic NPS estimates")
+def list_estimates(
+    _: Reader,
+    session: DB,
+    entity: Annotated[list[str] | None, Query(description="Entity name; repeat for several.")] = None,
+    segment: Annotated[
+        str | None,
+        Query(description="'total' for the entity as a whole, or 'source=x;region=eu'; omit for every segment."),
+    ] = None,
+    window: Annotated[reads.WindowKind | None, Query(description="Window kind.")] = None,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> list[dict[str, Any]]:
+    try:
+        seg = None if segment is None else reads.parse_segment(segment)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    return reads.estimates(session, entity=entity, segment=seg, window=window, start=start, end=end, limit=limit)
+
+
+@router.get("/reviews", response_model=ReviewPage, summary="Reviews with score, reasons and bot verdict")
+def list_reviews(
+    _: Reader,
+    session: DB,
+    entity: str | None = None,
+    source: str | None = None,
+    cls: Annotated[reads.ReviewClass | None, Query(alias="class", description="Most probable class.")] = None,
+    reason: Annotated[str | None, Query(description="Only reviews with this reason code.")] = None,
+    bot: Annotated[bool | None, Query(description="true: only bots; false: no bots.")] = None,
+    language: str | None = None,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    flt = reads.ReviewFilter(entity=entity, source=source, cls=cls, reason=reason, bot=bot, language=language,
+                             start=start, end=end)
+    total, items = reads.reviews(session, flt, limit=limit, offset=offset)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewOut, responses=NOT_FOUND, summary="One review in full")
+def get_review(review_id: int, _: Reader, session: DB) -> dict[str, Any]:
+    found = reads.review(session, review_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")
+    return found
+
+
+@router.get("/campaigns", response_model=list[CampaignOut], summary="Detected smear/stuffing campaigns")
+def list_campaigns(
+    _: Reader,
+    session: DB,
+    entity: str | None = None,
+    kind: Annotated[str | None, Query(description="smear, stuffing or incident.")] = None,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+) -> list[dict[str, Any]]:
+    return reads.campaigns(session, entity=entity, kind=kind, status=status_)
+
+
+@router.get("/alerts", response_model=list[AlertOut], summary="Alerts, newest first")
+def list_alerts(
+    _: Reader,
+    session: DB,
+    entity: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    acknowledged: Annotated[bool | None, Query(description="Filter on acknowledgement.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return reads.alerts(session, entity=entity, kind=kind, severity=severity, acknowledged=acknowledged,
+                        limit=limit)
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=NOT_FOUND,
+             summary="Acknowledge an alert (write scope)")
+def ack_alert(alert_id: int, caller: Writer, session: DB) -> dict[str, Any]:
+    if not acknowledge_alert(session, alert_id, caller.name):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
+    session.flush()
+    found = reads.alert(session, alert_id)
+    assert found is not None
+    return found
+
+
+@router.get("/worklist", response_model=list[WorklistItem],
+            summary="Recent high-confidence organic detractors, to close the loop with the customer")
+def worklist(
+    request: Request,
+    _: Reader,
+    session: DB,
+    entity: str | None = None,
+    start: From = None,
+    min_p: Annotated[float, Query(ge=0, le=1, description="Minimum P(detractor).")] = 0.7,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    flt = reads.ReviewFilter(entity=entity, cls="detractor", organic=True, min_p_detractor=min_p, start=start)
+    _, items = reads.reviews(session, flt, limit=limit, offset=0)
+    return [{**item, "dashboard_url": str(request.url_for("review_page", review_id=item["id"]))}
+            for item in items]
+
+
+@router.get("/surveys/compare", responses={501: {"model": Problem, "description": "Not built yet."}},
+            summary="Survey NPS vs organic NPS per segment and window")
+def survey_compare(_: Reader) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "the survey vs organic comparison is not built yet (issue #6, nps/); nothing was computed"},
+        status_code=status.HTTP_501_NOT_IMPLEMENTED,
+    )

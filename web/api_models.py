@@ -1,0 +1,139 @@
+"""The shapes the REST API returns; they are the OpenAPI schema clients (and schemathesis) check against."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+class EntityOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    parent: str | None
+    aliases: dict[str, Any]
+    competitors: list[str]
+
+
+class EstimateOut(BaseModel):
+    id: int
+    entity: str
+    segment: dict[str, Any] = Field(description="Segment keys; {} is the entity as a whole.")
+    segment_key: str
+    window_kind: str
+    window_start: datetime
+    window_end: datetime
+    n: float
+    nps: float
+    low: float = Field(description="Lower end of the 95% interval.")
+    high: float = Field(description="Upper end of the 95% interval.")
+    promoters: float
+    passives: float
+    detractors: float
+    excluded: dict[str, Any] = Field(description="Counts left out and why (bots, campaigns, repeat voices).")
+    method: str = Field(description="Which interval/estimator was used (e.g. wald, dirichlet, pooled).")
+    extra: dict[str, Any]
+
+
+class ScoreOut(BaseModel):
+    model_version: str
+    score: float
+    p_promoter: float
+    p_passive: float
+    p_detractor: float
+    confidence: float
+    text_only_score: float | None
+    active_detractor: bool
+    class_: str = Field(alias="class", description="Most probable class.")
+
+    model_config = {"populate_by_name": True, "serialize_by_alias": True}
+
+
+class ReasonOut(BaseModel):
+    code: str
+    polarity: str
+    evidence: str
+
+
+class BotOut(BaseModel):
+    model_version: str
+    p_bot: float
+    decision: bool
+    evidence: list[str]
+
+
+class CampaignRef(BaseModel):
+    id: int
+    kind: str
+    status: str
+
+
+class ReviewOut(BaseModel):
+    id: int
+    url: str
+    entity: str | None
+    source: str
+    title: str | None
+    text: str
+    rating: float | None
+    rating_scale: float | None
+    rating_0_10: float | None
+    language: str | None
+    region: str | None
+    touchpoint: str | None
+    published_at: datetime | None
+    score: ScoreOut | None
+    reasons: list[ReasonOut]
+    bot: BotOut | None
+    campaigns: list[CampaignRef] = Field(description="Campaigns this review was found in (excluded from NPS).")
+
+
+class ReviewPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ReviewOut]
+
+
+class CampaignOut(BaseModel):
+    id: int
+    entity: str
+    kind: str
+    window_start: datetime
+    window_end: datetime
+    member_documents: list[int]
+    member_authors: list[str]
+    strength: float
+    p_value: float | None
+    evidence: dict[str, Any]
+    status: str
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    severity: str
+    entity: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    cause_key: str
+    title: str
+    payload: dict[str, Any]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class WorklistItem(ReviewOut):
+    dashboard_url: str = Field(description="The review's page on this dashboard.")
+
+
+class Problem(BaseModel):
+    detail: str

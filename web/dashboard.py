@@ -1,0 +1,207 @@
+"""The dashboard: server-rendered pages (Jinja2) with Plotly charts, behind the same API keys as the API.
+
+A key reaches the dashboard once, through the login form or a ``?key=`` link, and then lives in an HttpOnly,
+SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does not linger in the address bar.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from nps.classes import nps_class
+from nps.interval import nps_interval
+from web import charts, reads
+from web.api import acknowledge_alert
+from web.auth import KEY_COOKIE, AuthError, Caller, check_key, db_session
+from web.highlight import highlight
+from web.keys import Scope
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+COOKIE_MAX_AGE_S = 30 * 24 * 3600
+PAGE = 50
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(db_session)]
+
+
+class LoginRequired(Exception):
+    """No usable key for a page: the app answers with a redirect to the login form."""
+
+    def __init__(self, next_url: str, message: str | None = None) -> None:
+        self.next_url, self.message = next_url, message
+
+
+class KeyToCookie(Exception):
+    """A valid ``?key=`` arrived: move it into the cookie and redirect to the same page without it."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url, self.key = url, key
+
+
+def _path_with_query(request: Request, drop: str | None = None) -> str:
+    url = request.url.remove_query_params(drop) if drop else request.url
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def page_caller(needed: Scope) -> Any:
+    def dependency(request: Request, session: DB) -> Caller:
+        query_key = request.query_params.get("key")
+        if query_key:
+            try:
+                check_key(session, query_key, needed)
+            except AuthError as exc:
+                raise LoginRequired(_path_with_query(request, "key"), str(exc.detail)) from exc
+            raise KeyToCookie(_path_with_query(request, "key"), query_key)
+        try:
+            return check_key(session, request.cookies.get(KEY_COOKIE), needed)
+        except AuthError as exc:
+            if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+                raise LoginRequired(_path_with_query(request)) from exc
+            raise
+
+    return dependency
+
+
+Viewer = Annotated[Caller, Depends(page_caller("read"))]
+Editor = Annotated[Caller, Depends(page_caller("write"))]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login form cannot be used to redirect people elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+def set_key_cookie(response: Response, request: Request, key: str) -> None:
+    response.set_cookie(KEY_COOKIE, key, max_age=COOKIE_MAX_AGE_S, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def _render(request: Request, name: str, caller: Caller | None, **context: Any) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, name, {"caller": caller, **context})
+
+
+@router.get("/login", response_class=HTMLResponse, name="login")
+def login_form(request: Request, next: str = "/", error: str | None = None) -> HTMLResponse:
+    return _render(request, "login.html", None, next=safe_next(next), error=error)
+
+
+@router.post("/login", name="login_submit")
+def login_submit(request: Request, session: DB, key: Annotated[str, Form()],
+                 next: Annotated[str, Form()] = "/") -> Response:
+    try:
+        check_key(session, key.strip(), "read")
+    except AuthError as exc:
+        return _render(request, "login.html", None, next=safe_next(next), error=str(exc.detail))
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    set_key_cookie(response, request, key.strip())
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(KEY_COOKIE, path="/")
+    return response
+
+
+def survey_series(session: Session, entity: str, organic: list[dict[str, Any]],
+                  dirichlet_below_n: int, thin_segment_n: int) -> list[dict[str, Any]]:
+    """Survey NPS with its interval over the same windows as the organic estimates (windows with answers)."""
+    windows = [(e["window_start"], e["window_end"]) for e in organic]
+    series = []
+    for (start, end), scores in zip(windows, reads.survey_scores_by_window(session, entity, windows), strict=True):
+        if not scores:
+            continue
+        classes = Counter(nps_class(s) for s in scores)
+        interval = nps_interval([classes["promoter"], classes["passive"], classes["detractor"]],
+                                dirichlet_below_n, thin_segment_n)
+        series.append({"window_start": start, "window_end": end, "n": len(scores), "nps": interval.nps,
+                       "low": interval.low, "high": interval.high, "method": interval.method})
+    return series
+
+
+@router.get("/", response_class=HTMLResponse, name="overview")
+def overview(request: Request, caller: Viewer, session: DB, entity: str | None = None,
+             window: reads.WindowKind | None = None) -> HTMLResponse:
+    settings = request.app.state.config
+    window = window or settings.estimate.window
+    everyone = reads.entities(session)
+    names = [e["name"] for e in everyone]
+    if entity not in names:
+        with_estimates = {e["entity"] for e in reads.estimates(session, segment={}, window=window, limit=10000)}
+        entity = next((n for n in names if n in with_estimates), names[0] if names else None)
+    chosen = next((e for e in everyone if e["name"] == entity), None)
+    context: dict[str, Any] = {"entities": everyone, "entity": chosen, "window": window,
+                               "windows": ["day", "week", "month", "rolling28", "all"]}
+    if chosen is not None:
+        shown = [chosen["name"], *chosen["competitors"]]
+        trend = reads.estimates(session, entity=shown, segment={}, window=window)
+        organic = [e for e in trend if e["entity"] == chosen["name"]]
+        survey = survey_series(session, chosen["name"], organic, settings.thresholds.dirichlet_below_n,
+                               settings.thresholds.thin_segment_n)
+        breakdown = reads.reason_breakdown(session, entity=chosen["name"])
+        latest = organic[-1] if organic else None
+        _, worklist = reads.reviews(session, reads.ReviewFilter(entity=chosen["name"], cls="detractor",
+                                                                organic=True, min_p_detractor=0.7),
+                                    limit=10, offset=0)
+        context |= {
+            "latest": latest,
+            "trend_chart": charts.nps_trend(trend) if trend else None,
+            "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
+            "reason_chart": charts.reason_breakdown(breakdown) if any(breakdown.values()) else None,
+            "worklist": worklist,
+        }
+    context["alerts"] = reads.alerts(session, limit=30)
+    return _render(request, "overview.html", caller, **context)
+
+
+@router.post("/alerts/{alert_id}/ack", name="ack_alert_page")
+def ack_from_page(request: Request, alert_id: int, caller: Editor, session: DB) -> Response:
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.url.netloc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site acknowledgement refused")
+    if not acknowledge_alert(session, alert_id, caller.name):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
+    back = safe_next(urlsplit(request.headers.get("referer", "/")).path or "/")
+    return RedirectResponse(f"{back}#alert-{alert_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/campaigns", response_class=HTMLResponse, name="campaigns_page")
+def campaigns_page(request: Request, caller: Viewer, session: DB, entity: str | None = None) -> HTMLResponse:
+    found = reads.campaigns(session, entity=entity)
+    members = {c["id"]: reads.campaign_members(session, c) for c in found}
+    return _render(request, "campaigns.html", caller, campaigns=found, members=members, entity=entity,
+                   timeline=charts.campaign_timeline(found) if found else None)
+
+
+@router.get("/reviews", response_class=HTMLResponse, name="reviews_page")
+def reviews_page(
+    request: Request, caller: Viewer, session: DB, entity: str | None = None,
+    cls: Annotated[reads.ReviewClass | None, Query(alias="class")] = None, reason: str | None = None,
+    bot: bool | None = None, page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    flt = reads.ReviewFilter(entity=entity, cls=cls, reason=reason, bot=bot)
+    total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)
+    base = {k: v for k, v in request.query_params.items() if k != "page"}
+    query = "&".join(f"{k}={quote(v)}" for k, v in base.items())
+    return _render(request, "reviews.html", caller, items=items, total=total, page=page,
+                   pages=max(1, -(-total // PAGE)), query=query, filters=base)
+
+
+@router.get("/reviews/{review_id}", response_class=HTMLResponse, name="review_page")
+def review_page(request: Request, review_id: int, caller: Viewer, session: DB) -> HTMLResponse:
+    found = reads.review(session, review_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")
+    marked = highlight(found["text"], [(r["evidence"], r["polarity"]) for r in found["reasons"]])
+    return _render(request, "review.html", caller, review=found, marked_text=marked)

@@ -1,0 +1,423 @@
+"""Read-only queries the API and the dashboard share, returning plain dicts shaped like the API's models.
+
+These live in web/ because store/queries.py had no helpers for them when the service was written; each is a
+single SELECT (plus a batched look-up of scores, reasons and verdicts for one page of documents), so a page of
+reviews costs a fixed number of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from store.schema import (
+    Alert,
+    BotVerdict,
+    Campaign,
+    Document,
+    Entity,
+    NpsEstimate,
+    Reason,
+    Score,
+    Source,
+    SurveyResponse,
+)
+
+ReviewClass = Literal["promoter", "passive", "detractor"]
+WindowKind = Literal["day", "week", "month", "rolling28", "all"]
+
+
+def predicted_class(p_promoter: float, p_passive: float, p_detractor: float) -> ReviewClass:
+    """The most probable class; ties go promoter, then passive (the SQL filter below uses the same order)."""
+    if p_promoter >= p_passive and p_promoter >= p_detractor:
+        return "promoter"
+    return "passive" if p_passive >= p_detractor else "detractor"
+
+
+def _class_condition(cls: ReviewClass) -> Any:
+    pp, pa, pd = Score.p_promoter, Score.p_passive, Score.p_detractor
+    if cls == "promoter":
+        return and_(pp >= pa, pp >= pd)
+    if cls == "passive":
+        return and_(pa > pp, pa >= pd)
+    return and_(pd > pp, pd > pa)
+
+
+def segment_key(segment: dict[str, Any]) -> str:
+    """Canonical ``k=v;k=v`` (keys sorted), the form ``nps_estimates.segment_key`` is unique on."""
+    return ";".join(f"{k}={segment[k]}" for k in sorted(segment))
+
+
+def parse_segment(text: str) -> dict[str, str]:
+    """``source=x;region=eu`` -> dict; ``total`` or empty -> {} (the entity as a whole)."""
+    if text.strip() in ("", "total"):
+        return {}
+    pairs = [part.split("=", 1) for part in text.split(";") if part.strip()]
+    if any(len(p) != 2 or not p[0].strip() for p in pairs):
+        raise ValueError(f"segment must look like 'source=x;region=eu' or 'total', not {text!r}")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _doc_ref(value: Any) -> int | None:
+    """Campaign member lists hold document ids as ints or as the record's string id."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- entities -------------------------------------------------------------------------------------------
+
+
+def entities(session: Session) -> list[dict[str, Any]]:
+    parent = aliased(Entity)
+    rows = session.execute(
+        select(Entity, parent.name).outerjoin(parent, Entity.parent_id == parent.id).order_by(Entity.name)
+    )
+    return [
+        {
+            "id": e.id,
+            "name": e.name,
+            "kind": e.kind,
+            "parent": parent_name,
+            "aliases": e.aliases or {},
+            "competitors": list(e.competitors or []),
+        }
+        for e, parent_name in rows
+    ]
+
+
+def entity_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Entity.id).where(Entity.name == name))
+
+
+# -- estimates ------------------------------------------------------------------------------------------
+
+
+def estimates(
+    session: Session,
+    *,
+    entity: list[str] | None = None,
+    segment: dict[str, str] | None = None,
+    window: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Stored estimates oldest window first; ``segment={}`` is the entity total, None any segment."""
+    query = select(NpsEstimate, Entity.name).join(Entity, NpsEstimate.entity_id == Entity.id)
+    if entity:
+        query = query.where(Entity.name.in_(entity))
+    if segment is not None:
+        query = query.where(NpsEstimate.segment_key == segment_key(segment))
+    if window:
+        query = query.where(NpsEstimate.window_kind == window)
+    if start:
+        query = query.where(NpsEstimate.window_end > start)
+    if end:
+        query = query.where(NpsEstimate.window_start < end)
+    query = query.order_by(Entity.name, NpsEstimate.segment_key, NpsEstimate.window_start).limit(limit)
+    return [
+        {
+            "id": est.id,
+            "entity": name,
+            "segment": est.segment or {},
+            "segment_key": est.segment_key,
+            "window_kind": est.window_kind,
+            "window_start": est.window_start,
+            "window_end": est.window_end,
+            "n": est.n,
+            "nps": est.nps,
+            "low": est.low,
+            "high": est.high,
+            "promoters": est.promoters,
+            "passives": est.passives,
+            "detractors": est.detractors,
+            "excluded": est.excluded or {},
+            "method": est.method,
+            "extra": est.extra or {},
+        }
+        for est, name in session.execute(query)
+    ]
+
+
+# -- reviews --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    entity: str | None = None
+    source: str | None = None
+    cls: ReviewClass | None = None
+    reason: str | None = None
+    bot: bool | None = None
+    language: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    min_p_detractor: float | None = None
+    organic: bool = False  # leave out bots and campaign members, as organic NPS does
+
+
+def _latest_score_ids() -> Any:
+    """One score per document: the newest model version's (highest id)."""
+    return select(func.max(Score.id)).group_by(Score.document_id)
+
+
+def _campaign_member_ids(session: Session) -> set[int]:
+    refs = (_doc_ref(d) for members in session.scalars(select(Campaign.member_documents)) for d in members or [])
+    return {d for d in refs if d is not None}
+
+
+def _review_query(session: Session, flt: ReviewFilter) -> Select[Any]:
+    query = (
+        select(Document.id)
+        .join(Source, Document.source_id == Source.id)
+        .outerjoin(Entity, Document.entity_id == Entity.id)
+    )
+    if flt.entity:
+        query = query.where(Entity.name == flt.entity)
+    if flt.source:
+        query = query.where(Source.name == flt.source)
+    if flt.language:
+        query = query.where(Document.language == flt.language)
+    if flt.start:
+        query = query.where(Document.published_at >= flt.start)
+    if flt.end:
+        query = query.where(Document.published_at < flt.end)
+    if flt.reason:
+        query = query.where(Document.id.in_(select(Reason.document_id).where(Reason.code == flt.reason)))
+    bots = select(BotVerdict.document_id).where(BotVerdict.decision.is_(True))
+    if flt.bot is not None:
+        query = query.where(Document.id.in_(bots) if flt.bot else Document.id.not_in(bots))
+    if flt.organic:
+        query = query.where(Document.id.not_in(bots))
+        members = _campaign_member_ids(session)
+        if members:
+            query = query.where(Document.id.not_in(members))
+    if flt.cls or flt.min_p_detractor is not None:
+        query = query.join(Score, and_(Score.document_id == Document.id, Score.id.in_(_latest_score_ids())))
+        if flt.cls:
+            query = query.where(_class_condition(flt.cls))
+        if flt.min_p_detractor is not None:
+            query = query.where(Score.p_detractor >= flt.min_p_detractor)
+    return query
+
+
+def _membership(session: Session, doc_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Campaigns each document belongs to (campaigns are few; their member lists are JSON)."""
+    wanted = set(doc_ids)
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for camp in session.scalars(select(Campaign)):
+        for ref in camp.member_documents or []:
+            doc = _doc_ref(ref)
+            if doc in wanted:
+                found[doc].append({"id": camp.id, "kind": camp.kind, "status": camp.status})
+    return found
+
+
+def _hydrate(session: Session, doc_ids: list[int], full_text: bool) -> list[dict[str, Any]]:
+    """Documents with their newest score, their reasons, newest bot verdict and campaigns, in ``doc_ids`` order."""
+    if not doc_ids:
+        return []
+    rows = {
+        doc.id: (doc, source_name, entity_name)
+        for doc, source_name, entity_name in session.execute(
+            select(Document, Source.name, Entity.name)
+            .join(Source, Document.source_id == Source.id)
+            .outerjoin(Entity, Document.entity_id == Entity.id)
+            .where(Document.id.in_(doc_ids))
+        )
+    }
+    scores = {s.document_id: s for s in session.scalars(
+        select(Score).where(Score.document_id.in_(doc_ids)).order_by(Score.id))}
+    verdicts = {v.document_id: v for v in session.scalars(
+        select(BotVerdict).where(BotVerdict.document_id.in_(doc_ids)).order_by(BotVerdict.id))}
+    reasons: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in session.scalars(select(Reason).where(Reason.document_id.in_(doc_ids)).order_by(Reason.id)):
+        reasons[r.document_id].append({"code": r.code, "polarity": r.polarity, "evidence": r.evidence})
+    campaigns = _membership(session, doc_ids)
+    out = []
+    for doc_id in doc_ids:
+        doc, source_name, entity_name = rows[doc_id]
+        score = scores.get(doc_id)
+        verdict = verdicts.get(doc_id)
+        text = doc.text if full_text or len(doc.text) <= 400 else doc.text[:400] + "…"
+        out.append({
+            "id": doc.id,
+            "url": doc.url,
+            "entity": entity_name,
+            "source": source_name,
+            "title": doc.title,
+            "text": text,
+            "rating": doc.rating,
+            "rating_scale": doc.rating_scale,
+            "rating_0_10": doc.rating_0_10,
+            "language": doc.language,
+            "region": doc.region,
+            "touchpoint": doc.touchpoint,
+            "published_at": doc.published_at,
+            "score": None if score is None else {
+                "model_version": score.model_version,
+                "score": score.score,
+                "p_promoter": score.p_promoter,
+                "p_passive": score.p_passive,
+                "p_detractor": score.p_detractor,
+                "confidence": score.confidence,
+                "text_only_score": score.text_only_score,
+                "active_detractor": score.active_detractor,
+                "class": predicted_class(score.p_promoter, score.p_passive, score.p_detractor),
+            },
+            "reasons": reasons.get(doc_id, []),
+            "bot": None if verdict is None else {
+                "model_version": verdict.model_version,
+                "p_bot": verdict.p_bot,
+                "decision": verdict.decision,
+                "evidence": [str(e) for e in verdict.evidence or []],
+            },
+            "campaigns": campaigns.get(doc_id, []),
+        })
+    return out
+
+
+def reviews(session: Session, flt: ReviewFilter, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    """(total matching, one page newest first)."""
+    query = _review_query(session, flt)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Document.published_at.desc().nulls_last(), Document.id.desc()).limit(limit).offset(offset)
+    return total, _hydrate(session, list(session.scalars(page)), full_text=False)
+
+
+def review(session: Session, doc_id: int) -> dict[str, Any] | None:
+    if session.get(Document, doc_id) is None:
+        return None
+    return _hydrate(session, [doc_id], full_text=True)[0]
+
+
+# -- campaigns and alerts -------------------------------------------------------------------------------
+
+
+def _campaign_dict(camp: Campaign, entity_name: str) -> dict[str, Any]:
+    members = [d for d in (_doc_ref(m) for m in camp.member_documents or []) if d is not None]
+    return {
+        "id": camp.id,
+        "entity": entity_name,
+        "kind": camp.kind,
+        "window_start": camp.window_start,
+        "window_end": camp.window_end,
+        "member_documents": members,
+        "member_authors": [str(a) for a in camp.member_authors or []],
+        "strength": camp.strength,
+        "p_value": camp.p_value,
+        "evidence": camp.evidence or {},
+        "status": camp.status,
+    }
+
+
+def campaigns(
+    session: Session, *, entity: str | None = None, kind: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    query = select(Campaign, Entity.name).join(Entity, Campaign.entity_id == Entity.id)
+    if entity:
+        query = query.where(Entity.name == entity)
+    if kind:
+        query = query.where(Campaign.kind == kind)
+    if status:
+        query = query.where(Campaign.status == status)
+    return [_campaign_dict(c, name) for c, name in session.execute(query.order_by(Campaign.window_start.desc()))]
+
+
+def campaign_members(session: Session, campaign: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reviews a campaign excluded, with their verdicts and reasons (why each one is out)."""
+    ids = [d for d in campaign["member_documents"] if session.get(Document, d) is not None]
+    return _hydrate(session, ids, full_text=False)
+
+
+def _alert_dict(alert: Alert, entity_name: str | None) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "entity": entity_name,
+        "window_start": alert.window_start,
+        "window_end": alert.window_end,
+        "cause_key": alert.cause_key,
+        "title": alert.title or f"{alert.kind} ({alert.severity})",
+        "payload": alert.payload or {},
+        "created_at": alert.created_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by,
+    }
+
+
+def alerts(
+    session: Session,
+    *,
+    entity: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    acknowledged: bool | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Newest first."""
+    query = select(Alert, Entity.name).outerjoin(Entity, Alert.entity_id == Entity.id)
+    if entity:
+        query = query.where(Entity.name == entity)
+    if kind:
+        query = query.where(Alert.kind == kind)
+    if severity:
+        query = query.where(Alert.severity == severity)
+    if acknowledged is not None:
+        query = query.where(Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None))
+    query = query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+    return [_alert_dict(a, name) for a, name in session.execute(query)]
+
+
+def alert(session: Session, alert_id: int) -> dict[str, Any] | None:
+    row = session.execute(
+        select(Alert, Entity.name).outerjoin(Entity, Alert.entity_id == Entity.id).where(Alert.id == alert_id)
+    ).first()
+    return None if row is None else _alert_dict(*row)
+
+
+# -- reason breakdown -----------------------------------------------------------------------------------
+
+
+def reason_breakdown(
+    session: Session, *, entity: str | None = None, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, dict[str, int]]:
+    """Reason-code counts among organic detractor reviews and among organic promoter reviews."""
+    out: dict[str, dict[str, int]] = {}
+    for cls in ("detractor", "promoter"):
+        docs = _review_query(session, ReviewFilter(entity=entity, cls=cls, organic=True, start=start, end=end))
+        rows = session.execute(
+            select(Reason.code, func.count(func.distinct(Reason.document_id)))
+            .where(Reason.document_id.in_(docs))
+            .group_by(Reason.code)
+            .order_by(func.count(func.distinct(Reason.document_id)).desc(), Reason.code)
+        )
+        out[cls] = {code: count for code, count in rows}
+    return out
+
+
+# -- surveys --------------------------------------------------------------------------------------------
+
+
+def survey_scores_by_window(
+    session: Session, entity: str, windows: list[tuple[datetime, datetime]]
+) -> list[list[int]]:
+    """The survey answers (0-10) of an entity falling in each given window, so survey and organic NPS are
+    compared over exactly the same windows."""
+    if not windows:
+        return []
+    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
+    rows = session.execute(
+        select(SurveyResponse.answered_at, SurveyResponse.score)
+        .join(Entity, SurveyResponse.entity_id == Entity.id)
+        .where(Entity.name == entity, SurveyResponse.answered_at >= first, SurveyResponse.answered_at < last)
+    ).all()
+    return [[score for at, score in rows if start <= at < end] for start, end in windows]

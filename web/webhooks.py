@@ -1,0 +1,100 @@
+"""Push alerts to webhooks: plain http(s) URLs get the alert as a JSON POST (httpx), any other URL is an
+apprise URL (Slack, Teams, e-mail, ...). Each is retried with exponential backoff, and one dead endpoint never
+stops the others: the caller gets one ``Delivery`` per URL and decides what to log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import apprise
+import httpx
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from store.schema import Alert
+from web.feeds import alert_summary
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+TIMEOUT_S = 10.0
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed in a way worth retrying (network error, 429 or 5xx, apprise said no)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    url: str
+    ok: bool
+    attempts: int
+    error: str | None = None
+
+
+def alert_message(alert: Alert | dict[str, Any]) -> dict[str, Any]:
+    """The JSON body sent to plain webhooks: the alert as the API shows it, plus a readable ``text``."""
+    if isinstance(alert, Alert):
+        record: dict[str, Any] = {
+            "id": alert.id, "kind": alert.kind, "severity": alert.severity, "entity": None,
+            "entity_id": alert.entity_id, "window_start": alert.window_start, "window_end": alert.window_end,
+            "cause_key": alert.cause_key, "title": alert.title or f"{alert.kind} ({alert.severity})",
+            "payload": alert.payload or {}, "created_at": alert.created_at,
+            "acknowledged_at": alert.acknowledged_at, "acknowledged_by": alert.acknowledged_by,
+        }
+    else:
+        record = dict(alert)
+    record.setdefault("entity", None)
+    for key in ("window_start", "window_end", "acknowledged_at", "acknowledged_by", "created_at"):
+        record.setdefault(key, None)
+    record.setdefault("payload", {})
+    record.setdefault("title", f"{record.get('kind')} ({record.get('severity')})")
+    text = alert_summary(record) if record["created_at"] is not None else record["title"]
+    return {**json.loads(json.dumps(record, default=str)), "text": text}
+
+
+def _post_json(url: str, body: dict[str, Any]) -> None:
+    try:
+        response = httpx.post(url, json=body, timeout=TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise DeliveryFailed(f"HTTP {response.status_code}")
+    response.raise_for_status()  # other 4xx: the endpoint refuses this message; retrying cannot help
+
+
+def _notify_apprise(url: str, body: dict[str, Any]) -> None:
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        raise ValueError(f"not a URL apprise understands: {url}")
+    if not notifier.notify(title=body["title"], body=body["text"]):
+        raise DeliveryFailed("apprise could not deliver")
+
+
+def deliver(
+    alert: Alert | dict[str, Any], urls: list[str], *, attempts: int = ATTEMPTS, backoff_s: float = 1.0
+) -> list[Delivery]:
+    """Send one alert to every URL; never raises for a bad endpoint (see each ``Delivery``)."""
+    body = alert_message(alert)
+    results = []
+    for url in urls:
+        send = _post_json if url.startswith(("http://", "https://")) else _notify_apprise
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
+            retry=retry_if_exception_type(DeliveryFailed),
+        )
+        try:
+            retrying(send, url, body)
+            results.append(Delivery(url, True, retrying.statistics["attempt_number"]))
+        except RetryError as exc:
+            error = str(exc.last_attempt.exception())
+            results.append(Delivery(url, False, retrying.statistics["attempt_number"], error))
+        except (httpx.HTTPStatusError, ValueError) as exc:
+            results.append(Delivery(url, False, retrying.statistics.get("attempt_number", 1), str(exc)))
+        if not results[-1].ok:
+            log.warning("webhook %s failed after %d attempt(s): %s", url, results[-1].attempts, results[-1].error)
+    return results
