@@ -1,0 +1,79 @@
+"""NPS classes: the 0-10 answer to a class, the star-rating calibration convention, and NPS from shares.
+
+The class order ``(promoter, passive, detractor)`` is used for every probability vector and count triple in
+``nps/``, so a triple can be passed between modules without naming its entries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+CLASSES: tuple[str, str, str] = ("promoter", "passive", "detractor")
+PROMOTER, PASSIVE, DETRACTOR = range(3)
+
+
+def nps_class(score: float) -> str:
+    """The NPS class of a 0-10 likelihood-to-recommend answer: 9-10 promoter, 7-8 passive, 0-6 detractor.
+
+    The survey question is answered with whole numbers; a derived (fractional) score is rounded half up first,
+    so 8.5 counts as a promoter, as a respondent hesitating between 8 and 9 would most often answer 9.
+    """
+    if not 0 <= score <= 10 or math.isnan(score):
+        raise ValueError(f"an NPS answer is on 0-10, got {score!r}")
+    whole = math.floor(score + 0.5)
+    if whole >= 9:
+        return "promoter"
+    if whole >= 7:
+        return "passive"
+    return "detractor"
+
+
+def native_scale(rating: float, scale: float | None = None) -> float:
+    """The native maximum of a rating when the source did not say: 5 if rating <= 5, 10 if <= 10, else 100.
+
+    The rule is the one of docs/CONTRACTS.md (the document record's ``rating_scale``).
+    """
+    if scale:
+        return float(scale)
+    if rating <= 5:
+        return 5.0
+    if rating <= 10:
+        return 10.0
+    return 100.0
+
+
+def star_class(rating: float, scale: float | None = None) -> str:
+    """The calibration convention of ../shared/DESIGN.md ("Scoring conventions"): on a 5-point star scale,
+    5 stars count as promoter, 4 as passive, 1-3 as detractor; other scales are rescaled to 5 points first.
+
+    It is a proxy (stars measure satisfaction, NPS measures recommendation), used to train and evaluate the
+    scorer and to check estimates against ratings, never as the answer for a review that has text.
+    Rescaling rounds half up (9/10 -> 4.5 -> 5 stars), which keeps a 0-10 rating's own NPS classes: 9-10
+    promoter, 7-8 passive, 0-6 detractor.
+    """
+    top = native_scale(rating, scale)
+    if not 0 <= rating <= top:
+        raise ValueError(f"rating {rating!r} is outside its scale 0-{top:g}")
+    stars = max(1, math.floor(rating / top * 5 + 0.5))
+    if stars == 5:
+        return "promoter"
+    if stars == 4:
+        return "passive"
+    return "detractor"
+
+
+def class_index(name: str) -> int:
+    """Position of a class name in ``CLASSES``; an unknown name is an error, not a silent detractor."""
+    try:
+        return CLASSES.index(name)
+    except ValueError as exc:
+        raise ValueError(f"unknown NPS class {name!r}; expected one of {', '.join(CLASSES)}") from exc
+
+
+def nps_from_shares(shares: Sequence[float]) -> float:
+    """NPS in points (-100..100) from (promoter, passive, detractor) shares or counts."""
+    total = float(sum(shares))
+    if total <= 0:
+        raise ValueError("NPS of an empty group is undefined")
+    return float(100.0 * (shares[PROMOTER] - shares[DETRACTOR]) / total)

@@ -1,0 +1,138 @@
+"""The 95% interval of an NPS, chosen by how much evidence a group holds.
+
+- ordinary n: the adjusted-Wald interval for a trinomial (Rocks 2016, "Interval estimation for the net promoter
+  score", The American Statistician 70(4); popularised by Sauro & Lewis, MeasuringU 2021): add 3/4 to promoters
+  and to detractors and 3 to n, then Wald with Var = p+ + p- - (p+ - p-)^2 (../shared/DESIGN.md);
+- small n (below ``thresholds.dirichlet_below_n``): the posterior of the class shares under a Dirichlet prior,
+  whose quantiles stay inside -100..100 and stay honest where the normal approximation does not;
+- thin segments (below ``thresholds.thin_segment_n``, with a parent): partial pooling, a Dirichlet posterior
+  whose prior is the parent segment's shares with just enough pseudo-voices to bring the segment up to
+  ``thin_segment_n``; the pooling fades out smoothly as the segment reaches the threshold.
+
+Counts may be fractional (expected counts from class probabilities). ``model_se`` (NPS points) adds the
+scorer's own error to the sampling error, so an interval over predicted classes is not falsely narrow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from nps.classes import DETRACTOR, PROMOTER, nps_from_shares
+
+LEVEL = 0.95
+DIRICHLET_DRAWS = 20_000
+DIRICHLET_PRIOR = 1.0  # uniform over the simplex; coverage measured in bench/intervals.py
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An NPS point estimate in points with its interval and the name of the method that produced it."""
+
+    nps: float
+    low: float
+    high: float
+    method: str
+
+
+def _z(level: float) -> float:
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def _clip(value: float) -> float:
+    return float(min(100.0, max(-100.0, value)))
+
+
+def _check(counts: Sequence[float]) -> np.ndarray:
+    arr = np.asarray(counts, dtype=float)
+    if arr.shape != (3,) or (arr < 0).any() or not np.isfinite(arr).all():
+        raise ValueError(f"counts must be three non-negative numbers (promoters, passives, detractors): {counts}")
+    return arr
+
+
+def adjusted_wald(
+    counts: Sequence[float], level: float = LEVEL, model_se: float = 0.0
+) -> Interval:
+    """Adjusted-Wald interval; the point estimate stays the plain NPS of the counts so it can be checked."""
+    arr = _check(counts)
+    n = arr.sum()
+    n_adj = n + 3.0
+    p = (arr[PROMOTER] + 0.75) / n_adj
+    d = (arr[DETRACTOR] + 0.75) / n_adj
+    var = (p + d - (p - d) ** 2) / n_adj
+    se = math.sqrt(var + (model_se / 100.0) ** 2)
+    centre, half = float(100.0 * (p - d)), 100.0 * _z(level) * se
+    nps = nps_from_shares(arr) if n > 0 else 0.0
+    return Interval(nps, _clip(centre - half), _clip(centre + half), "adjusted-wald")
+
+
+def _posterior(
+    alpha: np.ndarray, level: float, model_se: float, seed: int
+) -> tuple[float, float, float]:
+    """Mean and equal-tailed quantiles of 100*(p+ - p-) under Dirichlet(alpha), by seeded Monte Carlo."""
+    rng = np.random.default_rng(seed)
+    draws = rng.dirichlet(alpha, size=DIRICHLET_DRAWS)
+    nps = 100.0 * (draws[:, PROMOTER] - draws[:, DETRACTOR])
+    if model_se > 0:
+        nps = nps + rng.normal(0.0, model_se, size=nps.shape)
+    tail = (1 - level) / 2
+    low, high = np.quantile(nps, [tail, 1 - tail])
+    mean = 100.0 * (alpha[PROMOTER] - alpha[DETRACTOR]) / alpha.sum()
+    return float(mean), _clip(float(low)), _clip(float(high))
+
+
+def dirichlet(
+    counts: Sequence[float],
+    level: float = LEVEL,
+    model_se: float = 0.0,
+    prior: float = DIRICHLET_PRIOR,
+    seed: int = 0,
+) -> Interval:
+    """Equal-tailed posterior interval under a symmetric Dirichlet prior; the point is the plain NPS."""
+    arr = _check(counts)
+    _, low, high = _posterior(arr + prior, level, model_se, seed)
+    nps = nps_from_shares(arr) if arr.sum() > 0 else 0.0
+    return Interval(nps, low, high, "dirichlet")
+
+
+def pooled(
+    counts: Sequence[float],
+    parent_shares: Sequence[float],
+    target_n: float,
+    level: float = LEVEL,
+    model_se: float = 0.0,
+    seed: int = 0,
+) -> Interval:
+    """Partial pooling towards the parent: the parent lends ``target_n - n`` pseudo-voices in its own mix.
+
+    The point estimate is the pooled (posterior mean) NPS, so it lies between the segment's and the parent's.
+    """
+    arr = _check(counts)
+    parent = _check(parent_shares)
+    if parent.sum() <= 0:
+        raise ValueError("the parent segment is empty; nothing to pool towards")
+    weight = max(target_n - arr.sum(), 0.0)
+    alpha = arr + weight * parent / parent.sum() + 1e-9
+    mean, low, high = _posterior(alpha, level, model_se, seed)
+    return Interval(float(mean), low, high, f"pooled-to-parent (prior weight {weight:.1f})")
+
+
+def nps_interval(
+    counts: Sequence[float],
+    dirichlet_below_n: int,
+    thin_segment_n: int,
+    parent_shares: Sequence[float] | None = None,
+    model_se: float = 0.0,
+    level: float = LEVEL,
+) -> Interval:
+    """The interval of the module docstring, chosen by n and by whether the group has a parent."""
+    n = float(np.sum(counts))
+    if parent_shares is not None and n < thin_segment_n and float(np.sum(parent_shares)) > 0:
+        return pooled(counts, parent_shares, thin_segment_n, level, model_se)
+    if n < dirichlet_below_n:
+        return dirichlet(counts, level, model_se)
+    return adjusted_wald(counts, level, model_se)

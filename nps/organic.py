@@ -1,0 +1,318 @@
+"""The organic NPS of groups of documents: organic rules, class-mix correction, interval, plain counts.
+
+Organic (../shared/DESIGN.md) means: bots and campaign members out, syndicated copies once, one voice per author
+per entity per window. Every excluded document is counted under the first rule that removed it, so
+``n + sum(excluded)`` accounts for every input row of a group. The class shares come from the scorer's
+probabilities, EM-adjusted to the group's own class mix (nps.quantify), never from hard thresholds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy.stats import beta
+
+from nps.classes import DETRACTOR, PASSIVE, PROMOTER
+from nps.interval import LEVEL, Interval, nps_interval
+from nps.quantify import em_prior_adjust
+from nps.windows import parse_time, window_spans
+
+PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
+REASON_FIELD = "reason"  # grouping by reason code puts a document in one group per code it carries
+EXCLUSION_ORDER = ("bot", "campaign", "syndicated", "no_date", "repeat_author")
+
+
+class Thresholds:
+    """What ``estimate_groups`` needs from ``config.schema.ThresholdsConfig`` (any object with the two fields)."""
+
+    dirichlet_below_n: int
+    thin_segment_n: int
+
+
+@dataclass
+class Estimate:
+    """One group's organic NPS; ``to_dict`` is the `onps estimate` output line (docs/CONTRACTS.md)."""
+
+    group: dict[str, Any]
+    window: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    n: float
+    nps: float
+    low: float
+    high: float
+    promoters: float
+    passives: float
+    detractors: float
+    excluded: dict[str, int]
+    method: str
+    adjustment: str
+    active_detractors: float
+    active_share: tuple[float, float, float]  # share of detractors warning others, with its interval
+    wom: Interval
+    reasons: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(x: float) -> float:
+            return round(float(x), 2)
+
+        return {
+            "group": self.group,
+            "window": None
+            if self.window is None
+            else {
+                "kind": self.window,
+                "start": self.window_start.isoformat() if self.window_start else None,
+                "end": self.window_end.isoformat() if self.window_end else None,
+            },
+            "n": r(self.n),
+            "nps": r(self.nps),
+            "low": r(self.low),
+            "high": r(self.high),
+            "promoters": r(self.promoters),
+            "passives": r(self.passives),
+            "detractors": r(self.detractors),
+            "excluded": dict(self.excluded),
+            "method": self.method,
+            "adjustment": self.adjustment,
+            "detractor_split": {
+                "active": r(self.active_detractors),
+                "passive": r(self.detractors - self.active_detractors),
+                "active_share": r(self.active_share[0]),
+                "low": r(self.active_share[1]),
+                "high": r(self.active_share[2]),
+            },
+            "wom": {"index": r(self.wom.nps), "low": r(self.wom.low), "high": r(self.wom.high),
+                    "method": self.wom.method},
+            "reasons": self.reasons,
+        }
+
+
+def content_hash(row: Mapping[str, Any]) -> str:
+    """The row's stored content hash, else a hash of its case- and space-normalised text (syndicated copies)."""
+    stored = row.get("content_hash")
+    if stored:
+        return str(stored)
+    text = re.sub(r"\s+", " ", f"{row.get('title') or ''} {row.get('text') or ''}").strip().casefold()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def reason_codes(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(code, polarity) pairs of a row; reasons may be dicts (nlp ReasonHit as dict) or bare codes."""
+    found = []
+    for reason in row.get("reasons") or []:
+        if isinstance(reason, Mapping):
+            found.append((str(reason["code"]), str(reason.get("polarity") or "negative")))
+        else:
+            found.append((str(getattr(reason, "code", reason)), str(getattr(reason, "polarity", "negative"))))
+    return list(dict.fromkeys(found))
+
+
+def _group_values(row: Mapping[str, Any], by: Sequence[str]) -> list[tuple[Any, ...]]:
+    if REASON_FIELD not in by:
+        return [tuple(row.get(key) for key in by)]
+    codes = sorted({code for code, _ in reason_codes(row)}) or [None]
+    return [tuple(code if key == REASON_FIELD else row.get(key) for key in by) for code in codes]
+
+
+def _spans(row: Mapping[str, Any], window: str | None) -> list[tuple[datetime | None, datetime | None]]:
+    if window is None:
+        return [(None, None)]
+    return list(window_spans(parse_time(row["published_at"]), window))
+
+
+def _probs(row: Mapping[str, Any]) -> np.ndarray:
+    try:
+        probs = np.array([float(row[key]) for key in PROB_KEYS])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"row {row.get('id')!r} lacks class probabilities {PROB_KEYS}: {exc}") from exc
+    total = probs.sum()
+    if (probs < 0).any() or not np.isclose(total, 1.0, atol=1e-3):
+        raise ValueError(f"row {row.get('id')!r}: class probabilities must be >= 0 and sum to 1, got {probs}")
+    return probs / total
+
+
+def exclusion(rows: Sequence[Mapping[str, Any]], window: str | None) -> list[str | None]:
+    """The organic rule that removes each row (None: kept), before the one-voice rule, which needs groups.
+
+    Syndicated copies: among the rows of one entity that survive the bot and campaign rules, the earliest copy
+    of a content hash stays, so the kept copy does not depend on input order.
+    """
+    verdict: list[str | None] = [None] * len(rows)
+    order = sorted(range(len(rows)), key=lambda i: (str(rows[i].get("published_at") or "~"), str(rows[i].get("id"))))
+    seen: set[tuple[Any, str]] = set()
+    for i in order:
+        row = rows[i]
+        if row.get("bot"):
+            verdict[i] = "bot"
+        elif row.get("campaign"):
+            verdict[i] = "campaign"
+        elif (row.get("entity"), content_hash(row)) in seen:
+            verdict[i] = "syndicated"
+        elif window is not None and not row.get("published_at"):
+            verdict[i] = "no_date"
+        else:
+            seen.add((row.get("entity"), content_hash(row)))
+    return verdict
+
+
+@dataclass
+class _Voice:
+    probs: np.ndarray
+    active: float
+    reasons: list[tuple[str, str]]
+
+
+def _voices(rows: Iterable[Mapping[str, Any]]) -> tuple[list[_Voice], int]:
+    """One voice per author per entity: the mean of that author's probabilities. Returns voices and repeats."""
+    by_author: dict[tuple[Any, Any], list[Mapping[str, Any]]] = defaultdict(list)
+    anonymous = 0
+    for row in rows:
+        author = row.get("author")
+        if author in (None, ""):
+            anonymous += 1
+            author = ("anonymous", anonymous)  # no author id: each document is its own voice
+        by_author[(row.get("entity"), author)].append(row)
+    voices, repeats = [], 0
+    for group in by_author.values():
+        repeats += len(group) - 1
+        voices.append(
+            _Voice(
+                probs=np.mean([_probs(r) for r in group], axis=0),
+                active=float(np.mean([float(r.get("active_detractor") or 0.0) for r in group])),
+                reasons=list(dict.fromkeys(c for r in group for c in reason_codes(r))),
+            )
+        )
+    return voices, repeats
+
+
+def _shares(voices: Sequence[_Voice], train_prior: Sequence[float] | None) -> np.ndarray:
+    """Per-voice posteriors under the group's own class mix (EM), or as given without a training prior."""
+    probs = np.array([v.probs for v in voices])
+    if train_prior is None:
+        return probs
+    return em_prior_adjust(probs, train_prior).posteriors
+
+
+def _active_share(active: float, detractors: float, level: float = LEVEL) -> tuple[float, float, float]:
+    """Share of detractors who warn others, with a Jeffreys (Beta(1/2, 1/2) posterior) interval."""
+    if detractors <= 0:
+        return 0.0, 0.0, 1.0
+    tail = (1 - level) / 2
+    a, b = active + 0.5, detractors - active + 0.5
+    return active / detractors, float(beta.ppf(tail, a, b)), float(beta.ppf(1 - tail, a, b))
+
+
+def _reason_summary(voices: Sequence[_Voice], posteriors: np.ndarray) -> dict[str, dict[str, float]]:
+    """Mentions of each reason code, and the expected number of detractors and promoters mentioning it."""
+    summary: dict[str, dict[str, float]] = {}
+    for voice, post in zip(voices, posteriors, strict=True):
+        for code, polarity in voice.reasons:
+            entry = summary.setdefault(code, {"mentions": 0, "negative": 0, "detractors": 0.0, "promoters": 0.0})
+            entry["mentions"] += 1
+            entry["negative"] += polarity == "negative"
+            entry["detractors"] += round(float(post[DETRACTOR]), 4)
+            entry["promoters"] += round(float(post[PROMOTER]), 4)
+    return dict(sorted(summary.items(), key=lambda kv: -kv[1]["detractors"]))
+
+
+def estimate_groups(
+    rows: Sequence[Mapping[str, Any]],
+    by: Sequence[str],
+    window: str | None,
+    thresholds: Thresholds,
+    train_prior: Sequence[float] | None,
+    model_se: float = 0.0,
+) -> list[Estimate]:
+    """Organic NPS per group of BY values and WINDOW (None: all time), sorted by group then window.
+
+    ``train_prior`` is the class mix the scorer was calibrated under (None: no class-mix correction, said in
+    ``adjustment``); ``model_se`` (NPS points) is the scorer's measured per-group error, added to the interval.
+    Groups with a parent (the same entity, or everything, in the same window) are pooled towards it when thin.
+    """
+    verdicts = exclusion(rows, window)
+    parent_by = ["entity"] if "entity" in by else []
+    cells: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
+    parents: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
+    excluded: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for row, verdict in zip(rows, verdicts, strict=True):
+        spans = [(None, None)] if verdict == "no_date" else _spans(row, window)
+        for values in _group_values(row, by):
+            for span in spans:
+                key = (values, span)
+                if verdict is None:
+                    cells[key].append(row)
+                else:
+                    excluded[key][verdict] += 1
+        if verdict is None and list(by) != parent_by:
+            for span in spans:
+                parents[(tuple(row.get(k) for k in parent_by), span)].append(row)
+
+    parent_counts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for key, members in parents.items():
+        _, expected, active = _tally(_voices(members)[0], train_prior)
+        parent_counts[key] = expected, _wom_counts(expected, active)
+
+    estimates = []
+    for key in sorted(set(cells) | set(excluded), key=_sort_key):
+        values, (start, end) = key
+        members = cells.get(key, [])
+        counts = Counter(excluded.get(key, Counter()))
+        if not members:
+            continue  # everything in this group was excluded: no estimate, the counts are in no group's n
+        voices, repeats = _voices(members)
+        if repeats:
+            counts["repeat_author"] += repeats
+        post, expected, active = _tally(voices, train_prior)
+        parent_key = (tuple(dict(zip(by, values, strict=True)).get(k) for k in parent_by), (start, end))
+        parent, wom_parent = parent_counts.get(parent_key, (None, None))
+        limits = thresholds.dirichlet_below_n, thresholds.thin_segment_n
+        interval = nps_interval(expected, *limits, parent, model_se)
+        wom = nps_interval(_wom_counts(expected, active), *limits, wom_parent, model_se)
+        estimates.append(
+            Estimate(
+                group=dict(zip(by, values, strict=True)),
+                window=window,
+                window_start=start,
+                window_end=end,
+                n=float(len(voices)),
+                nps=interval.nps,
+                low=interval.low,
+                high=interval.high,
+                promoters=float(expected[PROMOTER]),
+                passives=float(expected[PASSIVE]),
+                detractors=float(expected[DETRACTOR]),
+                excluded={k: counts[k] for k in EXCLUSION_ORDER if counts[k]},
+                method=interval.method if model_se <= 0 else f"{interval.method} + model error {model_se:g}",
+                adjustment="em-prior (Saerens et al. 2002)" if train_prior is not None else "none (no training prior)",
+                active_detractors=active,
+                active_share=_active_share(active, float(expected[DETRACTOR])),
+                wom=wom,
+                reasons=_reason_summary(voices, post),
+            )
+        )
+    return estimates
+
+
+def _tally(voices: Sequence[_Voice], train_prior: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Posteriors, expected class counts and expected active detractors of a set of voices."""
+    post = _shares(voices, train_prior)
+    active = float(sum(p[DETRACTOR] * v.active for p, v in zip(post, voices, strict=True)))
+    return post, post.sum(axis=0), active
+
+
+def _wom_counts(expected: np.ndarray, active: float) -> np.ndarray:
+    """Word-of-Mouth counts: promoters, everyone else, active detractors (only those warning others count)."""
+    return np.array([expected[PROMOTER], expected[PASSIVE] + expected[DETRACTOR] - active, active])
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    values, (start, _) = key
+    return tuple("" if v is None else str(v) for v in values), start.isoformat() if start else ""

@@ -1,0 +1,63 @@
+"""Class-mix shift correction: an NPS is the share of each class in a group, a quantification problem.
+
+A scorer's calibrated probabilities are calibrated for its training mix of classes. A group that is mostly
+detractors still gets some promoter probability on every review, so the plain average of probabilities is pulled
+towards the training mix (../shared/DESIGN.md, "Scoring conventions"). The expectation-maximisation prior
+adjustment of Saerens, Latinne & Decaestecker (2002, "Adjusting the outputs of a classifier to new a priori
+probabilities", Neural Computation 14(1)) re-estimates the group's class mix and the posteriors under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EM_TOLERANCE = 1e-6
+EM_MAX_ITER = 1000
+
+
+@dataclass(frozen=True)
+class PriorAdjustment:
+    """The group's estimated class mix, the per-review posteriors under it, and how EM ended."""
+
+    prior: np.ndarray  # (3,) promoter, passive, detractor
+    posteriors: np.ndarray  # (n, 3)
+    iterations: int
+    converged: bool
+
+
+def _as_probs(probs: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(probs, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 3 or len(arr) == 0:
+        raise ValueError("probabilities must be a non-empty (n, 3) array: promoter, passive, detractor")
+    if (arr < 0).any() or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("each row of probabilities must be non-negative and sum to 1")
+    return arr / arr.sum(axis=1, keepdims=True)
+
+
+def em_prior_adjust(
+    probs: Sequence[Sequence[float]] | np.ndarray,
+    train_prior: Sequence[float],
+    tol: float = EM_TOLERANCE,
+    max_iter: int = EM_MAX_ITER,
+) -> PriorAdjustment:
+    """Saerens et al. (2002) EM: reweight posteriors by new/old prior, take their mean as the new prior, repeat.
+
+    ``train_prior`` is the class mix the scorer's probabilities were calibrated under (it ships with the
+    scorer). A class with a zero training prior cannot be reweighted, so the prior is floored at 1e-6.
+    """
+    post0 = _as_probs(probs)
+    old = np.clip(np.asarray(train_prior, dtype=float), 1e-6, None)
+    old = old / old.sum()
+    prior = old.copy()
+    posteriors = post0
+    for iteration in range(1, max_iter + 1):
+        weighted = post0 * (prior / old)
+        posteriors = weighted / weighted.sum(axis=1, keepdims=True)
+        new = posteriors.mean(axis=0)
+        if np.abs(new - prior).max() < tol:
+            return PriorAdjustment(new, posteriors, iteration, True)
+        prior = new
+    return PriorAdjustment(prior, posteriors, max_iter, False)

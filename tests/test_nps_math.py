@@ -1,0 +1,139 @@
+"""NPS classes, intervals and the EM prior adjustment against hand-computed cases and seeded simulations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nps.classes import nps_class, nps_from_shares, star_class
+from nps.interval import adjusted_wald, dirichlet, nps_interval, pooled
+from nps.quantify import em_prior_adjust
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [(0, "detractor"), (6, "detractor"), (6.4, "detractor"), (6.5, "passive"), (7, "passive"), (8, "passive"),
+     (8.5, "promoter"), (9, "promoter"), (10, "promoter")],
+)
+def test_nps_class_boundaries(score: float, expected: str) -> None:
+    assert nps_class(score) == expected
+
+
+def test_nps_class_rejects_out_of_scale() -> None:
+    with pytest.raises(ValueError, match="0-10"):
+        nps_class(11)
+
+
+@pytest.mark.parametrize(
+    ("rating", "scale", "expected"),
+    [(5, None, "promoter"), (4, None, "passive"), (3, None, "detractor"), (1, None, "detractor"),
+     (10, 10, "promoter"), (9, 10, "promoter"), (8, 10, "passive"), (7, 10, "passive"), (6, 10, "detractor"),
+     (0, 10, "detractor"), (90, 100, "promoter"), (4.5, 5, "promoter"), (7, None, "passive")],
+)
+def test_star_convention(rating: float, scale: float | None, expected: str) -> None:
+    assert star_class(rating, scale) == expected
+
+
+def test_star_convention_rejects_rating_above_its_scale() -> None:
+    with pytest.raises(ValueError, match="outside its scale"):
+        star_class(6, 5)
+
+
+def test_nps_from_shares() -> None:
+    assert nps_from_shares([50, 30, 20]) == pytest.approx(30.0)
+    assert nps_from_shares([0.1, 0.2, 0.7]) == pytest.approx(-60.0)
+
+
+def test_adjusted_wald_matches_hand_computation() -> None:
+    # n=100, 50 promoters, 20 detractors: n' = 103, p' = 50.75/103 = 0.49272, d' = 20.75/103 = 0.20146,
+    # Var = (p' + d' - (p' - d')^2) / n' = (0.69417 - 0.08483) / 103 = 0.0059159, se = 0.076915,
+    # centre 29.126, half-width 1.96 * 7.6915 = 15.075 -> [14.05, 44.20]; the point stays the plain 30.
+    result = adjusted_wald([50, 30, 20])
+    assert result.nps == pytest.approx(30.0)
+    assert result.low == pytest.approx(14.051, abs=0.01)
+    assert result.high == pytest.approx(44.201, abs=0.01)
+    assert result.method == "adjusted-wald"
+
+
+def test_adjusted_wald_adds_model_error_in_quadrature() -> None:
+    plain = adjusted_wald([50, 30, 20])
+    wider = adjusted_wald([50, 30, 20], model_se=10.0)
+    half_plain = (plain.high - plain.low) / 2
+    assert (wider.high - wider.low) / 2 == pytest.approx(math.sqrt(half_plain**2 + (1.96 * 10) ** 2), rel=1e-3)
+
+
+def test_adjusted_wald_stays_on_the_scale() -> None:
+    result = adjusted_wald([0, 0, 5])
+    assert result.low == -100.0 and result.nps == -100.0 and result.high < 0
+
+
+def test_dirichlet_matches_posterior_moments() -> None:
+    counts = np.array([30.0, 10.0, 20.0])
+    alpha = counts + 1
+    total = alpha.sum()
+    mean = 100 * (alpha[0] - alpha[2]) / total
+    var = 1e4 * (alpha[0] * (total - alpha[0]) + alpha[2] * (total - alpha[2]) + 2 * alpha[0] * alpha[2]) / (
+        total**2 * (total + 1)
+    )
+    result = dirichlet(counts)
+    assert result.nps == pytest.approx(100 * 10 / 60)
+    assert (result.low + result.high) / 2 == pytest.approx(mean, abs=1.0)
+    assert (result.high - result.low) / 2 == pytest.approx(1.96 * math.sqrt(var), rel=0.05)
+    assert result.method == "dirichlet"
+
+
+def test_pooling_pulls_towards_the_parent_and_fades_at_the_threshold() -> None:
+    parent = [0.6, 0.3, 0.1]  # parent NPS +50
+    thin = pooled([0, 1, 4], parent, target_n=30)  # the segment alone: -80
+    assert -80 < thin.nps < 50
+    assert thin.nps == pytest.approx(100 * (0 + 25 * 0.6 - 4 - 25 * 0.1) / 30, abs=1e-6)
+    at_threshold = pooled([10, 10, 10], parent, target_n=30)
+    assert at_threshold.nps == pytest.approx(0.0, abs=1e-6)
+
+
+def test_method_chosen_by_n_and_parent() -> None:
+    assert nps_interval([40, 30, 30], 50, 30).method == "adjusted-wald"
+    assert nps_interval([10, 10, 10], 50, 30).method == "dirichlet"
+    assert nps_interval([5, 5, 5], 50, 30, parent_shares=[0.5, 0.3, 0.2]).method.startswith("pooled-to-parent")
+    assert nps_interval([20, 10, 10], 50, 30, parent_shares=[0.5, 0.3, 0.2]).method == "dirichlet"
+
+
+@pytest.mark.parametrize(
+    ("p_plus", "p_minus", "n"),
+    [(0.5, 0.2, 200), (0.3, 0.3, 100), (0.7, 0.1, 60), (0.2, 0.5, 20), (0.4, 0.4, 10)],
+)
+def test_interval_coverage_close_to_95_percent(p_plus: float, p_minus: float, n: int) -> None:
+    rng = np.random.default_rng(1234)
+    truth = 100 * (p_plus - p_minus)
+    draws = rng.multinomial(n, [p_plus, 1 - p_plus - p_minus, p_minus], size=300)
+    covered = [
+        (iv := nps_interval(counts, dirichlet_below_n=50, thin_segment_n=30)).low <= truth <= iv.high
+        for counts in draws
+    ]
+    assert 0.91 <= np.mean(covered) <= 0.99
+
+
+def test_em_recovers_a_shifted_prior() -> None:
+    """Posteriors calibrated under a balanced training mix; the test group is mostly detractors."""
+    rng = np.random.default_rng(7)
+    train_prior = np.array([1 / 3, 1 / 3, 1 / 3])
+    likelihood_means = np.eye(3) * 2.0  # each class shifts one score up
+    true_prior = np.array([0.1, 0.2, 0.7])
+    labels = rng.choice(3, size=4000, p=true_prior)
+    features = likelihood_means[labels] + rng.normal(size=(4000, 3))
+    log_lik = -0.5 * ((features[:, None, :] - likelihood_means[None, :, :]) ** 2).sum(axis=2)
+    post = np.exp(log_lik) * train_prior
+    post /= post.sum(axis=1, keepdims=True)
+    plain = post.mean(axis=0)
+    adjusted = em_prior_adjust(post, train_prior)
+    assert adjusted.converged
+    assert np.abs(adjusted.prior - true_prior).max() < 0.03
+    assert np.abs(plain - true_prior).max() > 0.1  # the plain average is visibly pulled to the training mix
+    assert adjusted.posteriors.shape == post.shape
+
+
+def test_em_rejects_malformed_probabilities() -> None:
+    with pytest.raises(ValueError, match="sum to 1"):
+        em_prior_adjust([[0.5, 0.5, 0.5]], [1 / 3] * 3)
