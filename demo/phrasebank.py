@@ -1,0 +1,63 @@
+"""The demo's phrase banks and name lists, and the one function that fills a template with a brand's forms.
+
+Keys of a bank: ``open.C`` / ``close.C`` / ``title.C`` for the four score classes C (P promoter 9-10,
+A passive 7-8, D disappointed 4-6, X angry 0-3); ``REASON+`` / ``REASON-`` for each reason code; ``forum.*``,
+``blog.title``; ``bot`` / ``bot.title`` (generic fake praise); ``smear`` / ``smear.plug`` / ``smear.title`` (the
+campaign's shared phrasing). Placeholders: ``{b}`` the brand, ``{c}`` a competitor, with Russian cases
+``{b_gen} {b_dat} {b_ins} {b_prep}`` (and the same for ``c``).
+"""
+
+from __future__ import annotations
+
+from demo.brands import CASES, Brand
+from demo.phrases_da import DA
+from demo.phrases_de import DE
+from demo.phrases_en import EN
+from demo.phrases_ru import RU
+
+BANKS: dict[str, dict[str, list[str]]] = {"de": DE, "en": EN, "da": DA, "ru": RU}
+LANGUAGES = tuple(BANKS)
+
+REASONS = ("price", "delivery", "service", "quality", "app", "refund", "billing", "staff")
+
+FIRST_NAMES: dict[str, list[str]] = {
+    "de": ["Anna", "Lukas", "Sabine", "Jonas", "Petra", "Felix", "Claudia", "Stefan", "Miriam", "Tobias", "Heike",
+           "Markus", "Lea", "Uwe", "Katrin", "Florian"],
+    "en": ["Emma", "James", "Olivia", "Tom", "Sophie", "Daniel", "Chloe", "Ryan", "Grace", "Adam", "Megan", "Chris",
+           "Hannah", "Luke", "Amy", "Sam"],
+    "da": ["Mette", "Søren", "Camilla", "Rasmus", "Louise", "Mikkel", "Freja", "Jesper", "Ida", "Anders", "Signe",
+           "Kasper", "Maja", "Henrik", "Sofie", "Nikolaj"],
+    "ru": ["Анна", "Дмитрий", "Елена", "Сергей", "Ольга", "Алексей", "Наталья", "Иван", "Мария", "Андрей", "Татьяна",
+           "Павел", "Ирина", "Михаил", "Юлия", "Николай"],
+}
+LAST_NAMES: dict[str, list[str]] = {
+    "de": ["Müller", "Schmidt", "Becker", "Wagner", "Hoffmann", "Schulz", "Koch", "Richter", "Klein", "Wolf"],
+    "en": ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Wright", "Hughes", "Green"],
+    "da": ["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Larsen", "Sørensen", "Rasmussen", "Madsen"],
+    "ru": ["Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов"],
+}
+# handles are written in Latin script everywhere, as most forums and app stores require
+HANDLE_WORDS = ["tech", "fan", "nerd", "shopper", "gadget", "mobil", "nord", "city", "pixel", "lucky", "blue",
+                "cat", "wolf", "sun", "rider", "byte", "happy", "old", "real", "dane"]
+COUNTRIES: dict[str, list[str]] = {
+    "de": ["DE", "DE", "DE", "AT", "CH"],
+    "en": ["GB", "GB", "US", "IE", "DE"],
+    "da": ["DK", "DK", "DK", "DK", "SE"],
+    "ru": ["DE", "LV", "EE", "DK", "IL"],
+}
+
+
+def fill(template: str, lang: str, b: Brand, c: Brand | None = None, latin: bool = False) -> str:
+    """Write a template with the brand's (and competitor's) forms for the language.
+
+    ``latin`` writes the Latin name in every case, as Russian writers often do with foreign brands (the Latin
+    name is then not declined, so only the nominative is right).
+    """
+    values: dict[str, str] = {}
+    for key, who in (("b", b), ("c", c)):
+        if who is None:
+            continue
+        for case in CASES:
+            name = who.form("*" if latin else lang, "nom" if latin and lang == "ru" else case)
+            values[key if case == "nom" else f"{key}_{case}"] = name
+    return template.format(**values)
