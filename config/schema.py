@@ -101,6 +101,10 @@ class ModelsConfig(Strict):
     )
     bot_model_path: str | None = Field(None, description="Bot classifier artifact; default: packaged.")
     batch_size: int = Field(256, ge=1)
+    languages: list[str] = Field(
+        default_factory=lambda: ["de", "en", "da", "ru", "fr", "es", "nl"],
+        description="Languages language id chooses among (ISO 639-1); anything else becomes 'und'.",
+    )
 
 
 class ThresholdsConfig(Strict):

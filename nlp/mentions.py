@@ -1,0 +1,60 @@
+"""Which configured brands, products and competitors a text mentions, and which one it is about.
+
+A spaCy PhraseMatcher on lower-cased tokens over every alias of every entity (any language: brand names cross
+languages); overlapping matches keep the longest (``"Telekom Deutschland"`` over ``"Telekom"``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import spacy
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Span
+from spacy.util import filter_spans
+
+from config.schema import EntityConfig
+
+NO_MENTION = "no configured brand, product or competitor is mentioned"
+
+
+class EntityMatcher:
+    """Finds entity mentions; one matcher for all entities, built once per config."""
+
+    def __init__(self, entities: Sequence[EntityConfig]) -> None:
+        self.entities = {e.name: e for e in entities}
+        self.nlp = spacy.blank("xx")
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        for entity in entities:
+            self.matcher.add(entity.name, list(self.nlp.tokenizer.pipe(entity.all_aliases())))
+
+    def mentions(self, text: str) -> list[str]:
+        """Entity names in order of appearance, one per mention (repeats kept, for counting)."""
+        doc = self.nlp.make_doc(text)
+        spans = filter_spans([Span(doc, start, end, label=key) for key, start, end in self.matcher(doc)])
+        return [span.label_ for span in sorted(spans, key=lambda s: s.start)]
+
+    def find(self, text: str) -> list[str]:
+        """Entity names mentioned, each once, in order of first mention."""
+        return list(dict.fromkeys(self.mentions(text)))
+
+    def attribute(self, text: str, default: str | None = None) -> tuple[str | None, str]:
+        """The entity the text is about and why; ``(None, reason)`` means drop it.
+
+        ``default`` is the entity the source is about (a brand's review page). A text there that names only a
+        competitor of it is about that competitor; a text that names nothing stays with the default. Without a
+        default, the most-mentioned entity wins (ties: the first mentioned).
+        """
+        mentioned = self.mentions(text)
+        if not mentioned:
+            return (default, "no mention; the source's entity") if default else (None, NO_MENTION)
+        counts = Counter(mentioned)
+        if default in counts:
+            return default, f"mentions {default}"
+        competitors = set(self.entities[default].competitors) if default in self.entities else set()
+        rivals = [name for name in dict.fromkeys(mentioned) if name in competitors]
+        if default and rivals:
+            return rivals[0], f"mentions competitor {rivals[0]}, not {default}"
+        top = max(dict.fromkeys(mentioned), key=lambda name: counts[name])
+        return top, f"mentions {top}" + (f" ({counts[top]}x)" if counts[top] > 1 else "")

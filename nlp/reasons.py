@@ -1,0 +1,243 @@
+"""Reason codes with polarity and evidence, the touchpoint, and active detractors, from ``data/reasons.toml``.
+
+Per language a blank spaCy pipeline with a sentencizer and token Matchers built from the word lists (one regular
+expression per label for the wildcard terms, one set lookup for the plain ones, so matching stays fast). A reason's
+polarity comes from the nearest polarity cue in its sentence (flipped by a negator just before the cue); where the
+sentence has no cue, from ``sentence_polarity`` (the scorer's judgement of that sentence) when given.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from nlp.result import Polarity, ReasonHit
+
+DATA = Path(__file__).resolve().parent / "data" / "reasons.toml"
+CUE_WINDOW = 6  # tokens between a reason term and the cue that qualifies it
+NEGATION_WINDOW = 3  # tokens before a cue in which a negator flips it
+EVIDENCE_TOKENS = 12  # tokens each side of the term kept when a sentence is too long to quote whole
+MAX_EVIDENCE_CHARS = 200
+MIN_CLAUSE_TOKENS = 3  # a shorter clause is quoted with its whole sentence
+SENTENCE_POLARITY_MIN = 0.25  # |sentence polarity| below this stays neutral
+
+SentencePolarity = Callable[[list[str]], list[float]]
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> dict:
+    """The parsed data file (reason codes, touchpoints, active-detractor phrases, polarity cues)."""
+    with open(DATA, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def reason_codes() -> list[str]:
+    return list(taxonomy()["reasons"])
+
+
+def languages() -> list[str]:
+    return sorted({lang for entry in taxonomy()["reasons"].values() for lang in entry if lang != "label"})
+
+
+@dataclass
+class TextSignals:
+    """Everything the word lists say about one text."""
+
+    reasons: list[ReasonHit] = field(default_factory=list)
+    touchpoint: str | None = None
+    warns_others: bool = False
+
+
+def _token_spec(piece: str) -> dict:
+    if piece.endswith("*") and len(piece) > 1:
+        return {"LOWER": {"REGEX": "^" + re.escape(piece[:-1].lower())}}
+    if piece.startswith("*") and len(piece) > 1:
+        return {"LOWER": {"REGEX": re.escape(piece[1:].lower()) + "$"}}
+    return {"LOWER": piece.lower()}
+
+
+def _patterns(nlp: Language, terms: Sequence[str]) -> list[list[dict]]:
+    """Token patterns for ``terms``; single tokens merged into one set and one regex per label."""
+    plain, wild, multi = [], [], []
+    for term in terms:
+        tokens: list[dict] = []
+        for piece in term.split():
+            if "*" in piece:
+                tokens.append(_token_spec(piece))
+            else:
+                tokens += [{"LOWER": t.lower_} for t in nlp.make_doc(piece)]
+        if len(tokens) > 1:
+            multi.append(tokens)
+        elif "REGEX" in str(tokens[0]["LOWER"]):
+            wild.append(tokens[0]["LOWER"]["REGEX"])
+        else:
+            plain.append(tokens[0]["LOWER"])
+    out = multi
+    if plain:
+        out.append([{"LOWER": {"IN": sorted(set(plain))}}])
+    if wild:
+        out.append([{"LOWER": {"REGEX": "|".join(f"(?:{w})" for w in wild)}}])
+    return out
+
+
+class _LanguageLists:
+    """The matchers of one language (or of all lists at once, for text in an unlisted language)."""
+
+    def __init__(self, lang: str) -> None:
+        data = taxonomy()
+        self.nlp = spacy.blank(lang if lang in languages() else "xx")
+        self.nlp.add_pipe("sentencizer")
+        wanted = [lang] if lang in languages() else languages()
+
+        def terms(entry: dict) -> list[str]:
+            return [t for code in wanted for t in entry.get(code, [])]
+
+        self.reasons = Matcher(self.nlp.vocab)
+        for code, entry in data["reasons"].items():
+            self.reasons.add(code, _patterns(self.nlp, terms(entry)))
+        self.touchpoints = Matcher(self.nlp.vocab)
+        for name, entry in data["touchpoints"].items():
+            borrowed = [t for code in entry.get("reasons", []) for t in terms(data["reasons"][code])]
+            self.touchpoints.add(name, _patterns(self.nlp, borrowed + terms(entry)))
+        self.warnings = Matcher(self.nlp.vocab)
+        self.warnings.add("warns_others", _patterns(self.nlp, terms(data["active_detractor"])))
+        self.cues = Matcher(self.nlp.vocab)
+        for label in ("positive", "negative", "negators", "contrast"):
+            self.cues.add(label, _patterns(self.nlp, terms(data["polarity"][label])))
+
+    def signals(self, doc: Doc, sentence_polarity: dict[str, float]) -> TextSignals:
+        strings = self.nlp.vocab.strings
+        cues = [(strings[k], s, e) for k, s, e in self.cues(doc)]
+        negators = {s for label, s, _ in cues if label == "negators"}
+        breaks = {i for label, s, e in cues if label == "contrast" for i in range(s, e)}
+        breaks |= {t.i for t in doc if t.is_punct and t.text not in "'’-"}
+        polar = [(label, s, e) for label, s, e in cues if label in ("positive", "negative")]
+        hits, seen = [], set()
+        for key, start, end in sorted(self.reasons(doc), key=lambda m: m[1]):
+            code, sent = strings[key], doc[start].sent
+            if (code, sent.start) in seen:
+                continue
+            seen.add((code, sent.start))
+            clause = _clause(breaks, start, end, sent)
+            polarity = _nearest_cue(polar, negators, clause, start, end)
+            if polarity is None:
+                polarity = _sign(sentence_polarity.get(sent.text.strip(), 0.0))
+            quoted = doc[clause[0] : clause[1]] if clause[1] - clause[0] >= MIN_CLAUSE_TOKENS else sent
+            hits.append(ReasonHit(code, polarity, _evidence(doc, quoted, start, end)))
+        touched: Counter[str] = Counter()
+        first: dict[str, int] = {}
+        reach: dict[str, int] = {}
+        for k, s, e in sorted(self.touchpoints(doc), key=lambda m: (m[1], -m[2])):
+            name = strings[k]
+            if s >= reach.get(name, 0):  # overlapping matches of one touchpoint count once
+                touched[name] += 1
+                first.setdefault(name, s)
+                reach[name] = e
+        touchpoint = min(touched, key=lambda n: (-touched[n], first[n])) if touched else None
+        return TextSignals(hits, touchpoint, bool(self.warnings(doc)))
+
+
+def _clause(breaks: set[int], start: int, end: int, sent: Span) -> tuple[int, int]:
+    """Token range of the clause around a term: the sentence cut at punctuation and at contrast words."""
+    left, right = start, end
+    while left > sent.start and left - 1 not in breaks:
+        left -= 1
+    while right < sent.end and right not in breaks:
+        right += 1
+    return left, right
+
+
+def _nearest_cue(
+    cues: list[tuple[str, int, int]], negators: set[int], clause: tuple[int, int], start: int, end: int
+) -> Polarity | None:
+    """Polarity of the closest cue in the clause (ties: the one after the term, as in "X was good")."""
+    best: tuple[int, int, str, int] | None = None
+    for label, cue_start, cue_end in cues:
+        if cue_start < clause[0] or cue_end > clause[1]:
+            continue
+        gap = max(0, cue_start - end + 1, start - cue_end + 1)
+        rank = (gap, 0 if cue_start >= start else 1, label, cue_start)
+        if gap <= CUE_WINDOW and (best is None or rank < best):
+            best = rank
+    if best is None:
+        return None
+    _, _, label, cue_start = best
+    negated = any(i in negators for i in range(max(clause[0], cue_start - NEGATION_WINDOW), cue_start))
+    positive = (label == "positive") != negated
+    return "positive" if positive else "negative"
+
+
+def _sign(value: float) -> Polarity:
+    if value >= SENTENCE_POLARITY_MIN:
+        return "positive"
+    if value <= -SENTENCE_POLARITY_MIN:
+        return "negative"
+    return "neutral"
+
+
+def _evidence(doc: Doc, sent: Span, start: int, end: int) -> str:
+    """The clause (or sentence), cut to a window around the term when long: always a verbatim slice of the text."""
+    if len(sent.text) > MAX_EVIDENCE_CHARS:
+        sent = doc[max(sent.start, start - EVIDENCE_TOKENS) : min(sent.end, end + EVIDENCE_TOKENS)]
+    return sent.text.strip()
+
+
+@lru_cache(maxsize=16)
+def _lists(lang: str) -> _LanguageLists:
+    return _LanguageLists(lang)
+
+
+def hit_sentences(texts: Sequence[str], langs: Sequence[str]) -> list[list[str]]:
+    """Per text, the sentences that hold a reason term (what ``sentence_polarity`` will be asked about)."""
+    out = []
+    for text, lang in zip(texts, langs, strict=True):
+        lists = _lists(lang)
+        doc = lists.nlp(text)
+        out.append(list(dict.fromkeys(doc[s].sent.text.strip() for _, s, _ in lists.reasons(doc))))
+    return out
+
+
+def analyse(
+    texts: Sequence[str], langs: Sequence[str], sentence_polarity: SentencePolarity | None = None
+) -> list[TextSignals]:
+    """Reasons, touchpoint and warnings for a batch; each language's texts go through ``nlp.pipe`` together."""
+    out: list[TextSignals | None] = [None] * len(texts)
+    by_lang: dict[str, list[int]] = {}
+    for i, lang in enumerate(langs):
+        by_lang.setdefault(lang, []).append(i)
+    for lang, rows in by_lang.items():
+        lists = _lists(lang)
+        docs = list(lists.nlp.pipe(texts[i] for i in rows))
+        polarity: dict[str, float] = {}
+        if sentence_polarity is not None:
+            sentences = list(
+                dict.fromkeys(doc[s].sent.text.strip() for doc in docs for _, s, _ in lists.reasons(doc))
+            )
+            polarity = dict(zip(sentences, sentence_polarity(sentences), strict=True)) if sentences else {}
+        for i, doc in zip(rows, docs, strict=True):
+            out[i] = lists.signals(doc, polarity)
+    return [signals for signals in out if signals is not None]
+
+
+def find_reasons(text: str, lang: str) -> list[ReasonHit]:
+    return analyse([text], [lang])[0].reasons
+
+
+def touchpoint(text: str, lang: str) -> str | None:
+    """The touchpoint most talked about (ties: the first mentioned); None when the text names none."""
+    return analyse([text], [lang])[0].touchpoint
+
+
+def is_active_detractor(text: str, lang: str) -> bool:
+    """Whether the text warns others away ("stay away", "finger weg"): the phrase alone, not the score."""
+    return analyse([text], [lang])[0].warns_others
