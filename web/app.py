@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, status
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +29,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(cfg_or_db_url: OnpsConfig | str) -> FastAPI:
     config = (cfg_or_db_url if isinstance(cfg_or_db_url, OnpsConfig)
               else OnpsConfig(database=DatabaseConfig(url=cfg_or_db_url)))
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc served from the package, not a CDN (the machine is offline)
         title="organic-nps",
         version="0.1.0",
         description=(
