@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -69,16 +70,29 @@ class SourceSpider(scrapy.Spider):
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
-        first = self.request(self.first_url())
-        if first is not None:
-            yield first
+        """The first page; on a resumed crawl (JOBDIR), the pages that were in flight when it was stopped.
+
+        Scrapy's persisted queue holds the requests not yet sent; the ones already sent but not parsed when the
+        crawl stopped are in neither the queue nor the results, so they are asked for again here.
+        """
+        requested: dict[str, str] = self.state.setdefault("requested", {})
+        done: set[str] = self.state.setdefault("done", set())
+        if not requested:
+            first = self.request(self.first_url())
+            if first is not None:
+                yield first
+            return
+        self.stat("resumed_in_flight", len(set(requested) - done))
+        for url, callback in requested.items():
+            if url not in done:
+                yield scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, dont_filter=True)
 
     def first_url(self) -> str:
         return self.start_url
 
     def request(self, url: str, callback: Any = None, **meta: Any) -> scrapy.Request | None:
         """A request within the source's page budget, or None (budget spent, or a URL already requested)."""
-        requested: set[str] = self.state.setdefault("requested", set())
+        requested: dict[str, str] = self.state.setdefault("requested", {})
         if url in requested:
             self.page_error(url, "pagination loop: this URL was already requested in this crawl")
             return None
@@ -86,18 +100,20 @@ class SourceSpider(scrapy.Spider):
             self.stat("budget_stops")
             log.info("%s: page budget of %d spent, not requesting %s", self.source, self.max_pages, url)
             return None
-        requested.add(url)
-        return scrapy.Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta)
+        callback = callback or self.parse
+        requested[url] = callback.__name__
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
 
     def on_error(self, failure: Failure) -> None:
         """A page that could not be fetched: recorded with its reason, the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
-        elif "IgnoreRequest" in type(failure.value).__name__ and "robots" in str(failure.value).lower():
+        elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             reason = "disallowed by robots.txt"
         else:
             reason = f"{type(failure.value).__name__}: {failure.value}".strip()
+        self.state.setdefault("done", set()).add(request.url)
         self.page_error(request.url, reason)
 
     # ---- accounting ---------------------------------------------------------------------------------------
@@ -114,7 +130,11 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.set_value(ERRORS_KEY, errors)
 
     def count_page(self, response: Response) -> None:
+        """A page reached its parser: counted, and marked done so a resumed crawl does not ask for it again."""
         self.stat("pages")
+        done: set[str] = self.state.setdefault("done", set())
+        done.update(response.meta.get("redirect_urls", []))
+        done.add(response.request.url if response.request else response.url)
 
     def json_body(self, response: Response) -> Any:
         """The page's JSON, or None with an error recorded (malformed, truncated or not JSON at all)."""

@@ -92,7 +92,7 @@ def review_fields(review: dict[str, Any], owner: dict[str, Any] | None, page_url
     if isinstance(rating, dict):
         scale = rating.get("bestRating")
         rating = rating.get("ratingValue")
-    node_id = first(review.get("@id")) or first(review.get("url"))
+    node_id = first(review.get("@id")) or review.get("id") or first(review.get("url"))  # microdata: itemid -> id
     external_id = str(node_id) if node_id and not str(node_id).startswith("_:") and node_id != page_url else None
     reviewed = review.get("itemReviewed") or owner
     author = first(review.get("author"))

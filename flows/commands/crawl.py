@@ -1,13 +1,87 @@
-"""`onps crawl [URL] --kind K [--entity NAME] [--max-pages N] -o OUT.jsonl` (issue #3)."""
+"""`onps crawl URL --kind K [--entity NAME] [--max-pages N] -o OUT.jsonl` (try one source, JSON lines) and
+`onps crawl` (every configured source into the store) (issue #3)."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
-from flows.state import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from crawlers.report import CrawlReport
+from crawlers.run import CrawlFailed, crawl_sources, crawl_url
+from crawlers.spiders import SPIDERS
+from flows import exitcodes
+from flows.state import state
+
+out = Console()
+err = Console(stderr=True)
+
+
+def report_table(report: CrawlReport) -> Table:
+    table = Table(title="crawl report" + (f" (run {report.run_id})" if report.run_id else ""))
+    for column in ("source", "pages", "items", "new", "duplicates", "dropped", "too old", "finished"):
+        table.add_column(column, justify="left" if column in ("source", "finished") else "right")
+    for name, c in report.sources.items():
+        table.add_row(name, *map(str, (c.pages, c.items, c.new, c.duplicates, c.dropped, c.too_old)),
+                      c.finish_reason)
+    return table
+
+
+def show(report: CrawlReport) -> int:
+    """Print the report; exit 1 when pages or items were bad (the crawl itself finished)."""
+    err.print(report_table(report))
+    for error in report.errors[:50]:
+        err.print(f"[yellow]{error.source}[/yellow] {error.url}: {error.reason}")
+    if len(report.errors) > 50:
+        err.print(f"... and {len(report.errors) - 50} more errors")
+    return exitcodes.BAD_INPUT if report.errors else exitcodes.OK
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="crawl", help="onps crawl [URL] --kind K [--entity NAME] [--max-pages N] -o OUT.jsonl -- not built yet.")
-    def _crawl() -> None:
-        raise not_built("crawl", 3)
+    @app.command(name="crawl")
+    def _crawl(
+        ctx: typer.Context,
+        url: str | None = typer.Argument(None, help="Try one source: its start URL (needs --kind and -o)."),
+        kind: str | None = typer.Option(None, "--kind", help=f"Spider for URL: {'|'.join(SPIDERS)}."),
+        entity: str | None = typer.Option(None, "--entity", help="Entity the source is about; forum-like kinds "
+                                          "keep only posts naming it."),
+        max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page budget (default crawl.max_pages)."),
+        output: Path | None = typer.Option(None, "-o", "--output", help="JSON-lines file for the items of URL."),
+    ) -> None:
+        """Crawl review sites and forums: one URL into a JSON-lines file, or every configured source into the
+        store (incremental and resumable). Exit 1 when some pages or items were bad (they are listed)."""
+        cfg = state(ctx).config
+        if url is None:
+            if kind or entity or output or max_pages:
+                err.print("[red]error:[/red] --kind, --entity, --max-pages and -o go with a URL; "
+                          "`onps crawl` alone crawls the configured sources.")
+                raise typer.Exit(exitcodes.USAGE)
+            if not any(s.enabled for s in cfg.sources):
+                err.print("[red]error:[/red] no enabled [[sources]] in the config; add one, or try a site with "
+                          "`onps crawl URL --kind K -o OUT.jsonl`.")
+                raise typer.Exit(exitcodes.USAGE)
+            try:
+                report = crawl_sources(cfg, cfg.database.url, progress=True)
+            except (OperationalError, ProgrammingError) as exc:
+                err.print(f"[red]error:[/red] the database at {cfg.database.url} is not ready ({exc.orig}); "
+                          "run `onps db upgrade` first.")
+                raise typer.Exit(exitcodes.USAGE) from exc
+            except CrawlFailed as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.RUN_FAILED) from exc
+            raise typer.Exit(show(report))
+        if kind not in SPIDERS or output is None:
+            err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(SPIDERS)}) and -o OUT.jsonl")
+            raise typer.Exit(exitcodes.USAGE)
+        try:
+            report = crawl_url(url, kind, entity=entity, max_pages=max_pages, out_path=output, cfg=cfg,
+                               progress=True)
+        except CrawlFailed as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(exitcodes.RUN_FAILED) from exc
+        total = report.totals
+        err.print(f"{total.new} items written to {output}")
+        raise typer.Exit(show(report))
