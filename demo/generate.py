@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from demo.brands import BRANDS, INCIDENT_BRAND, SMEAR_TARGET, STUFFED_BRAND, Brand, brand
-from demo.model import Author, DemoContent, Doc, Topic
+from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, Author, DemoContent, Doc, Topic
 from demo.phrasebank import BANKS, COUNTRIES, FIRST_NAMES, HANDLE_WORDS, LAST_NAMES, fill
 from demo.truth import from_docs
 from nps.classes import nps_class
 
 REFERENCE_DATE = datetime(2026, 11, 15, 23, 0, tzinfo=UTC)  # fixed, so a seed always gives the same dates
 WEEKS = 12
-APPSTORE_MAX = 500  # the iTunes feed shows at most 10 pages of 50: more would be generated but never seen
 
 # volumes at scale 1 (about 1,500 documents: a demo the whole pipeline runs through in a minute)
 GENUINE_PER_BRAND = {"trustpilot": 150, "schemaorg": 80, "appstore": 90}
@@ -253,7 +252,7 @@ def generate(seed: int = 7, scale: float = 1.0, reference: datetime = REFERENCE_
     forum_drafts, topics = _forum(w, scale)
     drafts += forum_drafts
     drafts += _blog(w, scale)
-    docs = _assign_ids(drafts, rng)
+    docs = _assign_ids(_fit_appstore(drafts), rng)
     return DemoContent(seed, scale, reference, docs, topics, from_docs(docs, seed, scale, reference))
 
 
@@ -261,8 +260,6 @@ def _reviews(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
     out = []
     for fmt, base in GENUINE_PER_BRAND.items():
         n = round(base * BRAND_VOLUME[b.name] * scale)
-        if fmt == "appstore":
-            n = min(n, APPSTORE_MAX * 4 // 5)  # leave room in the visible feed for fakes
         for _ in range(n):
             out.append(_genuine_review(w, b, fmt, w.moment()))
     return out
@@ -402,6 +399,20 @@ def _blog(w: _Writer, scale: float) -> list[_Draft]:
         out.append(_Draft("feed", BLOG_SOURCE, "blog", b.name, "genuine", lang, title, text, at,
                           w.author(lang, at, "name"), score, None, coded, (b.name,)))
     return out
+
+
+def _fit_appstore(drafts: list[_Draft]) -> list[_Draft]:
+    """Move what an app-store feed could not show (older than its newest 500) to the brand's Trustpilot page.
+
+    Otherwise large scales would put truth in the content that no crawler can ever read.
+    """
+    visible = APPSTORE_PAGE_SIZE * APPSTORE_MAX_PAGES
+    for b in BRANDS:
+        feed = sorted((d for d in drafts if d.fmt == "appstore" and d.channel == b.slug), key=lambda d: d.at,
+                      reverse=True)
+        for d in feed[visible:]:
+            d.fmt, d.source = "trustpilot", source_name("trustpilot", b)
+    return drafts
 
 
 def _object_id(at: datetime, rng: random.Random) -> str:
