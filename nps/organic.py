@@ -2,7 +2,8 @@
 
 Organic (../shared/DESIGN.md) means: bots and campaign members out, syndicated copies once, one voice per author
 per entity per window. Every excluded document is counted under the first rule that removed it, so
-``n + sum(excluded)`` accounts for every input row of a group. The class shares come from the scorer's
+``n + sum(excluded)`` accounts for every input row of a group (undated rows belong to no window; `exclusion`
+counts them). The class shares come from the scorer's
 probabilities, EM-adjusted to the group's own class mix (nps.quantify), never from hard thresholds.
 """
 

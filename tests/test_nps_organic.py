@@ -1,0 +1,117 @@
+"""The organic rules of estimate_groups: who is counted, who is excluded and why, per group and window."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from nps.organic import estimate_groups, exclusion
+from nps.windows import parse_time, window_spans
+
+THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30)
+PROMOTER = {"p_promoter": 0.9, "p_passive": 0.05, "p_detractor": 0.05}
+DETRACTOR = {"p_promoter": 0.05, "p_passive": 0.05, "p_detractor": 0.9}
+
+
+def row(i: int, probs: dict[str, float], **fields: Any) -> dict[str, Any]:
+    base = {"id": str(i), "text": f"review number {i}", "entity": "Acme", "source": "shop", "author": f"a{i}",
+            "published_at": "2026-11-02T10:00:00Z", "bot": False, "campaign": False}
+    return base | probs | fields
+
+
+def test_exclusions_are_counted_by_rule_and_account_for_every_row() -> None:
+    rows = [row(i, PROMOTER) for i in range(10)]
+    rows += [row(100 + i, DETRACTOR, bot=True) for i in range(3)]
+    rows += [row(200 + i, DETRACTOR, campaign=True) for i in range(4)]
+    rows += [row(300, PROMOTER, text="review number 1", source="other")]  # a syndicated copy of row 1
+    rows += [row(301, DETRACTOR, text="review number 2", published_at="2026-11-01T00:00:00Z")]  # earlier copy
+    rows += [row(400 + i, DETRACTOR, author="a5") for i in range(2)]  # author a5 speaks three times
+    [est] = estimate_groups(rows, ["entity"], None, THRESHOLDS, train_prior=None)
+    assert est.excluded == {"bot": 3, "campaign": 4, "syndicated": 2, "repeat_author": 2}
+    assert est.n + sum(est.excluded.values()) == len(rows)
+    # a5's voice is the mean of one promoter and two detractors; the earlier copy of review 2 (a detractor)
+    # is the one kept, so the promoter row 2 is the syndicated duplicate.
+    a5 = (0.9 + 0.05 + 0.05) / 3, (0.05 * 3) / 3, (0.05 + 0.9 + 0.9) / 3
+    expected_promoters = 8 * 0.9 + 0.05 + a5[0]
+    assert est.promoters == pytest.approx(expected_promoters)
+    assert est.promoters + est.passives + est.detractors == pytest.approx(est.n)
+    assert est.nps == pytest.approx(100 * (est.promoters - est.detractors) / est.n)
+    assert est.method == "dirichlet" and est.adjustment.startswith("none")
+
+
+def test_one_voice_per_author_per_window_not_across_windows() -> None:
+    rows = [row(1, PROMOTER, author="x", published_at="2026-11-02T10:00:00Z"),
+            row(2, PROMOTER, author="x", published_at="2026-11-03T10:00:00Z"),
+            row(3, DETRACTOR, author="x", published_at="2026-11-12T10:00:00Z")]
+    ests = estimate_groups(rows, ["entity"], "week", THRESHOLDS, train_prior=None)
+    assert [(e.window_start.date().isoformat(), e.n, e.excluded) for e in ests] == [
+        ("2026-11-02", 1.0, {"repeat_author": 1}),
+        ("2026-11-09", 1.0, {}),
+    ]
+
+
+def test_undated_rows_are_excluded_from_windows_but_not_from_all_time() -> None:
+    rows = [row(1, PROMOTER), row(2, DETRACTOR, published_at=None)]
+    [windowed] = estimate_groups(rows, ["entity"], "month", THRESHOLDS, None)
+    assert windowed.n == 1 and windowed.excluded == {}  # an undated row belongs to no window's group
+    assert exclusion(rows, "month") == [None, "no_date"]
+    [all_time] = estimate_groups(rows, ["entity"], None, THRESHOLDS, None)
+    assert all_time.n == 2 and all_time.excluded == {}
+
+
+def test_groups_by_reason_code_and_reason_summary() -> None:
+    rows = [row(1, DETRACTOR, reasons=[{"code": "price", "polarity": "negative"}, {"code": "delivery"}]),
+            row(2, PROMOTER, reasons=[{"code": "price", "polarity": "positive"}]),
+            row(3, PROMOTER)]
+    ests = {e.group["reason"]: e for e in estimate_groups(rows, ["reason"], None, THRESHOLDS, None)}
+    assert set(ests) == {"price", "delivery", None}
+    assert ests["price"].n == 2 and ests["delivery"].n == 1
+    assert ests["price"].reasons["price"] == {"mentions": 2, "negative": 1, "detractors": pytest.approx(0.95),
+                                              "promoters": pytest.approx(0.95)}
+
+
+def test_thin_segments_pool_towards_the_entity() -> None:
+    rows = [row(i, PROMOTER, source="big") for i in range(60)] + [row(100 + i, DETRACTOR, source="thin")
+                                                                  for i in range(5)]
+    ests = {e.group["source"]: e for e in estimate_groups(rows, ["entity", "source"], None, THRESHOLDS, None)}
+    assert ests["thin"].method.startswith("pooled-to-parent")
+    assert ests["thin"].nps > 100 * (0.05 - 0.9)  # pulled up from the segment's own -85 towards the entity
+    assert ests["big"].method == "adjusted-wald"
+
+
+def test_em_adjustment_moves_shares_towards_the_groups_mix() -> None:
+    rows = [row(i, {"p_promoter": 0.3, "p_passive": 0.2, "p_detractor": 0.5}) for i in range(40)]
+    [plain] = estimate_groups(rows, ["entity"], None, THRESHOLDS, None)
+    [adjusted] = estimate_groups(rows, ["entity"], None, THRESHOLDS, train_prior=[0.2, 0.2, 0.6])
+    # the group leans to promoters more than the training mix did: EM moves the estimate further that way
+    assert adjusted.nps > plain.nps
+    assert adjusted.adjustment.startswith("em-prior")
+
+
+def test_active_detractors_and_word_of_mouth_index() -> None:
+    rows = [row(i, DETRACTOR, active_detractor=i < 20) for i in range(40)] + [row(100 + i, PROMOTER)
+                                                                              for i in range(60)]
+    [est] = estimate_groups(rows, ["entity"], None, THRESHOLDS, None)
+    out = est.to_dict()
+    assert out["detractor_split"]["active"] == pytest.approx(20 * 0.9, abs=0.01)
+    assert out["detractor_split"]["active"] + out["detractor_split"]["passive"] == pytest.approx(
+        out["detractors"], abs=0.02)
+    assert out["wom"]["index"] == pytest.approx(100 * (est.promoters - est.active_detractors) / 100, abs=0.01)
+    assert out["wom"]["index"] > out["nps"]  # only active detractors count against the WoM index
+    assert out["detractor_split"]["low"] < 0.5 < out["detractor_split"]["high"]
+
+
+def test_rows_without_probabilities_are_an_error_that_names_the_row() -> None:
+    with pytest.raises(ValueError, match="'7'"):
+        estimate_groups([{"id": "7", "entity": "Acme"}], ["entity"], None, THRESHOLDS, None)
+
+
+def test_window_spans() -> None:
+    when = parse_time("2026-11-04T23:30:00+02:00")  # Wednesday 21:30 UTC
+    assert window_spans(when, "day")[0][0].isoformat() == "2026-11-04T00:00:00+00:00"
+    assert window_spans(when, "week")[0][0].isoformat() == "2026-11-02T00:00:00+00:00"
+    assert window_spans(when, "month")[0][1].isoformat() == "2026-12-01T00:00:00+00:00"
+    rolling = window_spans(when, "rolling28")
+    assert len(rolling) == 4 and all(start <= when < end for start, end in rolling)
