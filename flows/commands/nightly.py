@@ -1,13 +1,163 @@
-"""`onps nightly`, `onps backfill`, `onps retrain`, `onps deploy` (issue #7)."""
+"""`onps nightly`, `onps backfill`, `onps runs`, `onps retrain`, `onps deploy` (issue #7).
+
+Prefect is imported only inside the commands, after flows.orchestrator has set its defaults (home under var/,
+quiet logs): Prefect reads its settings once, at import.
+"""
 
 from __future__ import annotations
 
-import typer
+import tempfile
+from datetime import date
+from pathlib import Path
 
-from flows.state import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import exitcodes
+from flows.state import state
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _db_url(ctx: typer.Context, database_url: str | None) -> str:
+    return database_url or state(ctx).config.database.url
+
+
+def _finish(db_url: str, run_id: int) -> None:
+    """Print the run's report and end with the exit code its status deserves."""
+    from flows.report import load_run, print_run
+
+    run = load_run(db_url, run_id)
+    print_run(out, run)
+    if run["status"] != "completed":
+        raise typer.Exit(exitcodes.RUN_FAILED)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="Run the nightly flow: crawl -> score -> filter -> estimate -> alerts -> report.")
-    def nightly() -> None:
-        raise not_built("the nightly flow", 7)
+    @app.command(help="Run the nightly flow: crawl -> score -> bot verdicts -> campaigns -> estimates -> alerts "
+                      "-> report. Runs in process with no server unless PREFECT_API_URL is set.")
+    def nightly(
+        ctx: typer.Context,
+        crawl: bool = typer.Option(True, "--crawl/--no-crawl", help="Crawl the configured sources first."),
+        dask_workers: int = typer.Option(0, min=0, help="Spread scoring and bot batches over a local Dask "
+                                                        "cluster of N workers (0: in process)."),
+        dask_address: str | None = typer.Option(None, help="Use an existing Dask scheduler (tcp://host:8786)."),
+        database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
+    ) -> None:
+        cfg = state(ctx).config  # validate before starting Prefect
+        from flows.orchestrator import configure
+
+        configure()
+        from flows.nightly import run_nightly
+
+        db_url = database_url or cfg.database.url
+        config_path = str(state(ctx).config_path) if state(ctx).config_path else None
+        run_id = run_nightly(config_path, db_url, crawl, None, dask_workers, dask_address)
+        _finish(db_url, run_id)
+
+    @app.command(help="Recompute campaigns, estimates and alerts for every window since DATE (and score or "
+                      "judge anything still pending).")
+    def backfill(
+        ctx: typer.Context,
+        since: str = typer.Option(..., help="First publication date to recompute, YYYY-MM-DD."),
+        crawl: bool = typer.Option(False, "--crawl/--no-crawl", help="Crawl first as well."),
+        database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
+    ) -> None:
+        try:
+            date.fromisoformat(since)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --since {since!r} is not a date; write it as YYYY-MM-DD")
+            raise typer.Exit(exitcodes.USAGE) from exc
+        cfg = state(ctx).config
+        from flows.orchestrator import configure
+
+        configure()
+        from flows.nightly import run_nightly
+
+        db_url = database_url or cfg.database.url
+        config_path = str(state(ctx).config_path) if state(ctx).config_path else None
+        run_id = run_nightly(config_path, db_url, crawl, since, flow_label="backfill")
+        _finish(db_url, run_id)
+
+    @app.command(help="List past runs (newest first), or show one run's full report with --id.")
+    def runs(
+        ctx: typer.Context,
+        run_id: int | None = typer.Option(None, "--id", help="Show this run's report."),
+        last: int = typer.Option(20, min=1, help="How many runs to list."),
+        database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
+    ) -> None:
+        from flows.report import load_run, print_run, recent_runs, render_runs
+
+        db_url = _db_url(ctx, database_url)
+        if run_id is not None:
+            try:
+                print_run(out, load_run(db_url, run_id))
+            except LookupError as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.USAGE) from exc
+            return
+        listed = recent_runs(db_url, last)
+        if not listed:
+            err.print("no runs yet; start one with `onps nightly`")
+            return
+        out.print(render_runs(listed))
+
+    @app.command(help="Retrain the scorer and the bot filter, evaluate them on held-out data, and promote "
+                      "only a model that does not score worse than the one in use.")
+    def retrain(
+        dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but promote nothing."),
+    ) -> None:
+        from flows.retrain import TRAINERS, retrain_one
+
+        table = Table("trainer", "status", "in use", "candidate", "detail", show_edge=False)
+        failed = False
+        with tempfile.TemporaryDirectory(prefix="onps-retrain-", delete=False) as scratch:
+            for trainer in TRAINERS:
+                with err.status(f"training {trainer.module} (python -m {trainer.module})"):
+                    outcome = retrain_one(trainer, Path(scratch), dry_run)
+                failed |= outcome.status == "failed"
+                table.add_row(outcome.module, outcome.status,
+                              "-" if outcome.current is None else f"{outcome.current:.4f}",
+                              "-" if outcome.candidate is None else f"{outcome.candidate:.4f}", outcome.detail)
+        out.print(table)
+        if failed:
+            raise typer.Exit(exitcodes.RUN_FAILED)
+
+    @app.command(help="Create the nightly deployment on the config's cron schedule: --serve runs it from this "
+                      "process, --work-pool registers it for `prefect worker start --pool NAME`. Needs a Prefect "
+                      "server (PREFECT_API_URL).")
+    def deploy(
+        ctx: typer.Context,
+        work_pool: str | None = typer.Option(None, help="Register on this work pool for workers to pick up."),
+        serve: bool = typer.Option(False, "--serve", help="Serve the deployment from this process."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Show the deployment; register nothing."),
+    ) -> None:
+        cfg = state(ctx).config
+        from flows.orchestrator import configure
+
+        configure()
+        import os
+
+        from flows import deploy as deployments
+
+        config_path = state(ctx).config_path
+        deployment = deployments.nightly_deployment(cfg, config_path, work_pool)
+        out.print(f"deployment [bold]{deployment.name}[/bold] of flow nightly ({deployment.entrypoint}), cron "
+                  f"[bold]{cfg.schedule.cron}[/bold] ({cfg.schedule.timezone}), parameters "
+                  f"{deployment.parameters}")
+        if dry_run:
+            return
+        if not os.environ.get("PREFECT_API_URL"):
+            err.print("[red]error:[/red] a deployment needs a Prefect server: start one with `prefect server "
+                      "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or use --dry-run)")
+            raise typer.Exit(exitcodes.USAGE)
+        if serve:
+            deployments.serve(cfg, config_path)
+            return
+        if not work_pool:
+            err.print("[red]error:[/red] choose --serve (this process runs the schedule) or --work-pool NAME "
+                      "(workers run it: `prefect work-pool create NAME --type process`)")
+            raise typer.Exit(exitcodes.USAGE)
+        out.print(f"registered deployment {deployments.apply_deployment(deployment)}")

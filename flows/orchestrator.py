@@ -1,0 +1,61 @@
+"""How the flows reach Prefect: in process with no server by default, a Prefect server when PREFECT_API_URL is
+set; Prefect's own state under var/; quiet logs; the task runner (in process, or Dask workers).
+
+Prefect reads its settings from the environment when it is first imported, so ``configure`` must run before
+anything imports ``prefect`` (the `onps` commands import the flows lazily for that reason). Every value is only a
+default: a variable the user already set wins.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+QUIET = {
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",  # the ephemeral server's shutdown chatter is not our business
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # a loaded 2-core box can take 30 s
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+}
+
+
+def configure(home: str | Path = "var/prefect") -> dict[str, str]:
+    """Point Prefect at HOME (its SQLite database when no server is set) and quiet it; returns what was set."""
+    chosen = {"PREFECT_HOME": str(Path(home).resolve()), **QUIET}
+    applied = {}
+    for name, value in chosen.items():
+        if name not in os.environ:
+            os.environ[name] = value
+            applied[name] = value
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    return applied
+
+
+def describe() -> str:
+    """Where flow runs are recorded, for the report and the docs."""
+    url = os.environ.get("PREFECT_API_URL")
+    return f"Prefect server at {url}" if url else "Prefect in process (ephemeral, no server)"
+
+
+def task_runner(dask_workers: int = 0, dask_address: str | None = None) -> Any:
+    """In-process threads by default; a local Dask cluster of N workers, or an existing Dask scheduler.
+
+    One thread in process keeps SQLite writes and model memory predictable on a small box; Dask is the way to
+    spread scoring and filtering batches when there are cores (or machines) to spread them over.
+    """
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address)
+    if dask_workers > 0:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1,
+                                              "processes": False, "dashboard_address": None})
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=1)

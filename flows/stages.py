@@ -1,0 +1,531 @@
+"""The nightly stages as plain functions: each reads what the stage before it stored and writes its own tables.
+
+Why plain functions: the Prefect tasks in flows/tasks.py only call these, so the logic is tested (and
+benchmarked) without the orchestrator, and the same code runs in process, on Dask workers, or from a worker of a
+Prefect server. Why "pending" queries instead of a run's own list of ids: a run killed half-way leaves no
+bookkeeping to repair; the next run asks the store what still lacks a score for the current model version (or a
+verdict for the current bot model) and does exactly that, so a resumed run neither loses nor repeats work. Every
+write is an upsert on the table's natural key, in one transaction per batch.
+
+A stage whose package is not in the tree yet answers ``status="not built"`` and touches nothing: the run report
+says so instead of showing invented numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from config.schema import ModelsConfig, OnpsConfig
+from store.clock import utcnow
+from store.engine import session_scope
+from store.schema import Author, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score, Source
+from store.upsert import upsert
+
+STAGES = ("crawl", "score", "bots", "campaigns", "estimate", "alerts")
+
+
+@dataclass
+class StageResult:
+    """What one stage (or one batch of it) did: counts overall and per source, errors, anything else to report."""
+
+    stage: str
+    status: str = "done"  # done | not built | failed | skipped
+    counts: dict[str, int] = field(default_factory=dict)
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def merge(self, other: StageResult) -> StageResult:
+        """Add a batch's result to this one (counts summed, errors kept, the worse status wins)."""
+        counts = Counter(self.counts) + Counter(other.counts)
+        by_source = {k: dict(v) for k, v in self.by_source.items()}
+        for source, values in other.by_source.items():
+            by_source[source] = dict(Counter(by_source.get(source, {})) + Counter(values))
+        rank = ["done", "skipped", "not built", "failed"]
+        status = max(self.status, other.status, key=rank.index)
+        return StageResult(
+            self.stage, status, dict(counts), by_source, self.errors + other.errors,
+            self.seconds + other.seconds, {**self.detail, **other.detail},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def is_built(module: str) -> bool:
+    """Whether MODULE is in the tree (a missing stage, not a broken one: import errors inside it still raise)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def not_built(stage: str, module: str) -> StageResult:
+    return StageResult(stage, status="not built", detail={"missing": module})
+
+
+def timed(fn: Callable[..., StageResult]) -> Callable[..., StageResult]:
+    """Stamp a stage's wall time on its result."""
+
+    def run(*args: Any, **kwargs: Any) -> StageResult:
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        result.seconds = round(time.perf_counter() - start, 3)
+        return result
+
+    run.__name__, run.__doc__, run.__wrapped__ = fn.__name__, fn.__doc__, fn  # type: ignore[attr-defined]
+    return run
+
+
+def batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    """Consecutive slices of at most SIZE ids: the unit a Dask worker scores and commits."""
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+# -- reading documents as the records of docs/CONTRACTS.md --------------------------------------------------
+
+
+def document_records(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The documents with these ids as contract records, in id order."""
+    rows = session.execute(
+        select(Document, Source.name, Entity.name, Author.external_id, Author.facts)
+        .join(Source, Source.id == Document.source_id)
+        .outerjoin(Entity, Entity.id == Document.entity_id)
+        .outerjoin(Author, Author.id == Document.author_id)
+        .where(Document.id.in_(list(ids)))
+        .order_by(Document.id)
+    ).all()
+    return [
+        {
+            "id": str(doc.id),
+            "text": doc.text,
+            "title": doc.title,
+            "rating": doc.rating,
+            "rating_scale": doc.rating_scale,
+            "rating_0_10": doc.rating_0_10,
+            "lang": doc.language,
+            "author": author,
+            "author_facts": facts or {},
+            "published_at": doc.published_at.isoformat() if doc.published_at else None,
+            "source": source,
+            "entity": entity,
+            "region": doc.region,
+            "touchpoint": doc.touchpoint,
+            "url": doc.url,
+            **({"extra": doc.extra} if doc.extra else {}),
+        }
+        for doc, source, entity, author, facts in rows
+    ]
+
+
+def per_source(records: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
+    counts = Counter(r.get("source") or "?" for r in records)
+    return {source: {key: n} for source, n in counts.items()}
+
+
+# -- crawl ------------------------------------------------------------------------------------------------
+
+
+@timed
+def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> StageResult:
+    """Crawl every enabled source incrementally into the store (the crawlers' own dedupe keeps it idempotent).
+
+    Bad pages are errors of the crawl report, not of the stage: the stage fails only when the crawler does.
+    """
+    if not is_built("crawlers.run"):
+        return not_built("crawl", "crawlers.run")
+    from crawlers.report import COUNTS
+    from crawlers.run import crawl_sources
+
+    report = crawl_sources(cfg, db_url, run_id, progress=progress)
+    by_source = {name: {k: getattr(c, k) for k in COUNTS} for name, c in report.sources.items()}
+    totals = report.totals
+    errors = [f"{e.source}: {e.url}: {e.reason}" for e in report.errors]
+    return StageResult("crawl", counts={k: getattr(totals, k) for k in COUNTS}, by_source=by_source,
+                       detail={"page_errors": errors[:200], "page_error_count": len(errors)})
+
+
+# -- score ------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_scorer(models_json: str) -> Any:
+    from nlp.score import load_scorer
+
+    return load_scorer(ModelsConfig.model_validate_json(models_json))
+
+
+def scorer_for(cfg: OnpsConfig) -> Any:
+    """The scorer for this config, loaded once per process (a Dask worker keeps it between batches)."""
+    return _load_scorer(cfg.models.model_dump_json())
+
+
+def scorer_version(cfg: OnpsConfig) -> str:
+    return str(scorer_for(cfg).model_version)
+
+
+def pending_score_ids(db_url: str, model_version: str) -> list[int]:
+    """Documents with no score from MODEL_VERSION: what is left to do, however the last run ended."""
+    with session_scope(db_url) as session:
+        scored = exists().where(Score.document_id == Document.id, Score.model_version == model_version)
+        return list(session.execute(select(Document.id).where(~scored).order_by(Document.id)).scalars())
+
+
+def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult:
+    """Score one batch and store scores and reasons in one transaction (all of the batch or none of it)."""
+    scorer = scorer_for(cfg)
+    with session_scope(db_url) as session:
+        records = document_records(session, ids)
+        understandings = scorer.derive(records, text_only=False)
+        score_rows, reason_rows = [], []
+        for record, u in zip(records, understandings, strict=True):
+            doc_id = int(record["id"])
+            score_rows.append({
+                "document_id": doc_id, "model_version": u.model_version, "score": u.score,
+                "p_promoter": u.p_promoter, "p_passive": u.p_passive, "p_detractor": u.p_detractor,
+                "confidence": u.confidence, "text_only_score": u.text_only_score,
+                "active_detractor": u.active_detractor, "touchpoint": u.touchpoint,
+            })
+            reason_rows += [
+                {"document_id": doc_id, "code": r.code, "polarity": r.polarity, "evidence": r.evidence[:500]}
+                for r in u.reasons
+            ]
+        upsert(session, Score.__table__, score_rows, key=("document_id", "model_version"),
+               update=[c for c in score_rows[0] if c not in ("document_id", "model_version")] if score_rows else None)
+        upsert(session, Reason.__table__, reason_rows, key=("document_id", "code", "polarity", "evidence"))
+    return StageResult("score", counts={"scored": len(score_rows), "reasons": len(reason_rows)},
+                       by_source=per_source(records, "scored"))
+
+
+def score_plan(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
+    """The batches still to score, or None when the scorer is not built."""
+    if not is_built("nlp.score"):
+        return None
+    return batches(pending_score_ids(db_url, scorer_version(cfg)), cfg.models.batch_size)
+
+
+@timed
+def score_new_documents(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
+    """Score every document that has no score from the current model version, batch by batch."""
+    plan = score_plan(db_url, cfg)
+    if plan is None:
+        return not_built("score", "nlp.score")
+    result = StageResult("score", counts={"scored": 0})
+    for batch in plan:
+        result = result.merge(score_batch(db_url, cfg, batch))
+    return result
+
+
+# -- bots -------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_bot_filter(models_json: str, thresholds_json: str) -> Any:
+    from config.schema import ThresholdsConfig
+    from models.bots import load_bot_filter
+
+    return load_bot_filter(ModelsConfig.model_validate_json(models_json),
+                           ThresholdsConfig.model_validate_json(thresholds_json))
+
+
+def bot_filter_for(cfg: OnpsConfig) -> Any:
+    return _load_bot_filter(cfg.models.model_dump_json(), cfg.thresholds.model_dump_json())
+
+
+def bot_version(cfg: OnpsConfig) -> str:
+    return str(bot_filter_for(cfg).model_version)
+
+
+def pending_judge_ids(db_url: str, score_model: str, bot_model: str) -> list[int]:
+    """Scored documents with no verdict from BOT_MODEL (the filter reads the scores, so it runs after them)."""
+    with session_scope(db_url) as session:
+        judged = exists().where(BotVerdict.document_id == Score.document_id, BotVerdict.model_version == bot_model)
+        stmt = select(Score.document_id).where(Score.model_version == score_model, ~judged)
+        return list(session.execute(stmt.order_by(Score.document_id)).scalars())
+
+
+def stored_understandings(session: Session, records: Sequence[dict[str, Any]], model_version: str) -> list[Any]:
+    """The scorer's findings for RECORDS rebuilt from the scores and reasons tables (no re-scoring)."""
+    from nlp.result import ReasonHit, Understanding
+
+    ids = [int(r["id"]) for r in records]
+    scores = {s.document_id: s for s in session.execute(
+        select(Score).where(Score.document_id.in_(ids), Score.model_version == model_version)).scalars()}
+    reasons: dict[int, list[Any]] = {}
+    for r in session.execute(select(Reason).where(Reason.document_id.in_(ids))).scalars():
+        reasons.setdefault(r.document_id, []).append(ReasonHit(r.code, r.polarity, r.evidence))  # type: ignore[arg-type]
+    out = []
+    for record in records:
+        s = scores[int(record["id"])]
+        out.append(Understanding(
+            lang=record.get("lang") or "und", lang_confidence=1.0 if record.get("lang") else 0.0,
+            score=s.score, p_promoter=s.p_promoter, p_passive=s.p_passive, p_detractor=s.p_detractor,
+            confidence=s.confidence, text_only_score=s.text_only_score if s.text_only_score is not None else s.score,
+            reasons=reasons.get(s.document_id, []), touchpoint=s.touchpoint, active_detractor=s.active_detractor,
+            model_version=s.model_version,
+        ))
+    return out
+
+
+def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult:
+    """Judge one batch of scored documents and store the verdicts in one transaction."""
+    bot_filter = bot_filter_for(cfg)
+    with session_scope(db_url) as session:
+        records = document_records(session, ids)
+        understandings = stored_understandings(session, records, scorer_version(cfg))
+        judgements = bot_filter.judge(records, understandings)
+        rows = [
+            {"document_id": int(r["id"]), "model_version": j.model_version, "p_bot": j.p_bot,
+             "decision": bool(j.bot), "evidence": list(j.evidence)}
+            for r, j in zip(records, judgements, strict=True)
+        ]
+        upsert(session, BotVerdict.__table__, rows, key=("document_id", "model_version"),
+               update=("p_bot", "decision", "evidence"))
+    bots = [r for r, row in zip(records, rows, strict=True) if row["decision"]]
+    by_source = per_source(records, "judged")
+    for source, n in Counter(r.get("source") or "?" for r in bots).items():
+        by_source[source]["bots"] = n
+    return StageResult("bots", counts={"judged": len(rows), "bots": len(bots)}, by_source=by_source)
+
+
+def judge_plan(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
+    """The batches of scored documents still to judge, or None when the scorer or the bot filter is missing."""
+    if not (is_built("nlp.score") and is_built("models.bots")):
+        return None
+    ids = pending_judge_ids(db_url, scorer_version(cfg), bot_version(cfg))
+    return batches(ids, cfg.models.batch_size)
+
+
+@timed
+def judge_bots(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
+    """Give every scored document without a verdict from the current bot model its verdict."""
+    plan = judge_plan(db_url, cfg)
+    if plan is None:
+        return not_built("bots", "models.bots" if is_built("nlp.score") else "nlp.score")
+    result = StageResult("bots", counts={"judged": 0, "bots": 0})
+    for batch in plan:
+        result = result.merge(judge_batch(db_url, cfg, batch))
+    return result
+
+
+# -- which entities and windows a run touches ---------------------------------------------------------------
+
+
+def affected_entities(db_url: str, since: datetime | None, published_since: datetime | None = None
+                      ) -> dict[str, datetime | None]:
+    """Entities with documents crawled or scored since SINCE (all of them when None), or published since
+    PUBLISHED_SINCE (a backfill), each with the earliest publication date among those documents, so later
+    stages recompute only the windows that changed."""
+    with session_scope(db_url) as session:
+        stmt = (
+            select(Entity.name, func.min(Document.published_at))
+            .join(Document, Document.entity_id == Entity.id)
+            .group_by(Entity.name)
+        )
+        if since is not None:
+            recent_score = aliased(Score)
+            touched = exists().where(recent_score.document_id == Document.id, recent_score.created_at >= since)
+            stmt = stmt.where(or_(Document.crawled_at >= since, touched))
+        if published_since is not None:
+            stmt = stmt.where(Document.published_at >= published_since)
+        return dict(session.execute(stmt).all())
+
+
+def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None,
+                  start: datetime | None = None) -> list[dict[str, Any]]:
+    """One entity's scored documents as records with their scores, P(bot) and decision attached."""
+    stmt = (
+        select(Document.id, Score, BotVerdict.p_bot, BotVerdict.decision)
+        .join(Entity, Entity.id == Document.entity_id)
+        .join(Score, and_(Score.document_id == Document.id, Score.model_version == score_model))
+        .outerjoin(BotVerdict, and_(BotVerdict.document_id == Document.id,
+                                    BotVerdict.model_version == (bot_model or "")))
+        .where(Entity.name == entity)
+        .order_by(Document.id)
+    )
+    if start is not None:
+        stmt = stmt.where(Document.published_at >= start)
+    rows = session.execute(stmt).all()
+    records = {int(r["id"]): r for r in document_records(session, [doc_id for doc_id, *_ in rows])}
+    out = []
+    for doc_id, score, p_bot, decision in rows:
+        record = records[doc_id]
+        record.update(
+            score=score.score, p_promoter=score.p_promoter, p_passive=score.p_passive,
+            p_detractor=score.p_detractor, confidence=score.confidence, p_bot=p_bot or 0.0,
+            bot=bool(decision), active_detractor=score.active_detractor,
+        )
+        out.append(record)
+    return out
+
+
+# -- campaigns ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a run's later stages look at: touched (crawled or scored) since ``since`` (a nightly run:
+    the start of the last completed run), or published since ``published_since`` (a backfill). Both None:
+    everything."""
+
+    since: datetime | None = None
+    published_since: datetime | None = None
+
+
+def entity_ids(db_url: str) -> dict[str, int]:
+    with session_scope(db_url) as session:
+        return dict(session.execute(select(Entity.name, Entity.id)).all())
+
+
+@timed
+def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
+    """Look for smear and stuffing campaigns (and genuine incident waves) in every entity the run touched.
+
+    The detector compares a burst with the entity's own history, so it reads the entity's whole scored stream,
+    not only the new documents. Findings are upserted on (entity, kind, window start): a re-run refreshes the
+    members and strength of a campaign it found before and keeps the status an analyst gave it.
+    """
+    for module in ("nlp.score", "models.campaigns"):
+        if not is_built(module):
+            return not_built("campaigns", module)
+    from models.campaigns import detect_campaigns
+
+    score_model = scorer_version(cfg)
+    bot_model = bot_version(cfg) if is_built("models.bots") else None
+    ids = entity_ids(db_url)
+    found: Counter[str] = Counter()
+    members = 0
+    findings_out = []
+    for entity in affected_entities(db_url, scope.since, scope.published_since):
+        with session_scope(db_url) as session:
+            stream = entity_stream(session, entity, score_model, bot_model)
+            findings = detect_campaigns(stream, cfg.thresholds)
+            rows = [
+                {"entity_id": ids[entity], "kind": f.kind, "window_start": f.window_start,
+                 "window_end": f.window_end, "member_documents": [int(m) for m in f.member_ids],
+                 "member_authors": list(f.member_authors), "strength": float(f.strength),
+                 "p_value": float(f.p_value), "evidence": f.evidence, "run_id": run_id}
+                for f in findings
+            ]
+            upsert(session, Campaign.__table__, rows, key=("entity_id", "kind", "window_start"),
+                   update=("window_end", "member_documents", "member_authors", "strength", "p_value",
+                           "evidence", "run_id"))
+        for f in findings:
+            found[f.kind] += 1
+            members += len(f.member_ids)
+            findings_out.append({"entity": entity, "kind": f.kind, "window_start": f.window_start.isoformat(),
+                                 "window_end": f.window_end.isoformat(), "members": len(f.member_ids),
+                                 "strength": round(float(f.strength), 3)})
+    return StageResult("campaigns", counts={"found": sum(found.values()), **found, "members": members},
+                       detail={"campaigns": findings_out})
+
+
+# -- estimates ------------------------------------------------------------------------------------------------
+
+ALL_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # window_start of the all-time estimate (the column is not null)
+
+
+def campaign_members(session: Session, entity_id: int) -> set[str]:
+    """Documents in a smear or stuffing campaign (an incident wave is genuine customers: they stay in)."""
+    lists = session.execute(
+        select(Campaign.member_documents).where(Campaign.entity_id == entity_id,
+                                                Campaign.kind.in_(("smear", "stuffing")),
+                                                Campaign.status != "dismissed")
+    ).scalars()
+    return {str(m) for members in lists for m in members}
+
+
+def segment_key(group: dict[str, Any]) -> str:
+    """Canonical "k=v;k=v" of a group without its entity: the entity total is ""."""
+    return ";".join(f"{k}={group[k]}" for k in sorted(group) if k != "entity")
+
+
+@timed
+def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
+    """Organic NPS for every entity the run touched: all time and per configured window, for the entity and
+    each configured segment, upserted on (entity, segment, window) so a re-run replaces rather than adds."""
+    for module in ("nlp.score", "nps.organic"):
+        if not is_built(module):
+            return not_built("estimate", module)
+    from nps.organic import estimate_groups
+
+    scorer = scorer_for(cfg)
+    train_prior = getattr(scorer, "train_prior", None)
+    score_model = str(scorer.model_version)
+    bot_model = bot_version(cfg) if is_built("models.bots") else None
+    ids = entity_ids(db_url)
+    written, excluded, changes = 0, Counter(), []
+    groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]
+    for entity, first in affected_entities(db_url, scope.since, scope.published_since).items():
+        with session_scope(db_url) as session:
+            stream = entity_stream(session, entity, score_model, bot_model)
+            in_campaign = campaign_members(session, ids[entity])
+            hashes = dict(session.execute(select(Document.id, Document.content_hash).where(
+                Document.id.in_([int(r["id"]) for r in stream]))).all())
+            for record in stream:
+                record["campaign"] = record["id"] in in_campaign
+                record["content_hash"] = hashes.get(int(record["id"]))
+            rows = []
+            for window in (None, cfg.estimate.window):
+                for by in groupings:
+                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior):
+                        if window is not None and first is not None and est.window_end <= first:
+                            continue  # a window the run did not touch
+                        rows.append({
+                            "entity_id": ids[entity], "segment": {k: v for k, v in est.group.items()
+                                                                  if k != "entity"},
+                            "segment_key": segment_key(est.group), "window_kind": window or "all",
+                            "window_start": est.window_start or ALL_TIME,
+                            "window_end": est.window_end or utcnow(), "n": est.n, "nps": est.nps,
+                            "low": est.low, "high": est.high, "promoters": est.promoters,
+                            "passives": est.passives, "detractors": est.detractors, "excluded": est.excluded,
+                            "method": est.method, "extra": {"adjustment": est.adjustment}, "run_id": run_id,
+                        })
+                        if by == ["entity"] and window is None:
+                            excluded.update(est.excluded)
+            changes += nps_changes(session, ids[entity], entity, rows, cfg.estimate.window)
+            upsert(session, NpsEstimate.__table__, rows,
+                   key=("entity_id", "segment_key", "window_kind", "window_start"),
+                   update=[c for c in rows[0] if c not in ("entity_id", "segment_key", "window_kind",
+                                                         "window_start")] if rows else None)
+            written += len(rows)
+    return StageResult("estimate", counts={"estimates": written, "entities": len(changes and {
+        c["entity"] for c in changes})}, detail={"excluded": dict(excluded), "nps_changes": changes})
+
+
+def nps_changes(session: Session, entity_id: int, entity: str, rows: Sequence[dict[str, Any]],
+                window: str) -> list[dict[str, Any]]:
+    """The entity totals about to be written (all time, and the latest window) beside what was stored."""
+    totals = [r for r in rows if r["segment_key"] == ""]
+    latest = max((r for r in totals if r["window_kind"] == window), key=lambda r: r["window_start"], default=None)
+    chosen = [r for r in totals if r["window_kind"] == "all"] + ([latest] if latest else [])
+    out = []
+    for row in chosen:
+        before = session.execute(select(NpsEstimate.nps).where(
+            NpsEstimate.entity_id == entity_id, NpsEstimate.segment_key == "",
+            NpsEstimate.window_kind == row["window_kind"], NpsEstimate.window_start == row["window_start"],
+        )).scalar_one_or_none()
+        label = "all time" if row["window_kind"] == "all" else f"{row['window_kind']} of {row['window_start']:%Y-%m-%d}"
+        out.append({"entity": entity, "window": label, "before": before, "nps": row["nps"], "low": row["low"],
+                    "high": row["high"], "n": row["n"]})
+    return out
+
+
+# -- alerts ---------------------------------------------------------------------------------------------------
+
+
+@timed
+def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
+    """Evaluate the configured alert rules over the estimates and campaigns the run wrote."""
+    return not_built("alerts", "nps.alerts")
