@@ -1,13 +1,118 @@
-"""`onps demo serve / onps demo generate` (issue #2)."""
+"""`onps demo generate | serve | run`: the bundled demo's content, its sites on 127.0.0.1, and the end-to-end run."""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import importlib.util
+from pathlib import Path
 
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import exitcodes
 from flows.state import not_built
+
+out = Console()
+err = Console(stderr=True)
+
+SEED_HELP = "Random seed: the same seed gives the same documents and the same ground truth."
+SCALE_HELP = "Volume multiplier: 1 gives about 1,500 documents; 70 about 100,000 (for benchmarks)."
+
+
+def _generate(seed: int, scale: float):  # noqa: ANN202 (DemoContent; imported lazily to keep `onps --help` fast)
+    from demo.generate import generate
+
+    if scale <= 0:
+        err.print(f"[red]error:[/red] --scale must be positive, got {scale}")
+        raise typer.Exit(exitcodes.USAGE)
+    with err.status(f"generating demo content (seed {seed}, scale {scale:g}) ..."):
+        return generate(seed=seed, scale=scale)
+
+
+def _truth_table(content) -> Table:  # noqa: ANN001 (DemoContent)
+    table = Table(title=f"ground truth (seed {content.seed}, scale {content.scale:g}, "
+                        f"12 weeks to {content.reference:%Y-%m-%d})")
+    for column in ("brand", "true NPS", "genuine", "bots", "smear", "star NPS, all", "star NPS, genuine"):
+        table.add_column(column, justify="left" if column == "brand" else "right")
+    for b in content.truth.brands.values():
+        table.add_row(b.name, f"{b.true_nps:+.1f}", str(b.n_genuine), str(b.n_bots), str(b.n_smear),
+                      "-" if b.star_nps_all is None else f"{b.star_nps_all:+.1f}",
+                      "-" if b.star_nps_genuine is None else f"{b.star_nps_genuine:+.1f}")
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="demo", help="onps demo serve / onps demo generate -- not built yet.")
-    def _demo() -> None:
-        raise not_built("demo", 2)
+    demo = typer.Typer(
+        help=(
+            "The bundled demo: three fictional brands, their review sites, app feeds, forum and blog served on "
+            "127.0.0.1 in the real formats, with known ground truth (true NPS, bots, one smear campaign).\n\n"
+            "`onps demo generate` writes the content and truth; `onps demo serve` serves it; `onps demo run` "
+            "(what `make run` calls) serves, crawls, scores and estimates, then prints recovered vs true."
+        ),
+        no_args_is_help=True,
+    )
+    app.add_typer(demo, name="demo")
+
+    @demo.command(help="Generate the demo content and its ground truth into a folder (content.jsonl, truth.json).")
+    def generate(
+        out_dir: Path = typer.Option(Path("var/demo"), "--out", "-o", help="Folder to write (created if missing)."),
+        seed: int = typer.Option(7, help=SEED_HELP),
+        scale: float = typer.Option(1.0, help=SCALE_HELP),
+    ) -> None:
+        content = _generate(seed, scale)
+        try:
+            folder = content.save(out_dir)
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {out_dir}: {exc}; choose another folder with --out")
+            raise typer.Exit(exitcodes.USAGE) from exc
+        out.print(_truth_table(content))
+        camp = content.truth.campaign
+        out.print(f"smear campaign against {camp.entity}: {len(camp.member_ids)} reviews, "
+                  f"{camp.window_start:%Y-%m-%d %H:%M} to {camp.window_end:%Y-%m-%d %H:%M} UTC")
+        out.print(f"wrote {len(content.docs)} documents and the truth to {folder}/")
+
+    @demo.command(help="Serve the demo sites in the foreground on 127.0.0.1 until Ctrl-C.")
+    def serve(
+        port: int = typer.Option(8765, help="Port (examples/demo/onps.toml expects 8765; 0 picks a free one)."),
+        content_dir: Path | None = typer.Option(
+            None, "--content", help="Serve a folder written by `onps demo generate` instead of generating afresh."
+        ),
+        seed: int = typer.Option(7, help=SEED_HELP),
+        scale: float = typer.Option(1.0, help=SCALE_HELP),
+    ) -> None:
+        from demo.model import load_content
+        from demo.server import make_server
+
+        if content_dir is not None:
+            try:
+                content = load_content(content_dir)
+            except (FileNotFoundError, ValueError, KeyError) as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.USAGE) from exc
+        else:
+            content = _generate(seed, scale)
+        try:
+            server, base_url = make_server(content, port)
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
+                      "pick another with --port (then run the demo with that base URL)")
+            raise typer.Exit(exitcodes.USAGE) from exc
+        err.print(f"serving {len(content.docs)} demo documents on {base_url}/ (index of sites there); Ctrl-C stops")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            err.print("stopped")
+        finally:
+            server.server_close()
+
+    @demo.command(help="Serve the demo, crawl it, score, filter and estimate, then print recovered vs true.")
+    def run(
+        seed: int = typer.Option(7, help=SEED_HELP),
+        scale: float = typer.Option(1.0, help=SCALE_HELP),
+        port: int = typer.Option(8765, help="Port for the demo sites during the run (0 picks a free one)."),
+    ) -> None:
+        if importlib.util.find_spec("flows.demo_run") is None:
+            raise not_built("demo run", 2)
+        run_demo = importlib.import_module("flows.demo_run").run_demo
+        raise typer.Exit(run_demo(seed=seed, scale=scale, port=port) or exitcodes.OK)
