@@ -282,7 +282,9 @@ def _bots(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
     langs = {lang: share for lang, share in b.languages.items() if share >= 0.1}
     out = []
     while left > 0:
-        size = min(left, w.rng.randint(*BOT_BURST))
+        size = w.rng.randint(*BOT_BURST)
+        if left - size < BOT_BURST[0]:
+            size = left  # no lone bot: the remainder joins the last burst
         left -= size
         lang = w.pick(langs)
         fmt = w.pick({"trustpilot": 0.6, "schemaorg": 0.2, "appstore": 0.2})
@@ -302,13 +304,14 @@ def _smear(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
     """The planted campaign: fake one-star reviews from new accounts within SMEAR_HOURS, shared phrasing."""
     start = w.reference - timedelta(days=SMEAR_START_DAYS_BEFORE)
     rival = brand(b.competitors[0]) if b.competitors else None
+    scripts = {lang: w.rng.sample(BANKS[lang]["smear"], 2) for lang in SMEAR_LANGS}  # the operator's script
     out = []
     for _ in range(max(10, round(SMEAR_SIZE * scale))):
         lang = w.pick(SMEAR_LANGS)
         fmt = w.pick(SMEAR_FORMATS)
         bank = BANKS[lang]
         at = start + timedelta(hours=w.rng.uniform(0, SMEAR_HOURS))
-        parts = [w.rng.choice(bank["smear"])]
+        parts = [w.rng.choice(scripts[lang])]
         mentions = [b.name]
         if rival is not None and w.rng.random() < 0.3:
             parts.append(w.rng.choice(bank["smear.plug"]))
@@ -393,7 +396,7 @@ def _blog(w: _Writer, scale: float) -> list[_Draft]:
         b = w.rng.choice(BRANDS)
         lang = w.pick(b.languages)
         score = int(w.pick(_weights(b)))
-        _, text, coded = w.opinion(b, lang, score, long=True)
+        _, text, coded = w.opinion(b, lang, score, forum=True, long=True)  # the intro names the brand
         title = fill(w.rng.choice(BANKS[lang]["blog.title"]), lang, b)
         at = w.moment()
         out.append(_Draft("feed", BLOG_SOURCE, "blog", b.name, "genuine", lang, title, text, at,
