@@ -6,7 +6,6 @@ from this server (/static/plotly.min.js, the copy inside the installed plotly pa
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import plotly.graph_objects as go
@@ -32,11 +31,13 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def nps_trend(estimates: list[dict[str, Any]], div_id: str = "nps-trend") -> str:
-    """One line per entity with its 95% interval as a shaded band (window midpoints on the x axis)."""
-    by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, div_id: str = "nps-trend") -> str:
+    """One line per entity with its 95% interval as a shaded band (window midpoints on the x axis); entities
+    in ``order`` come first, so the entity in focus keeps the first colour."""
+    by_entity: dict[str, list[dict[str, Any]]] = {name: [] for name in order or []}
     for est in estimates:
-        by_entity[est["entity"]].append(est)
+        by_entity.setdefault(est["entity"], []).append(est)
+    by_entity = {name: rows for name, rows in by_entity.items() if rows}
     fig = go.Figure()
     for i, (name, rows) in enumerate(by_entity.items()):
         colour = PALETTE[i % len(PALETTE)]
@@ -44,7 +45,7 @@ def nps_trend(estimates: list[dict[str, Any]], div_id: str = "nps-trend") -> str
         x = [r["window_start"] + (r["window_end"] - r["window_start"]) / 2 for r in rows]
         fig.add_trace(go.Scatter(
             x=x + x[::-1], y=[r["high"] for r in rows] + [r["low"] for r in rows][::-1], fill="toself",
-            fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip", showlegend=False,
+            mode="lines", fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip", showlegend=False,
             legendgroup=name, name=f"{name} 95% interval"))
         fig.add_trace(go.Scatter(
             x=x, y=[r["nps"] for r in rows], mode="lines+markers", name=name, legendgroup=name,
@@ -72,19 +73,16 @@ def survey_vs_organic(organic: list[dict[str, Any]], survey: list[dict[str, Any]
 
 
 def reason_breakdown(counts: dict[str, dict[str, int]], div_id: str = "reasons") -> str:
-    """Reason codes among detractors (left, red) and promoters (right, green), as mirrored bars."""
-    codes = sorted(set(counts.get("detractor", {})) | set(counts.get("promoter", {})),
-                   key=lambda c: counts.get("detractor", {}).get(c, 0) + counts.get("promoter", {}).get(c, 0))
+    """How many detractor and promoter reviews cite each reason code, side by side, most cited on top."""
+    detractor, promoter = counts.get("detractor", {}), counts.get("promoter", {})
+    codes = sorted(set(detractor) | set(promoter), key=lambda c: detractor.get(c, 0) + promoter.get(c, 0))
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=codes, x=[-counts.get("detractor", {}).get(c, 0) for c in codes], orientation="h",
-                         name="detractors", marker_color=PALETTE[1],
-                         customdata=[counts.get("detractor", {}).get(c, 0) for c in codes],
-                         hovertemplate="%{y}: %{customdata} detractor reviews<extra></extra>"))
-    fig.add_trace(go.Bar(y=codes, x=[counts.get("promoter", {}).get(c, 0) for c in codes], orientation="h",
-                         name="promoters", marker_color=PALETTE[2],
-                         hovertemplate="%{y}: %{x} promoter reviews<extra></extra>"))
-    fig.update_layout(**{**LAYOUT, "height": max(260, 28 * len(codes) + 90)}, barmode="relative",
-                      xaxis={"title": "reviews (detractors left, promoters right)"})
+    for name, values, colour in (("promoters", promoter, PALETTE[2]), ("detractors", detractor, PALETTE[1])):
+        fig.add_trace(go.Bar(y=codes, x=[values.get(c, 0) for c in codes], orientation="h", name=name,
+                             marker_color=colour, hovertemplate="%{y}: %{x} " + name + "<extra></extra>"))
+    fig.update_layout(**{**LAYOUT, "height": max(260, 36 * len(codes) + 110),
+                         "legend": {"orientation": "h", "y": 1.12, "traceorder": "reversed"}},
+                      barmode="group", xaxis={"title": "reviews citing the reason", "rangemode": "tozero"})
     return _html(fig, div_id)
 
 

@@ -156,7 +156,7 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                                     limit=10, offset=0)
         context |= {
             "latest": latest,
-            "trend_chart": charts.nps_trend(trend) if trend else None,
+            "trend_chart": charts.nps_trend(trend, order=shown) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
             "reason_chart": charts.reason_breakdown(breakdown) if any(breakdown.values()) else None,
             "worklist": worklist,
