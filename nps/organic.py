@@ -96,6 +96,11 @@ class Estimate:
         }
 
 
+def segment_key(group: Mapping[str, Any]) -> str:
+    """Canonical ``k=v;k=v`` text of a group (sorted keys): the store's ``segment_key`` and alert causes."""
+    return ";".join(f"{k}={'' if v is None else v}" for k, v in sorted(group.items()))
+
+
 def content_hash(row: Mapping[str, Any]) -> str:
     """The row's stored content hash, else a hash of its case- and space-normalised text (syndicated copies)."""
     stored = row.get("content_hash")

@@ -1,0 +1,148 @@
+"""Two NPS estimates side by side: a competitor benchmark, or the survey NPS against the organic one.
+
+The difference of two independent estimates has Var = Var(a) + Var(b); each variance is read back from the
+estimate's own 95% interval (half-width / z), so whichever method made an interval (adjusted Wald, Dirichlet,
+pooled, model error included) is carried into the difference without recomputing it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from scipy.stats import norm, pearsonr
+
+from nps.interval import LEVEL
+from nps.organic import Estimate, Thresholds, estimate_groups, segment_key
+
+MIN_WINDOWS_FOR_CORRELATION = 3
+GAP_REASONS = 3
+
+
+class HasInterval(Protocol):
+    nps: float
+    low: float
+    high: float
+
+
+class OrganicLike(HasInterval, Protocol):
+    """An organic estimate as computed (nps.organic.Estimate) or as stored (store.queries.StoredEstimate)."""
+
+    group: dict[str, Any]
+    window_start: datetime | None
+    n: float
+    reasons: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """a - b in NPS points with its interval; significant when the interval excludes zero."""
+
+    diff: float
+    low: float
+    high: float
+    significant: bool
+
+
+def difference(a: HasInterval, b: HasInterval, level: float = LEVEL) -> Difference:
+    """Difference of two independent estimates, normal approximation on the interval half-widths."""
+    z = float(norm.ppf(0.5 + level / 2))
+    se = math.hypot((a.high - a.low) / (2 * z), (b.high - b.low) / (2 * z))
+    diff = a.nps - b.nps
+    low, high = diff - z * se, diff + z * se
+    return Difference(diff, low, high, low > 0 or high < 0)
+
+
+def survey_rows(responses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Survey answers as estimate rows: the class is known, so its probability is one.
+
+    Each respondent is their own voice and never a syndicated copy (no text to compare), so the organic rules
+    pass every answer and the survey NPS gets the same intervals (and pooling) as the organic one.
+    """
+    rows = []
+    for i, answer in enumerate(responses):
+        score = int(answer["score"])
+        row = {**(answer.get("segment") or {}), "entity": answer.get("entity"), "id": f"survey-{i}",
+               "content_hash": f"survey-{answer.get('batch', '')}-{answer.get('row_number', i)}",
+               "published_at": answer.get("answered_at"), "author": None,
+               "p_promoter": float(score >= 9), "p_passive": float(7 <= score <= 8), "p_detractor": float(score <= 6)}
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class SurveyComparison:
+    """Survey and organic NPS of one segment and window, their difference, and reasons behind the gap."""
+
+    group: dict[str, Any]
+    window_start: datetime | None
+    survey: Estimate
+    organic: OrganicLike
+    difference: Difference
+    gap_reasons: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        def side(e: OrganicLike) -> dict[str, float]:
+            return {"n": e.n, "nps": round(e.nps, 2), "low": round(e.low, 2), "high": round(e.high, 2)}
+
+        return {
+            "group": self.group,
+            "window_start": self.window_start.isoformat() if self.window_start else None,
+            "survey": side(self.survey),
+            "organic": side(self.organic),
+            "difference": round(self.difference.diff, 2),
+            "difference_low": round(self.difference.low, 2),
+            "difference_high": round(self.difference.high, 2),
+            "significant": self.difference.significant,
+            "gap_reasons": self.gap_reasons,
+        }
+
+
+def gap_reasons(organic: OrganicLike, survey_nps: float, top: int = GAP_REASONS) -> list[str]:
+    """Reason codes most likely to explain why the organic NPS sits below (or above) the survey's.
+
+    Below: the codes carried by the most (expected) organic detractors; above: by the most promoters.
+    """
+    weight = "detractors" if organic.nps < survey_nps else "promoters"
+    ranked = sorted(organic.reasons.items(), key=lambda kv: -kv[1][weight])
+    return [code for code, counts in ranked[:top] if counts[weight] > 0]
+
+
+def _key(e: OrganicLike) -> tuple[tuple[tuple[str, str], ...], datetime | None]:
+    return tuple(sorted((k, str(v)) for k, v in e.group.items())), e.window_start
+
+
+def compare_survey(
+    responses: Sequence[Mapping[str, Any]],
+    organic: Sequence[OrganicLike],
+    by: Sequence[str],
+    window: str | None,
+    thresholds: Thresholds,
+) -> tuple[list[SurveyComparison], dict[str, dict[str, float]]]:
+    """Pair survey and organic estimates of the same segment and window; correlate them over windows.
+
+    Returns the comparisons and, per segment with at least three paired windows, Pearson's r, its p-value and
+    the number of windows.
+    """
+    survey = estimate_groups(survey_rows(responses), by, window, thresholds, train_prior=None)
+    by_key = {_key(e): e for e in organic}
+    pairs = []
+    for s in survey:
+        o = by_key.get(_key(s))
+        if o is not None:
+            pairs.append(SurveyComparison(s.group, s.window_start, s, o, difference(s, o), gap_reasons(o, s.nps)))
+    series: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for pair in pairs:
+        series[segment_key(pair.group)].append((pair.survey.nps, pair.organic.nps))
+    correlations = {}
+    for label, points in series.items():
+        xs, ys = zip(*points, strict=True)
+        if len(points) >= MIN_WINDOWS_FOR_CORRELATION and len(set(xs)) > 1 and len(set(ys)) > 1:
+            result = pearsonr(xs, ys)
+            correlations[label] = {"r": float(result.statistic), "p": float(result.pvalue), "windows": len(points)}
+    return pairs, correlations
+
