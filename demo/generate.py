@@ -16,6 +16,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 
 from demo.brands import BRANDS, INCIDENT_BRAND, SMEAR_TARGET, STUFFED_BRAND, Brand, brand
 from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, Author, DemoContent, Doc, Topic
@@ -43,6 +44,9 @@ INCIDENT_HOURS = 48.0
 FORUM_TOPICS = 50
 FORUM_BRAND_TOPIC_SHARE = 0.75
 BLOG_POSTS = 24
+
+# people write in the day and evening more than at night (relative weights per hour, UTC)
+HOUR_CUM_WEIGHTS = list(accumulate([1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 7, 4, 2]))
 
 FORUM_SOURCE = "demo-forum"
 BLOG_SOURCE = "demo-blog"
@@ -104,17 +108,25 @@ class _Writer:
         self.reference = reference
         self.start = reference - timedelta(weeks=WEEKS)
         self.handles: set[str] = set()
+        self._langs = {b.name: (list(b.languages), list(accumulate(b.languages.values()))) for b in BRANDS}
+        self._scores = {b.name: list(accumulate(b.score_weights)) for b in BRANDS}
 
     # -- small draws ------------------------------------------------------------------------------------------
     def pick(self, weights: dict[str, float]) -> str:
         keys = list(weights)
         return self.rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
+    def language(self, b: Brand) -> str:
+        return self.rng.choices(self._langs[b.name][0], cum_weights=self._langs[b.name][1])[0]
+
+    def true_score(self, b: Brand) -> int:
+        """A genuine customer's answer to "how likely are you to recommend ...", from the brand's distribution."""
+        return self.rng.choices(range(11), cum_weights=self._scores[b.name])[0]
+
     def moment(self) -> datetime:
         """A time in the 12 weeks, by day uniformly, by hour as people write (evenings more than nights)."""
         day = self.rng.randrange(WEEKS * 7)
-        hour = self.rng.choices(range(24), weights=[1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9,
-                                                    7, 4, 2])[0]
+        hour = self.rng.choices(range(24), cum_weights=HOUR_CUM_WEIGHTS)[0]
         at = self.start + timedelta(days=day, hours=hour, minutes=self.rng.randrange(60),
                                     seconds=self.rng.randrange(60))
         return min(at, self.reference)
@@ -233,10 +245,6 @@ class _Writer:
         return text
 
 
-def _weights(b: Brand) -> dict[str, float]:
-    return {str(s): w for s, w in enumerate(b.score_weights)}
-
-
 def generate(seed: int = 7, scale: float = 1.0, reference: datetime = REFERENCE_DATE) -> DemoContent:
     """The demo content for SEED at SCALE (1 = about 1,500 documents), and its ground truth."""
     if scale <= 0:
@@ -267,8 +275,8 @@ def _reviews(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
 
 def _genuine_review(w: _Writer, b: Brand, fmt: str, at: datetime, score: int | None = None,
                     reasons: tuple[str, ...] = (), incident: bool = False) -> _Draft:
-    lang = w.pick(b.languages)
-    true = int(w.pick(_weights(b))) if score is None else score
+    lang = w.language(b)
+    true = w.true_score(b) if score is None else score
     title, text, coded = w.opinion(b, lang, true, reasons=reasons)
     style = "handle" if fmt == "appstore" else "name"
     return _Draft(fmt, source_name(fmt, b), b.slug, b.name, "genuine", lang, title, text, at,
@@ -345,7 +353,7 @@ def _forum(w: _Writer, scale: float) -> tuple[list[_Draft], list[Topic]]:
     regulars = {lang: [w.author(lang, w.start, "handle") for _ in range(6)] for lang in BANKS}
     for topic_id in range(1, max(3, round(FORUM_TOPICS * scale)) + 1):
         about = w.rng.choice(BRANDS)
-        lang = w.pick(about.languages)
+        lang = w.language(about)
         created = w.moment() - timedelta(hours=w.rng.uniform(0, 48))
         created = max(created, w.start)
         bank = BANKS[lang]
@@ -375,7 +383,7 @@ def _forum(w: _Writer, scale: float) -> tuple[list[_Draft], list[Topic]]:
 
 
 def _forum_opinion(w: _Writer, b: Brand, lang: str, at: datetime, topic: int) -> _Draft:
-    score = int(w.pick(_weights(b)))
+    score = w.true_score(b)
     rival = brand(b.competitors[0]) if b.competitors and w.rng.random() < 0.3 else None
     _, text, coded = w.opinion(b, lang, score, forum=True, competitor=rival)
     mentions = (b.name,) + ((rival.name,) if rival else ())
@@ -394,8 +402,8 @@ def _blog(w: _Writer, scale: float) -> list[_Draft]:
     out = []
     for _ in range(max(3, round(BLOG_POSTS * scale))):
         b = w.rng.choice(BRANDS)
-        lang = w.pick(b.languages)
-        score = int(w.pick(_weights(b)))
+        lang = w.language(b)
+        score = w.true_score(b)
         _, text, coded = w.opinion(b, lang, score, forum=True, long=True)  # the intro names the brand
         title = fill(w.rng.choice(BANKS[lang]["blog.title"]), lang, b)
         at = w.moment()

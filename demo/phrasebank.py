@@ -9,7 +9,9 @@ campaign's shared phrasing). Placeholders: ``{b}`` the brand, ``{c}`` a competit
 
 from __future__ import annotations
 
-from demo.brands import CASES, Brand
+from functools import cache
+
+from demo.brands import CASES, Brand, brand
 from demo.phrases_da import DA
 from demo.phrases_de import DE
 from demo.phrases_en import EN
@@ -53,11 +55,18 @@ def fill(template: str, lang: str, b: Brand, c: Brand | None = None, latin: bool
     ``latin`` writes the Latin name in every case, as Russian writers often do with foreign brands (the Latin
     name is then not declined, so only the nominative is right).
     """
+    return template.format_map(_values(lang, b.name, c.name if c else None, latin))
+
+
+@cache
+def _values(lang: str, b_name: str, c_name: str | None, latin: bool) -> dict[str, str]:
+    """The placeholder values for one language and pair of brands (cached: the generator fills ~10^5 templates)."""
     values: dict[str, str] = {}
-    for key, who in (("b", b), ("c", c)):
-        if who is None:
+    for key, name in (("b", b_name), ("c", c_name)):
+        if name is None:
             continue
+        who = brand(name)
         for case in CASES:
-            name = who.form("*" if latin else lang, "nom" if latin and lang == "ru" else case)
-            values[key if case == "nom" else f"{key}_{case}"] = name
-    return template.format(**values)
+            form = who.form("*" if latin else lang, "nom" if latin and lang == "ru" else case)
+            values[key if case == "nom" else f"{key}_{case}"] = form
+    return values
