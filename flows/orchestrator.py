@@ -26,6 +26,8 @@ QUIET = {
 def configure(home: str | Path = "var/prefect") -> dict[str, str]:
     """Point Prefect at HOME (its SQLite database when no server is set) and quiet it; returns what was set."""
     chosen = {"PREFECT_HOME": str(Path(home).resolve()), **QUIET}
+    if "PREFECT_API_URL" not in os.environ:  # ephemeral: nobody reads the logs there, and it stops before they flush
+        chosen["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
     applied = {}
     for name, value in chosen.items():
         if name not in os.environ:
