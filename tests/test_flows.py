@@ -106,7 +106,7 @@ def test_overlapping_run_is_skipped_and_a_free_run_records_every_stage(
     config_path = tmp_path / "onps.toml"
     config_path.write_text(f'[database]\nurl = "{sqlite_url}"\n', encoding="utf-8")
 
-    other = locks.claim(sqlite_url, LOCK, f"other-host:1:999")  # a live run elsewhere holds the store
+    other = locks.claim(sqlite_url, LOCK, "other-host:1:999")  # a live run elsewhere holds the store
     skipped = report.load_run(sqlite_url, run_nightly(str(config_path), sqlite_url, crawl=False))
     assert skipped["status"] == "skipped"
     assert "held by other-host:1:999" in skipped["report"]["notes"][0]
