@@ -1,13 +1,120 @@
-"""`onps estimate IN.jsonl --by FIELD[,FIELD] [--window week] [--format json|table]` (issue #6)."""
+"""`onps estimate IN.jsonl --by FIELD[,FIELD...] [--window week] [--format json|table] [--text-only]` (issue #6).
+
+The whole path from raw documents to one organic NPS per group, through the same composition the nightly flow
+uses (``flows.analyse``: scorer, reasons, bot filter, campaigns), then ``nps.organic.estimate_groups``.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
-from flows.state import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import exitcodes
+from flows.state import not_built, state
+from nps.organic import exclusion
+from nps.windows import WINDOWS, parse_time
+
+out = Console()
+err = Console(stderr=True)
+FORMATS = ("json", "table")
+
+
+def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """JSON lines with at least ``id`` and ``text``; each bad line is reported as 'line N: what' and skipped."""
+    records, problems = [], []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                problems.append(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})")
+                continue
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: not JSON ({exc.msg} at column {exc.colno})")
+                continue
+            if not isinstance(record, dict) or not record.get("id") or not isinstance(record.get("text"), str):
+                problems.append(f"line {number}: a record needs an \"id\" and a \"text\" string")
+                continue
+            if record.get("published_at"):
+                try:
+                    parse_time(str(record["published_at"]))
+                except ValueError:
+                    problems.append(f"line {number}: published_at {record['published_at']!r} is not ISO 8601")
+                    continue
+            record["id"] = str(record["id"])
+            records.append(record)
+    return records, problems
+
+
+def _table(estimates: list[dict[str, Any]], by: list[str]) -> Table:
+    table = Table(title="Organic NPS (95% interval)")
+    for col in [*by, "window", "n", "NPS", "95% interval", "P / Pa / D", "active D", "WoM", "excluded", "method"]:
+        table.add_column(col)
+    for e in estimates:
+        window = e["window"]["start"][:10] if e["window"] else "all"
+        table.add_row(
+            *(str(e["group"].get(k) if e["group"].get(k) is not None else "-") for k in by),
+            window, f"{e['n']:g}", f"{e['nps']:+.1f}", f"[{e['low']:+.1f}, {e['high']:+.1f}]",
+            f"{e['promoters']:.1f} / {e['passives']:.1f} / {e['detractors']:.1f}",
+            f"{e['detractor_split']['active']:.1f}", f"{e['wom']['index']:+.1f}",
+            ", ".join(f"{k} {v}" for k, v in e["excluded"].items()) or "-", e["method"],
+        )
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="estimate", help="onps estimate IN.jsonl --by FIELD[,FIELD] [--window week] [--format json|table] -- not built yet.")
-    def _estimate() -> None:
-        raise not_built("estimate", 6)
+    @app.command(name="estimate", help="Organic NPS per group of documents, from raw JSON lines to intervals.")
+    def estimate(
+        ctx: typer.Context,
+        path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines as for `onps score`."),
+        by: str = typer.Option("entity", "--by", help="Group by these fields, comma-separated (e.g. entity,source)."),
+        window: str | None = typer.Option(None, "--window", help=f"One of {', '.join(WINDOWS)}; default all time."),
+        fmt: str = typer.Option("json", "--format", help="json (one estimate per line) or table."),
+        text_only: bool = typer.Option(False, "--text-only", help="Ignore native ratings; score the text alone."),
+    ) -> None:
+        cfg = state(ctx).config
+        fields = [f.strip() for f in by.split(",") if f.strip()]
+        if window is not None and window not in WINDOWS:
+            err.print(f"[red]error:[/red] --window must be one of {', '.join(WINDOWS)}, got {window!r}")
+            raise typer.Exit(exitcodes.USAGE)
+        if fmt not in FORMATS:
+            err.print(f"[red]error:[/red] --format must be json or table, got {fmt!r}")
+            raise typer.Exit(exitcodes.USAGE)
+        if importlib.util.find_spec("flows.analyse") is None:
+            raise not_built("scoring for estimates (flows.analyse: scorer, reasons, bot filter)", 4)
+        analyse = importlib.import_module("flows.analyse")
+        from flows.stages import scorer_for
+        from nps.organic import estimate_groups
+
+        records, problems = read_records(path)
+        for problem in problems:
+            err.print(f"[red]{path}:[/red] {problem}")
+        if not records:
+            err.print("no valid records; nothing to estimate.")
+            raise typer.Exit(exitcodes.BAD_INPUT)
+        rows = analyse.understand(records, cfg, text_only)
+        scorer = scorer_for(cfg)
+        estimates = estimate_groups(rows, fields, window, cfg.thresholds,
+                                    train_prior=getattr(scorer, "train_prior", None),
+                                    model_se=float(getattr(scorer, "group_nps_error", 0.0) or 0.0))
+        lines = [e.to_dict() for e in estimates]
+        if fmt == "json":
+            for line in lines:
+                print(json.dumps(line, ensure_ascii=False))
+        else:
+            out.print(_table(lines, fields))
+        totals = Counter(v for v in exclusion(rows, window) if v)
+        err.print(f"{len(records)} records, {len(estimates)} group(s); excluded before grouping: "
+                  + (", ".join(f"{k} {v}" for k, v in totals.items()) or "none"))
+        if problems:
+            raise typer.Exit(exitcodes.BAD_INPUT)

@@ -1,0 +1,64 @@
+"""`onps estimate`: input validation, and the whole path (or an honest 'not built' while scoring is missing)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows import exitcodes
+from flows.cli import app
+from flows.commands.estimate import read_records
+
+SCORING_BUILT = importlib.util.find_spec("flows.analyse") is not None
+
+
+def write(tmp_path: Path, lines: list[str | bytes]) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n")
+    return path
+
+
+def test_read_records_reports_every_bad_line(tmp_path: Path) -> None:
+    path = write(tmp_path, [
+        json.dumps({"id": 1, "text": "good"}),
+        "{not json",
+        json.dumps({"text": "no id"}),
+        b'{"id": "x", "text": "caf\xe9"}',
+        json.dumps({"id": "y", "text": "late", "published_at": "yesterday"}),
+        "",
+        json.dumps({"id": "z", "text": "fine", "published_at": "2026-11-02T10:00:00Z"}),
+    ])
+    records, problems = read_records(path)
+    assert [r["id"] for r in records] == ["1", "z"]
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 5"]
+    assert "not JSON" in problems[0] and "not UTF-8" in problems[2] and "ISO 8601" in problems[3]
+
+
+def test_bad_window_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path, [json.dumps({"id": 1, "text": "x"})])
+    result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity", "--window", "year"])
+    assert result.exit_code == exitcodes.USAGE and "--window must be one of" in result.output
+
+
+def test_estimate_runs_the_whole_path_or_says_scoring_is_not_built(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": i, "text": t, "entity": "Acme", "source": s, "author": f"a{i}",
+                         "published_at": "2026-11-02T10:00:00Z"})
+             for i, (t, s) in enumerate([("Great service, I recommend them to everyone", "shop"),
+                                         ("Terrible, never again, avoid", "shop"),
+                                         ("Fine, nothing special", "forum")])]
+    path = write(tmp_path, lines)
+    result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity,source", "--window", "week"])
+    if not SCORING_BUILT:
+        assert result.exit_code == exitcodes.NOT_BUILT
+        assert "not built yet" in " ".join(result.output.split())
+        return
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {tuple(sorted(o["group"].items())) for o in out} == {
+        (("entity", "Acme"), ("source", "shop")), (("entity", "Acme"), ("source", "forum"))}
+    for o in out:
+        assert o["low"] <= o["high"] and o["method"]
+        assert abs(o["promoters"] + o["passives"] + o["detractors"] - o["n"]) < 0.05
