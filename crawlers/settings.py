@@ -36,7 +36,9 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
         "DOWNLOAD_TIMEOUT": 60,
         "ITEM_PIPELINES": PIPELINES,
-        "EXTENSIONS": {"crawlers.report.ReportCollector": 0, "scrapy.extensions.telnet.TelnetConsole": None},
+        "EXTENSIONS": {"crawlers.report.ReportCollector": 0},
+        "TELNETCONSOLE_ENABLED": False,  # no listening ports in a crawler
+        "REMOTE_CONTROL_ENABLED": False,
         "FEED_EXPORT_ENCODING": "utf-8",
         "LOG_LEVEL": "WARNING",
         "ONPS_DB_URL": db_url,

@@ -50,13 +50,14 @@ def store_items(
     }
     upsert(session, Author.__table__, list(authors.values()), ("source_id", "external_id"),
            update=("display_name", "facts"))
-    author_ids = dict(
-        session.execute(
+    author_ids = {
+        external_id: id_
+        for external_id, id_ in session.execute(
             select(Author.external_id, Author.id).where(
                 Author.source_id == source_id, Author.external_id.in_([a["external_id"] for a in authors.values()])
             )
-        ).tuples()
-    ) if authors else {}
+        )
+    } if authors else {}
     rows: list[dict[str, Any]] = []
     for item in items:
         if item["external_id"] in stored:

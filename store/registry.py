@@ -32,7 +32,7 @@ def sync_config(session: Session, cfg: OnpsConfig) -> Registry:
         key=("name",),
         update=("kind", "aliases", "competitors"),
     )
-    entities = dict(session.execute(select(Entity.name, Entity.id)).tuples())
+    entities = {name: id_ for name, id_ in session.execute(select(Entity.name, Entity.id))}
     for e in cfg.entities:
         session.execute(
             update(Entity).where(Entity.id == entities[e.name]).values(parent_id=entities.get(e.parent or ""))
@@ -56,5 +56,5 @@ def sync_config(session: Session, cfg: OnpsConfig) -> Registry:
         key=("name",),
         update=("kind", "category", "base_url", "entity_id", "region", "touchpoint", "settings"),
     )
-    sources = dict(session.execute(select(Source.name, Source.id)).tuples())
+    sources = {name: id_ for name, id_ in session.execute(select(Source.name, Source.id))}
     return Registry(entities=entities, sources=sources)

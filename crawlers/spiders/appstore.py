@@ -65,7 +65,8 @@ class AppStoreSpider(SourceSpider):
     kind = "appstore"
 
     def parse(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         data = self.json_body(response)
         if data is None:
             return

@@ -33,6 +33,7 @@ class SourceSpider(scrapy.Spider):
     name = "source"
     kind: ClassVar[str] = ""
     mention_filter: ClassVar[bool] = False  # forums and feeds keep only posts that name an entity
+    newest_first: ClassVar[bool] = True  # pages list the newest reviews first (incremental stop applies)
 
     def __init__(
         self,
@@ -129,12 +130,20 @@ class SourceSpider(scrapy.Spider):
         errors.append({"url": url, "reason": reason})
         self.crawler.stats.set_value(ERRORS_KEY, errors)
 
-    def count_page(self, response: Response) -> None:
-        """A page reached its parser: counted, and marked done so a resumed crawl does not ask for it again."""
-        self.stat("pages")
+    def begin_page(self, response: Response) -> bool:
+        """Count a page reaching its parser and mark it done; False when it was parsed already in this crawl.
+
+        A resumed crawl may fetch a page twice (once re-asked as in flight, once from Scrapy's saved queue);
+        the second copy is skipped here rather than parsed again.
+        """
         done: set[str] = self.state.setdefault("done", set())
-        done.update(response.meta.get("redirect_urls", []))
-        done.add(response.request.url if response.request else response.url)
+        url = response.request.url if response.request else response.url
+        if url in done:
+            self.stat("pages_parsed_twice")
+            return False
+        self.stat("pages")
+        done.update([url, *response.meta.get("redirect_urls", [])])
+        return True
 
     def json_body(self, response: Response) -> Any:
         """The page's JSON, or None with an error recorded (malformed, truncated or not JSON at all)."""
@@ -187,23 +196,29 @@ class SourceSpider(scrapy.Spider):
     def keep_paging(self, response: Response, items: list[ReviewItem]) -> bool:
         """Whether the page's next page is worth fetching.
 
-        Stop on an empty page, on a page of reviews already stored (incremental: sites list newest first), on a
-        page older than the age budget, and on a page repeating reviews seen earlier in this crawl (a pagination
-        loop that changes the URL but not the content; counted as an error).
+        Stop on an empty page; on a page older than the age budget; on a page whose storable reviews are all
+        stored already (incremental: the site lists newest first, so the rest is stored too; a spider whose
+        pages run oldest first, like a forum thread, sets ``newest_first = False``); and on a page repeating
+        reviews seen earlier in this crawl (a pagination loop that changes the URL but not the content: an error).
         """
         if not items:
             return False
-        keys = [document_key(i.get("external_id"), i["url"], i.get("raw_text") or "") for i in items]
-        if all(key in self.known_keys for key in keys):
-            self.stat("incremental_stops")
-            log.info("%s: %s holds only reviews already stored; stop paging", self.source, response.url)
-            return False
-        if all(key in self._page_keys for key in keys):
-            self.page_error(response.url, "pagination loop: the page repeats reviews seen earlier in this crawl")
-            return False
-        self._page_keys.update(keys)
         times = [to_utc(i.get("published_at")) for i in items]
         if self.cutoff and all(t is not None and t < self.cutoff for t in times):
             self.stat("age_stops")
             return False
+        storable = [
+            document_key(i.get("external_id"), i["url"], i["raw_text"])
+            for i, t in zip(items, times, strict=True)
+            if isinstance(i.get("raw_text"), str) and i["raw_text"].strip()
+            and not (self.cutoff and t is not None and t < self.cutoff)
+        ]
+        if self.newest_first and storable and all(key in self.known_keys for key in storable):
+            self.stat("incremental_stops")
+            log.info("%s: %s holds only reviews already stored; stop paging", self.source, response.url)
+            return False
+        if storable and all(key in self._page_keys for key in storable):
+            self.page_error(response.url, "pagination loop: the page repeats reviews seen earlier in this crawl")
+            return False
+        self._page_keys.update(storable)
         return True

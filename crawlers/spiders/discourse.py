@@ -63,7 +63,8 @@ class DiscourseSpider(SourceSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A topic listing (latest or search): request each topic not stale, then the next listing page."""
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         data = self.json_body(response)
         if data is None:
             return
@@ -96,7 +97,8 @@ class DiscourseSpider(SourceSpider):
             self.stat("incremental_stops")
 
     def parse_topic(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         topic = self.json_body(response)
         if topic is None:
             return

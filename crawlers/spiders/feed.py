@@ -35,7 +35,8 @@ class FeedSpider(SourceSpider):
     mention_filter = True
 
     def parse(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         parsed = feedparser.parse(response.body, response_headers={"content-location": response.url})
         if not parsed.entries:
             reason = f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}" if parsed.bozo else \

@@ -35,9 +35,11 @@ class ForumSpider(SourceSpider):
     name = "forum"
     kind = "forum"
     mention_filter = True
+    newest_first = False  # a thread's pages run oldest first: new replies are on the last page
 
     def parse(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         post_css, text_css = self.selectors.get("post"), self.selectors.get("text")
         if not post_css or not text_css:
             self.page_error(response.url, "forum source needs selectors.post and selectors.text in onps.toml")

@@ -59,7 +59,8 @@ class RedditSpider(SourceSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A listing page: request each post's comments page, then the next listing page (``after``)."""
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         data = self.json_body(response)
         if data is None:
             return
@@ -81,7 +82,8 @@ class RedditSpider(SourceSpider):
                 yield request
 
     def parse_thread(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         data = self.json_body(response)
         if data is None:
             return

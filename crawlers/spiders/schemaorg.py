@@ -131,7 +131,8 @@ class SchemaOrgSpider(SourceSpider):
         return nodes
 
     def parse(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         items, aggregate = [], None
         for node, owner in walk(self.structured_data(response)):
             kinds = types_of(node)

@@ -62,7 +62,8 @@ class TrustpilotSpider(SourceSpider):
         return props if isinstance(props, dict) else None
 
     def parse(self, response: Response) -> Iterator[Any]:
-        self.count_page(response)
+        if not self.begin_page(response):
+            return
         props = self.page_props(response)
         if props is None:
             return

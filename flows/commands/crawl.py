@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -60,7 +61,7 @@ def register(app: typer.Typer) -> None:
                           "`onps crawl` alone crawls the configured sources.")
                 raise typer.Exit(exitcodes.USAGE)
             if not any(s.enabled for s in cfg.sources):
-                err.print("[red]error:[/red] no enabled [[sources]] in the config; add one, or try a site with "
+                err.print("[red]error:[/red] no enabled " + escape("[[sources]]") + " in the config; add one, or try a site with "
                           "`onps crawl URL --kind K -o OUT.jsonl`.")
                 raise typer.Exit(exitcodes.USAGE)
             try:

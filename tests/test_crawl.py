@@ -1,0 +1,261 @@
+"""Real crawls over HTTP on 127.0.0.1 (pytest-httpserver): every format, broken pages, robots.txt, dedupe across
+two runs into a real database, resume after a stopped crawl, and the `onps crawl` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+from werkzeug import Request, Response
+
+from config.schema import OnpsConfig
+from crawlers.run import crawl_sources
+from flows.cli import app
+from store.engine import session_scope
+from store.schema import Author, CrawlRun, Document, Source
+
+PAGES = Path(__file__).parent / "crawl_pages"
+ROBOTS = "User-agent: *\nDisallow: /private/\n"
+TYPES = {".html": "text/html", ".json": "application/json", ".xml": "application/atom+xml"}
+FORUM_SELECTORS = {"post": "div.post", "author": "a.username", "text": "div.content", "date": "time::attr(datetime)"}
+
+
+def page(server: HTTPServer, path: str, fixture: str, query: str | None = None) -> None:
+    file = PAGES / fixture
+    server.expect_request(path, query_string=query).respond_with_data(
+        file.read_bytes(), content_type=TYPES[file.suffix])
+
+
+def requested(server: HTTPServer) -> list[str]:
+    return [req.full_path.rstrip("?") for req, _ in server.log]
+
+
+def fast_crawl(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """Politeness off for loopback tests (the defaults are tested in the settings test)."""
+    return {"autothrottle": False, "download_delay": 0, "retry_times": 1, "concurrency_per_domain": 8,
+            "jobdir": str(tmp_path / "jobs"), **overrides}
+
+
+def serve_all(server: HTTPServer) -> None:
+    """Every format, plus the broken pages: a loop, truncated JSON, a 10 MB page, a robots.txt-forbidden page."""
+    server.expect_request("/robots.txt").respond_with_data(ROBOTS, content_type="text/plain")
+    page(server, "/review/acme", "trustpilot/page2.html", query="page=2")
+    page(server, "/review/acme", "trustpilot/page1.html")
+    page(server, "/shop/acme-account/reviews-1.html", "schemaorg/reviews-1.html")
+    page(server, "/shop/acme-account/reviews-2.html", "schemaorg/reviews-2.html")
+    page(server, "/loop/loop-a.html", "schemaorg/loop-a.html")
+    page(server, "/loop/loop-b.html", "schemaorg/loop-b.html")
+    for n in (1, 2, 3):
+        page(server, f"/rss/page={n}/id=1/json", f"appstore/page={n}.json")
+    page(server, "/rss/truncated.json", "appstore/truncated.json")
+    server.expect_oneshot_request("/forum/viewtopic.php", query_string="t=42").respond_with_data("busy", status=503)
+    page(server, "/forum/viewtopic.php", "forum/thread-2.html", query="t=42&start=2")
+    page(server, "/forum/viewtopic.php", "forum/thread-1.html", query="t=42")
+    page(server, "/latest.json", "discourse/latest-page1.json", query="page=1")
+    page(server, "/latest.json", "discourse/latest.json")
+    page(server, "/t/11.json", "discourse/t-11.json")
+    page(server, "/t/12.json", "discourse/t-12.json")
+    page(server, "/r/personalfinance/search.json", "reddit/search.json")
+    page(server, "/comments/abc1.json", "reddit/comments-abc1.json")
+    page(server, "/feed/atom.xml", "feed/atom.xml")
+    server.expect_request("/huge.json").respond_with_data(b"[" + b" " * (10 * 1024 * 1024 + 10) + b"]",
+                                                          content_type="application/json")
+    page(server, "/private/reviews.html", "schemaorg/reviews-1.html")
+
+
+def all_sources_config(server: HTTPServer, tmp_path: Path) -> OnpsConfig:
+    url = server.url_for
+    return OnpsConfig.model_validate({
+        "crawl": fast_crawl(tmp_path),
+        "entities": [{"name": "Acme Bank", "aliases": {"*": ["Acme"]}}, {"name": "Other Bank"}],
+        "sources": [
+            {"name": "tp", "kind": "trustpilot", "url": url("/review/acme"), "entity": "Acme Bank", "region": "BE"},
+            {"name": "shop", "kind": "schemaorg", "url": url("/shop/acme-account/reviews-1.html"),
+             "entity": "Acme Bank"},
+            {"name": "loop", "kind": "schemaorg", "url": url("/loop/loop-a.html"), "entity": "Acme Bank"},
+            {"name": "app", "kind": "appstore", "url": url("/rss/page=1/id=1/json"), "entity": "Acme Bank"},
+            {"name": "badjson", "kind": "appstore", "url": url("/rss/truncated.json"), "entity": "Acme Bank"},
+            {"name": "huge", "kind": "appstore", "url": url("/huge.json"), "entity": "Acme Bank"},
+            {"name": "private", "kind": "schemaorg", "url": url("/private/reviews.html"), "entity": "Acme Bank"},
+            {"name": "forum", "kind": "forum", "url": url("/forum/viewtopic.php?t=42"), "selectors": FORUM_SELECTORS},
+            {"name": "disc", "kind": "discourse", "url": url("/")},
+            {"name": "reddit", "kind": "reddit", "url": url("/r/personalfinance/search.json?q=acme")},
+            {"name": "blog", "kind": "feed", "url": url("/feed/atom.xml")},
+            {"name": "off", "kind": "feed", "url": url("/feed/atom.xml"), "enabled": False},
+        ],
+    })
+
+
+EXPECTED = {
+    "tp": {"tp0001", "tp0002", "tp0004"},  # tp0003 has no text (dropped), tp0005 is from 2019 (too old)
+    "shop": {"https://shop.example/reviews/r-101", "https://shop.example/reviews/r-102",
+             "https://shop.example/reviews/r-103"},
+    "loop": {"https://loop.example/reviews/a", "https://loop.example/reviews/b"},
+    "app": {"880001", "880002", "880003"},
+    "forum": {"http://HOST/forum/viewtopic.php#p501", "http://HOST/forum/viewtopic.php#p503"},
+    "disc": {"101", "103", "120"},
+    "reddit": {"t3_abc1", "t1_c1", "t1_c2"},
+    "blog": {"urn:money-blog:post-1"},
+}
+
+
+def stored(db_url: str) -> dict[str, set[str]]:
+    with session_scope(db_url) as session:
+        rows = session.execute(select(Source.name, Document.external_id).join(Source, Document.source_id == Source.id))
+        found: dict[str, set[str]] = {}
+        for name, key in rows:
+            found.setdefault(name, set()).add(key)
+        return found
+
+
+def test_crawl_sources_all_formats_twice_into_the_store(httpserver: HTTPServer, db_url: str, tmp_path: Path):
+    serve_all(httpserver)
+    cfg = all_sources_config(httpserver, tmp_path)
+    host = f"{httpserver.host}:{httpserver.port}"
+    expected = {name: {key.replace("HOST", host) for key in keys} for name, keys in EXPECTED.items()}
+
+    first = crawl_sources(cfg, db_url, progress=False)
+
+    assert stored(db_url) == expected
+    assert {name: c.new for name, c in first.sources.items()} == {
+        **{name: len(keys) for name, keys in expected.items()}, "badjson": 0, "huge": 0, "private": 0}
+    assert first.sources["tp"].dropped == 1 and first.sources["tp"].too_old == 1
+    problems = {(e.source, e.url.replace(host, "HOST"), e.reason.split(":")[0]) for e in first.errors}
+    assert problems == {
+        ("tp", "http://HOST/reviews/tp0003", "item dropped"),
+        ("loop", "http://HOST/loop/loop-a.html", "pagination loop"),
+        ("badjson", "http://HOST/rss/truncated.json", "malformed JSON"),
+        ("huge", "http://HOST/huge.json", "DownloadCancelledError"),
+        ("private", "http://HOST/private/reviews.html", "disallowed by robots.txt"),
+    }
+    assert "larger than download max size" in next(e.reason for e in first.errors if e.source == "huge")
+    log = requested(httpserver)
+    assert log.count("/forum/viewtopic.php?t=42") == 2  # a 503, then the retry after a pause
+    assert "/private/reviews.html" not in log and "/feed/atom.xml" in log
+
+    with session_scope(db_url) as session:
+        doc = session.scalars(select(Document).where(Document.external_id == "tp0002")).one()
+        assert doc.text == "Le service client était très lent, trois semaines pour une réponse."
+        assert "Ã©" in doc.raw_text and doc.language == "fr" and doc.region == "BE"
+        assert doc.rating == 2 and doc.rating_scale == 5 and doc.rating_0_10 == 4.0
+        assert doc.published_at.isoformat() == "2026-11-18T17:40:00+00:00" and doc.run_id == first.run_id
+        author = session.get(Author, doc.author_id)
+        assert (author.external_id, author.facts) == ("c002", {"review_count": 1, "country": "FR", "verified": False,
+                                                               "review_verified": False, "review_source": "Organic"})
+        r101 = session.scalars(select(Document).where(Document.external_id.like("%r-101"))).one()
+        assert r101.rating_0_10 == 9.0 and r101.published_at.isoformat() == "2026-11-10T07:30:00+00:00"
+        assert r101.text == "The app does everything.\n\nTransfers are instant."
+        p503 = session.scalars(select(Document).where(Document.external_id.like("%#p503"))).one()
+        assert p503.text == "Acme fixed it for me within a day. Très bien." and p503.extra["mentions"] == ["Acme Bank"]
+        run = session.get(CrawlRun, first.run_id)
+        assert run.status == "completed" and run.counts["crawl"]["new"] == sum(map(len, expected.values()))
+    assert not (tmp_path / "jobs" / "tp").exists()  # finished sources leave no JOBDIR behind
+
+    httpserver.clear_log()
+    second = crawl_sources(cfg, db_url, progress=False)
+    assert stored(db_url) == expected
+    assert sum(c.new for c in second.sources.values()) == 0
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count(Document.id))) == sum(map(len, expected.values()))
+    log = requested(httpserver)
+    assert "/review/acme?page=2" not in log  # page 1 holds only stored reviews: incremental stop
+    assert not any(path.startswith("/t/") for path in log)  # no topic bumped since the newest stored post
+
+
+def slow_pages(server: HTTPServer, pages: int, delay: float, on_request: Callable[[int], None]) -> None:
+    """A trustpilot-style source of PAGES pages, 2 reviews each, each page taking DELAY seconds."""
+    template = json.loads((PAGES / "trustpilot" / "page1.html").read_text().split(
+        '<script id="__NEXT_DATA__" type="application/json">')[1].split("</script>")[0])
+
+    def handler(request: Request) -> Response:
+        number = int(request.args.get("page", 1))
+        on_request(number)
+        time.sleep(delay)
+        data = json.loads(json.dumps(template))
+        props = data["props"]["pageProps"]
+        props["reviews"] = [{**props["reviews"][0], "id": f"p{number}r{k}", "text": f"Acme review {k} on page {number}"}
+                            for k in (1, 2)]
+        props["filters"]["pagination"].update(currentPage=number, totalPages=pages)
+        html = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+        return Response(html, content_type="text/html")
+
+    server.expect_request("/robots.txt").respond_with_data("", content_type="text/plain")
+    server.expect_request("/review/slow").respond_with_handler(handler)
+
+
+def crawl_children() -> list[int]:
+    """Child processes of this test process (the crawler runner), from /proc."""
+    pid = os.getpid()
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def test_stopped_crawl_resumes_from_its_jobdir_without_loss(httpserver: HTTPServer, sqlite_url: str, tmp_path: Path):
+    stopped = threading.Event()
+
+    def stop_at_page_3(number: int) -> None:
+        if number == 3 and not stopped.is_set():
+            for child in crawl_children():
+                os.kill(child, signal.SIGTERM)  # the first SIGTERM: Scrapy stops gracefully, saving its JOBDIR
+            stopped.set()
+
+    slow_pages(httpserver, pages=5, delay=0.3, on_request=stop_at_page_3)
+    cfg = OnpsConfig.model_validate({
+        "crawl": fast_crawl(tmp_path, concurrency_per_domain=1),
+        "entities": [{"name": "Acme Bank"}],
+        "sources": [{"name": "slow", "kind": "trustpilot", "url": httpserver.url_for("/review/slow"),
+                     "entity": "Acme Bank"}],
+    })
+    first = crawl_sources(cfg, sqlite_url, progress=False)
+    assert stopped.is_set() and first.sources["slow"].finish_reason == "shutdown"
+    assert (tmp_path / "jobs" / "slow").is_dir()
+    before = stored(sqlite_url)["slow"]
+    assert {"p1r1", "p1r2", "p2r1", "p2r2"} <= before and len(before) < 10
+
+    httpserver.clear_log()
+    second = crawl_sources(cfg, sqlite_url, progress=False)
+    assert second.sources["slow"].finish_reason == "finished" and second.errors == []
+    assert stored(sqlite_url)["slow"] == {f"p{n}r{k}" for n in range(1, 6) for k in (1, 2)}
+    again = requested(httpserver)
+    assert "/review/slow" not in again and "/review/slow?page=2" not in again  # resumed, not restarted
+    assert not (tmp_path / "jobs" / "slow").exists()
+
+
+def test_onps_crawl_url_writes_json_lines(httpserver: HTTPServer, tmp_path: Path):
+    httpserver.expect_request("/robots.txt").respond_with_data(ROBOTS, content_type="text/plain")
+    page(httpserver, "/review/acme", "trustpilot/page2.html", query="page=2")
+    page(httpserver, "/review/acme", "trustpilot/page1.html")
+    config = tmp_path / "onps.toml"
+    config.write_text("[crawl]\nautothrottle = false\ndownload_delay = 0\nretry_times = 0\n", encoding="utf-8")
+    out = tmp_path / "out" / "acme.jsonl"
+    result = CliRunner().invoke(app, ["--config", str(config), "crawl", httpserver.url_for("/review/acme"),
+                                      "--kind", "trustpilot", "--entity", "Acme Bank", "--max-pages", "5",
+                                      "-o", str(out)])
+    assert result.exit_code == 1, result.output  # finished, but one review had no text: reported
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["external_id"] for line in lines] == ["tp0001", "tp0002", "tp0004", "tp0005"]
+    assert list(lines[0]) == list(__import__("crawlers.items", fromlist=["FIELDS"]).FIELDS)
+    assert lines[0]["entity"] == "Acme Bank" and lines[0]["author_facts"]["review_count"] == 12
+    assert lines[2]["text"] == "Fees went up twice this year without notice.\nI am moving my savings elsewhere."
+    assert lines[2]["published_at"] == "2026-11-02T12:00:00+00:00" and lines[2]["rating_0_10"] == 2.0
+    said = "".join(result.output.split())  # rich wraps long lines
+    assert "missingreviewtext" in said and "/reviews/tp0003" in said
+
+
+def test_onps_crawl_usage_errors(tmp_path: Path):
+    runner = CliRunner()
+    config = tmp_path / "onps.toml"
+    config.write_text("", encoding="utf-8")
+    assert runner.invoke(app, ["--config", str(config), "crawl", "http://x.test/", "-o", "o.jsonl"]).exit_code == 2
+    assert runner.invoke(app, ["--config", str(config), "crawl", "--kind", "feed"]).exit_code == 2
+    result = runner.invoke(app, ["--config", str(config), "crawl"])
+    assert result.exit_code == 2 and "no enabled [[sources]]" in result.output
