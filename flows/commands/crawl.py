@@ -61,8 +61,8 @@ def register(app: typer.Typer) -> None:
                           "`onps crawl` alone crawls the configured sources.")
                 raise typer.Exit(exitcodes.USAGE)
             if not any(s.enabled for s in cfg.sources):
-                err.print("[red]error:[/red] no enabled " + escape("[[sources]]") + " in the config; add one, or try a site with "
-                          "`onps crawl URL --kind K -o OUT.jsonl`.")
+                err.print(f"[red]error:[/red] no enabled {escape('[[sources]]')} in the config; add one, or try a "
+                          "site with `onps crawl URL --kind K -o OUT.jsonl`.")
                 raise typer.Exit(exitcodes.USAGE)
             try:
                 report = crawl_sources(cfg, cfg.database.url, progress=True)
