@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -31,10 +31,14 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such item."}}
 
+_PAIR = r"[^=;]*[^=;\s][^=;]*=[^;]*"
+SEGMENT_PATTERN = rf"^(total|{_PAIR}(;{_PAIR})*)?$"
+
 router = APIRouter(prefix="/api", responses=AUTH_RESPONSES)
 Reader = Annotated[Caller, Depends(require("read"))]
 Writer = Annotated[Caller, Depends(require("write"))]
 DB = Annotated[Session, Depends(db_session)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Row id (a 32-bit integer key in the store).")]
 From = Annotated[datetime | None, Query(alias="from", description="Only windows/items ending after this time.")]
 To = Annotated[datetime | None, Query(alias="to", description="Only windows/items starting before this time.")]
 
@@ -62,7 +66,8 @@ def list_estimates(
     entity: Annotated[list[str] | None, Query(description="Entity name; repeat for several.")] = None,
     segment: Annotated[
         str | None,
-        Query(description="'total' for the entity as a whole, or 'source=x;region=eu'; omit for every segment."),
+        Query(description="'total' for the entity as a whole, or 'source=x;region=eu'; omit for every segment.",
+              pattern=SEGMENT_PATTERN),
     ] = None,
     window: Annotated[reads.WindowKind | None, Query(description="Window kind.")] = None,
     start: From = None,
@@ -98,7 +103,7 @@ def list_reviews(
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewOut, responses=NOT_FOUND, summary="One review in full")
-def get_review(review_id: int, _: Reader, session: DB) -> dict[str, Any]:
+def get_review(review_id: RowId, _: Reader, session: DB) -> dict[str, Any]:
     found = reads.review(session, review_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")
@@ -132,7 +137,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=NOT_FOUND,
              summary="Acknowledge an alert (write scope)")
-def ack_alert(alert_id: int, caller: Writer, session: DB) -> dict[str, Any]:
+def ack_alert(alert_id: RowId, caller: Writer, session: DB) -> dict[str, Any]:
     if not acknowledge_alert(session, alert_id, caller.name):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
     session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from nps.classes import nps_class
 from nps.interval import nps_interval
 from web import charts, reads
-from web.api import acknowledge_alert
+from web.api import RowId, acknowledge_alert
 from web.auth import KEY_COOKIE, AuthError, Caller, check_key, db_session
 from web.highlight import highlight
 from web.keys import Scope
@@ -166,7 +166,7 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
 
 
 @router.post("/alerts/{alert_id}/ack", name="ack_alert_page")
-def ack_from_page(request: Request, alert_id: int, caller: Editor, session: DB) -> Response:
+def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB) -> Response:
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.url.netloc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site acknowledgement refused")
@@ -199,7 +199,7 @@ def reviews_page(
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse, name="review_page")
-def review_page(request: Request, review_id: int, caller: Viewer, session: DB) -> HTMLResponse:
+def review_page(request: Request, review_id: RowId, caller: Viewer, session: DB) -> HTMLResponse:
     found = reads.review(session, review_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")

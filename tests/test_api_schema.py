@@ -1,0 +1,56 @@
+"""Property-based checks of the REST API against its own OpenAPI spec (schemathesis), over a seeded store.
+
+Every generated request must get a documented status code and a body that matches the documented schema;
+no input may cause a server error. Examples per operation are bounded to keep this fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+
+from tests.test_api import Seeded, seed
+from web.app import create_app
+
+EXAMPLES = 8  # per operation
+
+
+@pytest.fixture
+def site(sqlite_url: str) -> tuple[FastAPI, Seeded]:
+    seeded = seed(sqlite_url)
+    return create_app(sqlite_url), seeded
+
+
+def test_api_conforms_to_its_openapi_spec(site: tuple[FastAPI, Seeded]) -> None:
+    """Each operation in turn, through hypothesis directly: schemathesis' lazy pytest fixture loader does not
+    work with pytest 9 (it reads a private ``_nodeid``), and the store must be seeded per test."""
+    app, seeded = site
+    headers = {"X-API-Key": seeded.keys["admin"]}
+    operations = [result.ok() for result in schemathesis.openapi.from_asgi("/openapi.json", app)
+                  .get_all_operations()]
+    assert len(operations) >= 9
+    spec = app.openapi()["paths"]
+    for operation in operations:
+        # a documented 501 ("not built yet") is an honest answer, not a crash; its status is still checked
+        documented_501 = "501" in spec[operation.path][operation.method.lower()]["responses"]
+        _fuzz(operation, headers, [schemathesis.checks.not_a_server_error] if documented_501 else [])
+
+
+def _fuzz(operation: schemathesis.APIOperation, headers: dict[str, str], excluded: list) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def conforms(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+    conforms()
+
+
+def test_spec_declares_key_security_on_everything_but_health(site: tuple[FastAPI, Seeded]) -> None:
+    spec = site[0].openapi()
+    assert {"APIKeyHeader", "HTTPBearer"} <= set(spec["components"]["securitySchemes"])
+    for path, operations in spec["paths"].items():
+        for op in operations.values():
+            secured = bool(op.get("security"))
+            assert secured == (path != "/health"), path
