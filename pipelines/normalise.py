@@ -6,7 +6,6 @@ thin Scrapy wrapper around them. The raw text is kept beside the cleaned one.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import re
 import time
@@ -55,13 +54,10 @@ def to_utc(value: Any) -> datetime | None:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            try:
-                moment = email.utils.parsedate_to_datetime(text)
-            except (TypeError, ValueError):
-                try:
-                    moment = dateparser.parse(text)
-                except (ValueError, OverflowError):
-                    return None
+            try:  # RFC 2822 and free text; not email.utils, which reads "6:04 pm" as 06:04
+                moment = dateparser.parse(text)
+            except (ValueError, OverflowError):
+                return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
