@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from config.schema import ModelsConfig, OnpsConfig
 from store.clock import utcnow
 from store.engine import session_scope
-from store.schema import Author, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score, Source
+from store.schema import Alert, Author, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score, Source
 from store.upsert import upsert
 
 STAGES = ("crawl", "score", "bots", "campaigns", "estimate", "alerts")
@@ -446,11 +446,6 @@ def campaign_members(session: Session, entity_id: int) -> set[str]:
     return {str(m) for members in lists for m in members}
 
 
-def segment_key(group: dict[str, Any]) -> str:
-    """Canonical "k=v;k=v" of a group without its entity: the entity total is ""."""
-    return ";".join(f"{k}={group[k]}" for k in sorted(group) if k != "entity")
-
-
 @timed
 def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
     """Organic NPS for every entity the run touched: all time and per configured window, for the entity and
@@ -458,7 +453,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
     for module in ("nlp.score", "nps.organic"):
         if not is_built(module):
             return not_built("estimate", module)
-    from nps.organic import estimate_groups
+    from nps.organic import estimate_groups, segment_key
 
     scorer = scorer_for(cfg)
     train_prior = getattr(scorer, "train_prior", None)
@@ -482,15 +477,16 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
                     for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior):
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
+                        segment = {k: v for k, v in est.group.items() if k != "entity"}
                         rows.append({
-                            "entity_id": ids[entity], "segment": {k: v for k, v in est.group.items()
-                                                                  if k != "entity"},
-                            "segment_key": segment_key(est.group), "window_kind": window or "all",
+                            "entity_id": ids[entity], "segment": segment,
+                            "segment_key": segment_key(segment), "window_kind": window or "all",
                             "window_start": est.window_start or ALL_TIME,
                             "window_end": est.window_end or utcnow(), "n": est.n, "nps": est.nps,
                             "low": est.low, "high": est.high, "promoters": est.promoters,
                             "passives": est.passives, "detractors": est.detractors, "excluded": est.excluded,
-                            "method": est.method, "extra": {"adjustment": est.adjustment}, "run_id": run_id,
+                            "method": est.method, "run_id": run_id,
+                            "extra": {"adjustment": est.adjustment, "reasons": est.reasons},
                         })
                         if by == ["entity"] and window is None:
                             excluded.update(est.excluded)
@@ -525,7 +521,70 @@ def nps_changes(session: Session, entity_id: int, entity: str, rows: Sequence[di
 # -- alerts ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StoredWindow:
+    """A stored estimate with what the alert rules read (nps.alerts works on any object with these fields)."""
+
+    group: dict[str, Any]
+    window: str
+    window_start: datetime
+    window_end: datetime
+    n: float
+    nps: float
+    low: float
+    high: float
+    detractors: float
+    reasons: dict[str, dict[str, float]]
+
+
+def stored_windows(session: Session, entity: str, window: str) -> list[StoredWindow]:
+    rows = session.execute(
+        select(NpsEstimate).join(Entity, Entity.id == NpsEstimate.entity_id)
+        .where(Entity.name == entity, NpsEstimate.window_kind == window).order_by(NpsEstimate.window_start)
+    ).scalars()
+    return [
+        StoredWindow({"entity": entity, **(r.segment or {})}, r.window_kind, r.window_start, r.window_end, r.n,
+                     r.nps, r.low, r.high, r.detractors, (r.extra or {}).get("reasons", {}))
+        for r in rows
+    ]
+
+
+def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Campaign).join(Entity, Entity.id == Campaign.entity_id).where(Entity.name == entity)
+    ).scalars()
+    return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
+             "member_ids": c.member_documents, "strength": c.strength, "p_value": c.p_value} for c in rows]
+
+
 @timed
 def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
-    """Evaluate the configured alert rules over the estimates and campaigns the run wrote."""
-    return not_built("alerts", "nps.alerts")
+    """Evaluate the configured alert rules over the stored estimates and campaigns of the entities the run
+    touched; store one alert per cause (a cause already stored is refreshed, not repeated) and push the new ones
+    to the configured webhooks."""
+    if not (is_built("nps.alerts") and is_built("store.alerts_store")):
+        return not_built("alerts", "nps.alerts")
+    from nps.alerts import campaign_alerts, estimate_alerts
+    from store.alerts_store import save_alerts
+
+    ids = entity_ids(db_url)
+    drafts, fresh = [], []
+    for entity in affected_entities(db_url, scope.since, scope.published_since):
+        with session_scope(db_url) as session:
+            found = estimate_alerts(stored_windows(session, entity, cfg.estimate.window), cfg.alerts.rules)
+            found += campaign_alerts(stored_campaigns(session, entity), cfg.alerts.rules)
+            fresh += save_alerts(session, found, ids)
+            drafts += found
+    delivered = failed = 0
+    if fresh and cfg.alerts.webhooks:
+        from web.webhooks import deliver
+
+        with session_scope(db_url) as session:
+            for alert in session.execute(select(Alert).where(Alert.id.in_(fresh))).scalars():
+                results = deliver(alert, cfg.alerts.webhooks)
+                delivered += sum(r.ok for r in results)
+                failed += sum(not r.ok for r in results)
+    kinds = Counter(d.kind for d in drafts)
+    return StageResult("alerts", counts={"raised": len(fresh), "current": len(drafts), **kinds,
+                                         "webhooks_ok": delivered, "webhooks_failed": failed},
+                       detail={"alerts": sorted({d.title for d in drafts})[:20]})

@@ -1,0 +1,180 @@
+"""`onps demo run` (what `make run` runs): the nightly flow end to end on the bundled demo, checked against truth.
+
+It serves the generated demo sites on 127.0.0.1, points the demo config at them (SQLite under var/demo/, one
+database per seed and scale, so a second run shows the incremental, idempotent path), runs the nightly flow,
+prints the run report, and then what only a demo can show: each brand's organic NPS with its interval beside
+the true NPS the generator planted, whether the planted smear campaign was found, and how the bot verdicts
+compare with the planted bots. A stage that is not built says so; nothing is filled in.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import select
+
+from flows import exitcodes
+from store.engine import session_scope
+from store.schema import BotVerdict, Campaign, Document, Entity, NpsEstimate, Score
+
+VAR = Path("var") / "demo"
+
+
+@dataclass
+class BrandResult:
+    name: str
+    true_nps: float
+    star_nps_all: float | None
+    organic: tuple[float, float, float, float] | None  # nps, low, high, n; None: no estimate stored
+
+
+@dataclass
+class DemoCheck:
+    """What the run recovered next to the demo's truth (None where the stage that finds it is not built)."""
+
+    brands: list[BrandResult]
+    campaign_entity: str
+    campaign_true: int
+    campaign_found: list[dict[str, Any]] | None  # smear findings against the target
+    campaign_recall: float | None  # share of the planted smear reviews inside the findings
+    bots_true: int
+    bots_judged: int | None
+    bots_flagged: int | None
+    bots_caught: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
+    """Read the store after a run and set each recovered figure beside the truth (pure reading, no scoring)."""
+    with session_scope(db_url) as session:
+        ext = dict(session.execute(select(Document.id, Document.external_id)).all())
+        by_ext = {v: k for k, v in ext.items()}
+        brands = []
+        for name, b in sorted(truth.brands.items()):
+            row = session.execute(
+                select(NpsEstimate).join(Entity, Entity.id == NpsEstimate.entity_id)
+                .where(Entity.name == name, NpsEstimate.segment_key == "", NpsEstimate.window_kind == "all")
+            ).scalar_one_or_none()
+            organic = None if row is None else (row.nps, row.low, row.high, row.n)
+            brands.append(BrandResult(name, b.true_nps, b.star_nps_all, organic))
+        camp = truth.campaign
+        scored = session.execute(select(Score.id).limit(1)).first() is not None
+        found_rows = session.execute(
+            select(Campaign).join(Entity, Entity.id == Campaign.entity_id)
+            .where(Entity.name == camp.entity, Campaign.kind == "smear")
+        ).scalars().all()
+        planted = {by_ext[m] for m in camp.member_ids if m in by_ext}
+        caught = {int(m) for c in found_rows for m in c.member_documents} & planted
+        has_campaign_stage = bool(found_rows) or session.execute(select(Campaign.id).limit(1)).first() is not None
+        verdicts = session.execute(select(BotVerdict.document_id, BotVerdict.decision)).all()
+        bots = {by_ext[b] for b in truth.bot_ids if b in by_ext}
+        flagged = {doc for doc, decision in verdicts if decision}
+    found = [{"window_start": c.window_start, "window_end": c.window_end, "members": len(c.member_documents),
+              "strength": c.strength} for c in found_rows]
+    return DemoCheck(
+        brands=brands,
+        campaign_entity=camp.entity,
+        campaign_true=len(planted),
+        campaign_found=found if (found or has_campaign_stage or scored) else None,
+        campaign_recall=len(caught) / len(planted) if planted and found_rows else (0.0 if scored else None),
+        bots_true=len(bots),
+        bots_judged=len(verdicts) if verdicts else None,
+        bots_flagged=len(flagged) if verdicts else None,
+        bots_caught=len(flagged & bots) if verdicts else None,
+    )
+
+
+def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
+    """The demo's verdict: recovered vs true, with 'stage not built' where a stage is missing."""
+
+    def missing(stage: str) -> str | None:
+        """Why a stage has nothing to show: not built, or failed in this run (its error is in the report)."""
+        entry = stages.get(stage)
+        if entry is None or entry["status"] not in ("not built", "failed"):
+            return None
+        return f"stage {entry['status']} ({stage})"
+
+    table = Table(title="organic NPS vs the demo's truth (all time)", title_justify="left", show_edge=False)
+    for column in ("brand", "true NPS", "organic NPS", "95% interval", "n", "truth inside", "naive star NPS"):
+        table.add_column(column, justify="left" if column == "brand" else "right")
+    for b in check.brands:
+        star = "-" if b.star_nps_all is None else f"{b.star_nps_all:+.1f}"
+        if b.organic is None:
+            why = missing("estimate") or missing("score") or "no estimate stored"
+            table.add_row(b.name, f"{b.true_nps:+.1f}", Text(why, "yellow"), "-", "-", "-", star)
+            continue
+        nps, low, high, n = b.organic
+        inside = low <= b.true_nps <= high
+        table.add_row(b.name, f"{b.true_nps:+.1f}", f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
+                      Text("yes" if inside else "no", "green" if inside else "red"), star)
+    parts: list[Any] = [table]
+    why = missing("campaigns") or missing("score")
+    if why or check.campaign_found is None:
+        parts.append(Text(f"planted smear campaign against {check.campaign_entity} "
+                          f"({check.campaign_true} reviews crawled): {why or 'not evaluated'}", "yellow"))
+    elif check.campaign_found:
+        windows = ", ".join(f"{f['window_start']:%Y-%m-%d} to {f['window_end']:%Y-%m-%d} ({f['members']} members)"
+                            for f in check.campaign_found)
+        parts.append(Text(f"planted smear campaign against {check.campaign_entity}: DETECTED, {windows}; "
+                          f"{check.campaign_recall:.0%} of its {check.campaign_true} crawled reviews caught", "green"))
+    else:
+        parts.append(Text(f"planted smear campaign against {check.campaign_entity} ({check.campaign_true} "
+                          "reviews crawled): NOT detected", "red"))
+    why = missing("bots") or missing("score")
+    if why or check.bots_judged is None:
+        parts.append(Text(f"planted bots ({check.bots_true} crawled): {why or 'no verdicts stored'}", "yellow"))
+    else:
+        precision = check.bots_caught / check.bots_flagged if check.bots_flagged else 0.0
+        recall = check.bots_caught / check.bots_true if check.bots_true else 0.0
+        parts.append(Text(f"bots excluded: {check.bots_flagged} of {check.bots_judged} documents flagged; "
+                          f"{check.bots_caught} of the {check.bots_true} planted bots caught (precision "
+                          f"{precision:.0%}, recall {recall:.0%})"))
+    return Group(*parts)
+
+
+def run_demo(seed: int = 7, scale: float = 1.0, port: int = 8765, db_url: str | None = None,
+             dask_workers: int = 0, console: Console | None = None) -> int:
+    """Serve, run the nightly flow, print report and truth check; return the exit code for `onps demo run`."""
+    from flows.orchestrator import configure
+
+    configure()
+    from demo.config import DEFAULT_BASE_URL, DEMO_TOML, demo_config
+    from demo.generate import generate
+    from demo.server import serving
+    from flows.nightly import run_nightly
+    from flows.report import load_run, print_run
+
+    console = console or Console()
+    err = Console(stderr=True)
+    db_url = db_url or f"sqlite:///{VAR / f'seed{seed}-scale{scale:g}.db'}"
+    with err.status(f"generating the demo (seed {seed}, scale {scale:g})"):
+        content = generate(seed=seed, scale=scale)
+    with ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(serving(content, port))
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot serve the demo on 127.0.0.1:{port} ({exc.strerror}); "
+                      "free the port or pick another with --port (0 picks a free one)")
+            return exitcodes.USAGE
+        demo_config(base_url)  # validates the demo config as moved to this server
+        # the flow reads its config from a file, as a scheduled run would: the demo's, moved to this server
+        config_path = VAR / f"onps-seed{seed}-scale{scale:g}.toml"
+        config_path.parent.mkdir(parents=True, exist_ok=True)
+        config_path.write_text(DEMO_TOML.read_text(encoding="utf-8").replace(DEFAULT_BASE_URL, base_url),
+                               encoding="utf-8")
+        err.print(f"demo sites on {base_url}/ ({len(content.docs)} documents); store {db_url}")
+        run_id = run_nightly(str(config_path), db_url, crawl=True, dask_workers=dask_workers)
+    run = load_run(db_url, run_id)
+    print_run(console, run)
+    console.print(render_check(check_against_truth(db_url, content.truth), run["report"].get("stages", {})))
+    if run["status"] != "completed":
+        return exitcodes.RUN_FAILED
+    if any(s["status"] == "not built" for s in run["report"].get("stages", {}).values()):
+        return exitcodes.NOT_BUILT
+    return exitcodes.OK
