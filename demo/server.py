@@ -82,13 +82,16 @@ class Site:
             (re.compile(r"/shop/(?P<slug>[\w-]+)/reviews"), self.schemaorg_page),
             (re.compile(r"/shop/(?P<slug>[\w-]+)/reviews/(?P<doc_id>[\w-]+)"), self.schemaorg_review),
             (re.compile(r"/review/(?P<domain>[\w.-]+)"), self.trustpilot_page),
+            (re.compile(r"/reviews/(?P<doc_id>[0-9a-f]{24})"), self.trustpilot_review),
             (re.compile(r"/(?:(?:[a-z]{2})/)?rss/customerreviews(?:/page=(?P<page>\d+))?/id=(?P<app_id>\d+)"
                         r"(?:/sortby=mostrecent)?/json"), self.appstore_feed),
-            (re.compile(r"/forum/latest\.json"), self.forum_latest),
-            (re.compile(r"/forum/t/(?:[\w-]+/)?(?P<topic_id>\d+)\.json"), self.forum_topic),
-            (re.compile(r"/forum/t/(?:[\w-]+/)?(?P<topic_id>\d+)(?:/\d+)?"), self.forum_topic_html),
-            (re.compile(r"/forum/search\.json"), self.forum_search),
-            (re.compile(r"/forum/u/(?P<username>[\w.-]+)\.json"), self.forum_user),
+            # the forum lives under /forum; its API also answers at the root, where clients that assume a
+            # Discourse at the root of its host (the usual install) look for topics
+            (re.compile(r"(?:/forum)?/latest\.json"), self.forum_latest),
+            (re.compile(r"(?:/forum)?/t/(?:[\w-]+/)?(?P<topic_id>\d+)\.json"), self.forum_topic),
+            (re.compile(r"(?:/forum)?/t/(?:[\w-]+/)?(?P<topic_id>\d+)(?:/\d+)?"), self.forum_topic_html),
+            (re.compile(r"(?:/forum)?/search\.json"), self.forum_search),
+            (re.compile(r"(?:/forum)?/u/(?P<username>[\w.-]+)\.json"), self.forum_user),
             (re.compile(r"/blog/feed\.xml"), self.blog_feed),
             (re.compile(r"/blog/(?P<guid>[\w-]+)"), self.blog_post),
         ]
@@ -251,6 +254,15 @@ class Site:
         body = (f"<h1>{html.escape(b.name)} reviews</h1>\n"
                 f'<script id="__NEXT_DATA__" type="application/json">{_script_json(data)}</script>')
         return self.html(f"{b.name} is rated on Trustpilot-style demo", body, head)
+
+    def trustpilot_review(self, query: dict[str, list[str]], doc_id: str) -> Response:
+        """One review's own page (where a Trustpilot review links to)."""
+        d = self.by_id.get(doc_id)
+        if d is None or d.format != "trustpilot":
+            return self.not_found(f"no review {doc_id}")
+        body = (f"<article lang=\"{d.lang}\"><h1>{html.escape(d.title or '')}</h1>"
+                f"<p>{html.escape(d.author.name)}, {d.stars}/5</p><p>{html.escape(d.text)}</p></article>")
+        return self.html(d.title or "review", body)
 
     def _trustpilot_review(self, d: Doc) -> dict[str, Any]:
         invited = d.kind == "genuine" and d.author.verified

@@ -8,6 +8,7 @@ Document ids are the external ids the demo sites serve, unique across all source
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -66,15 +67,28 @@ class Truth:
     campaign: CampaignTruth
     incidents: list[IncidentTruth]
     documents: list[dict[str, Any]] = field(default_factory=list)  # id, source, entity, kind, true_score, ...
+    _by_id: dict[str, dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def save(self, path: str | Path) -> Path:
         out = Path(path)
-        out.write_text(json.dumps(asdict(self), default=json_default, ensure_ascii=False, indent=1), encoding="utf-8")
+        data = {k: v for k, v in asdict(self).items() if k != "_by_id"}
+        out.write_text(json.dumps(data, default=json_default, ensure_ascii=False, indent=1), encoding="utf-8")
         return out
 
     def kind_of(self) -> dict[str, str]:
         """Document id -> genuine / bot / smear / offtopic, for scoring a run's verdicts against the truth."""
         return {d["id"]: d["kind"] for d in self.documents}
+
+    def lookup(self, external_id: str) -> dict[str, Any] | None:
+        """The truth record of a crawled document, by the external id a spider stored.
+
+        Spiders keep what the site gives: most ids are the truth's own, but a schema.org review's id is its
+        ``@id`` URL, which holds the server's port; its last path segment is the truth's id.
+        """
+        if self._by_id is None:
+            self._by_id = {d["id"]: d for d in self.documents}
+        key = str(external_id)
+        return self._by_id.get(key) or self._by_id.get(re.split(r"[/#]", key.rstrip("/"))[-1])
 
 
 def from_docs(docs: Iterable[Doc], seed: int, scale: float, reference: datetime) -> Truth:

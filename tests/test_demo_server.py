@@ -3,6 +3,7 @@ shapes match the real services' captured responses in ../shared/fixtures."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import urllib.robotparser
@@ -71,6 +72,9 @@ def test_schemaorg_pages_are_jsonld_and_end(site, content) -> None:
         assert [r["@id"].rsplit("/", 1)[1] for r in seen] == ids_of(content, f"{b.slug}-schemaorg")
         one = client.get(seen[0]["@id"])
         assert one.status_code == 200 and "application/ld+json" in one.text
+        # a spider keeps the @id URL as the external id; the truth finds the document from it
+        record = content.truth.lookup(seen[0]["@id"])
+        assert record is not None and record["source"] == f"{b.slug}-schemaorg"
 
 
 def test_trustpilot_pages_have_the_real_review_shape(site, content) -> None:
@@ -98,6 +102,8 @@ def test_trustpilot_pages_have_the_real_review_shape(site, content) -> None:
         assert review["rating"] in range(1, 6) and review["language"] in {"de", "en", "da", "ru"}
     dates = [r["dates"]["publishedDate"] for r in reviews]
     assert dates == sorted(dates, reverse=True)
+    assert reviews[0]["text"] in html.unescape(client.get(f"/reviews/{reviews[0]['id']}").text)
+    assert content.truth.lookup(reviews[0]["id"])["kind"] in {"genuine", "bot", "smear"}
 
 
 def test_appstore_feed_has_the_itunes_shape_and_stops_at_ten_pages(site, content) -> None:
@@ -151,6 +157,7 @@ def test_discourse_api_lists_every_topic_and_post(site, content) -> None:
     user = client.get(f"/forum/u/{posts[0]['username']}.json").json()["user"]
     assert user["username"] == posts[0]["username"] and user["created_at"]
     assert client.get("/forum/t/999999.json").status_code == 404
+    assert client.get(f"/t/{topics[0]['id']}.json").json()["id"] == topics[0]["id"]  # the root alias
 
 
 def test_rss_feed_parses_with_feedparser(site, content) -> None:
