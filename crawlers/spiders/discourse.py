@@ -7,9 +7,9 @@ is not fetched again (incremental).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
@@ -17,10 +17,7 @@ from w3lib.url import add_or_replace_parameter
 from crawlers.spiders.base import SourceSpider
 from pipelines.normalise import clean_text, to_utc
 
-
-def site_root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+_API_PATH = re.compile(r"/(?:latest|search|t/(?:[\w-]+/)?\d+)\.json$")
 
 
 def as_json_path(path: str) -> str:
@@ -53,13 +50,16 @@ class DiscourseSpider(SourceSpider):
     kind = "discourse"
     mention_filter = True
 
+    def forum_root(self) -> str:
+        """The forum's base URL: the site root, or its subfolder (``https://host/forum``) when installed there."""
+        return _API_PATH.sub("", self.start_url.split("?")[0].rstrip("/"))
+
     def first_url(self) -> str:
-        root = self.start_url.rstrip("/")
-        if root.endswith(".json"):
-            return root
+        if self.start_url.split("?")[0].endswith(".json"):
+            return self.start_url
         if self.query:
-            return add_or_replace_parameter(f"{root}/search.json", "q", self.query)
-        return f"{root}/latest.json"
+            return add_or_replace_parameter(f"{self.forum_root()}/search.json", "q", self.query)
+        return f"{self.forum_root()}/latest.json"
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A topic listing (latest or search): request each topic not stale, then the next listing page."""
@@ -85,7 +85,7 @@ class DiscourseSpider(SourceSpider):
                 self.stat("stale_topics")
                 continue
             fresh += 1
-            request = self.request(response.urljoin(f"/t/{topic['id']}.json"), callback=self.parse_topic)
+            request = self.request(f"{self.forum_root()}/t/{topic['id']}.json", callback=self.parse_topic)
             if request is not None:
                 yield request
         more = listing.get("more_topics_url")
@@ -106,7 +106,7 @@ class DiscourseSpider(SourceSpider):
         if not isinstance(posts, list):
             self.page_error(response.url, "no post_stream.posts: not a Discourse topic")
             return
-        root = site_root(response.url)
+        root = self.forum_root()
         for post in posts:
             if not isinstance(post, dict):
                 continue
