@@ -158,9 +158,9 @@ def test_every_endpoint_but_health_needs_a_live_key(api: tuple[TestClient, Seede
         assert missing.status_code == 401 and "API key" in missing.json()["detail"], path
         assert client.get(path, headers=_h("onps_not-a-real-key")).status_code == 401, path
         assert client.get(path, headers=_h(seeded.keys["revoked"])).status_code == 401, path
-        assert client.get(path, headers=_h(seeded.keys["read"])).status_code in (200, 501), path
+        assert client.get(path, headers=_h(seeded.keys["read"])).status_code == 200, path
         bearer = client.get(path, headers={"Authorization": f"Bearer {seeded.keys['read']}"})
-        assert bearer.status_code in (200, 501), path
+        assert bearer.status_code == 200, path
 
 
 def test_api_ignores_key_in_query_and_cookie(api: tuple[TestClient, Seeded]) -> None:
@@ -254,9 +254,17 @@ def test_campaigns_and_alerts_listing(api: tuple[TestClient, Seeded]) -> None:
     assert [a["kind"] for a in client.get("/api/alerts?severity=critical", headers=key).json()] == ["campaign"]
 
 
-def test_survey_comparison_says_when_not_built(api: tuple[TestClient, Seeded]) -> None:
+def test_survey_comparison_pairs_windows_with_both_intervals(api: tuple[TestClient, Seeded]) -> None:
     client, seeded = api
-    reply = client.get("/api/surveys/compare", headers=_h(seeded.keys["read"]))
-    assert reply.status_code in (200, 501)
-    if reply.status_code == 501:
-        assert "not built" in reply.json()["detail"]
+    key = _h(seeded.keys["read"])
+    reply = client.get("/api/surveys/compare?entity=Velora&window=week", headers=key).json()
+    pairs = reply["comparisons"]
+    assert [p["organic"]["nps"] for p in pairs] == seeded.velora_nps
+    for pair, organic in zip(pairs, seeded.velora_nps, strict=True):
+        assert pair["survey"]["n"] == 5 and pair["survey"]["nps"] == pytest.approx(40.0)  # 3 of 5 promote, 1 not
+        assert pair["difference"] == pytest.approx(40.0 - organic, abs=0.01)
+        assert pair["difference_low"] < pair["difference"] < pair["difference_high"]
+        assert pair["significant"] == (pair["difference_low"] > 0 or pair["difference_high"] < 0)
+    assert client.get("/api/surveys/compare?entity=Brixo&window=week", headers=key).json() == {
+        "comparisons": [], "correlations": {}}
+    assert client.get("/api/surveys/compare?by=region%3Bdrop", headers=key).status_code == 422

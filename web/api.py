@@ -6,11 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from store.clock import utcnow
-from store.schema import Alert
+from store.alerts_store import acknowledge
 from web import reads
 from web.api_models import (
     AlertOut,
@@ -20,6 +18,7 @@ from web.api_models import (
     Problem,
     ReviewOut,
     ReviewPage,
+    SurveyCompareOut,
     WorklistItem,
 )
 from web.auth import Caller, db_session, require
@@ -41,17 +40,6 @@ DB = Annotated[Session, Depends(db_session)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Row id (a 32-bit integer key in the store).")]
 From = Annotated[datetime | None, Query(alias="from", description="Only windows/items ending after this time.")]
 To = Annotated[datetime | None, Query(alias="to", description="Only windows/items starting before this time.")]
-
-
-def acknowledge_alert(session: Session, alert_id: int, by: str) -> bool:
-    """Mark an alert acknowledged (once: a second acknowledgement keeps the first); False if none exists."""
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        return False
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = utcnow()
-        alert.acknowledged_by = by
-    return True
 
 
 @router.get("/entities", response_model=list[EntityOut], summary="Brands and products, with competitors")
@@ -138,7 +126,7 @@ def list_alerts(
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=NOT_FOUND,
              summary="Acknowledge an alert (write scope)")
 def ack_alert(alert_id: RowId, caller: Writer, session: DB) -> dict[str, Any]:
-    if not acknowledge_alert(session, alert_id, caller.name):
+    if acknowledge(session, alert_id, caller.name) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
     session.flush()
     found = reads.alert(session, alert_id)
@@ -163,10 +151,18 @@ def worklist(
             for item in items]
 
 
-@router.get("/surveys/compare", responses={501: {"model": Problem, "description": "Not built yet."}},
-            summary="Survey NPS vs organic NPS per segment and window")
-def survey_compare(_: Reader) -> JSONResponse:
-    return JSONResponse(
-        {"detail": "the survey vs organic comparison is not built yet (issue #6, nps/); nothing was computed"},
-        status_code=status.HTTP_501_NOT_IMPLEMENTED,
-    )
+@router.get("/surveys/compare", response_model=SurveyCompareOut,
+            summary="Survey NPS vs organic NPS per segment and window, with both intervals and the gap")
+def survey_compare(
+    request: Request,
+    _: Reader,
+    session: DB,
+    entity: str | None = None,
+    by: Annotated[str, Query(description="Segment keys besides the entity, comma-separated (e.g. region).",
+                             pattern=r"^[\w,]*$")] = "",
+    window: Annotated[reads.WindowKind, Query(description="Window kind; 'all' for all time.")] = "all",
+) -> dict[str, Any]:
+    keys = [k for k in by.split(",") if k]
+    pairs, correlations = reads.survey_comparison(session, request.app.state.config.thresholds, entity=entity,
+                                                  by=keys, window=window)
+    return {"comparisons": [p.to_dict() for p in pairs], "correlations": correlations}

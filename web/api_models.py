@@ -135,5 +135,35 @@ class WorklistItem(ReviewOut):
     dashboard_url: str = Field(description="The review's page on this dashboard.")
 
 
+class SideOut(BaseModel):
+    n: float
+    nps: float
+    low: float
+    high: float
+
+
+class ComparisonOut(BaseModel):
+    group: dict[str, Any]
+    window_start: datetime | None = Field(description="None when comparing all time.")
+    survey: SideOut
+    organic: SideOut
+    difference: float = Field(description="Survey NPS minus organic NPS, in points.")
+    difference_low: float
+    difference_high: float
+    significant: bool = Field(description="Whether the 95% interval of the difference excludes 0.")
+    gap_reasons: list[str] = Field(description="Reason codes most likely behind the gap.")
+
+
+class CorrelationOut(BaseModel):
+    r: float
+    p: float
+    windows: int
+
+
+class SurveyCompareOut(BaseModel):
+    comparisons: list[ComparisonOut]
+    correlations: dict[str, CorrelationOut] = Field(description="Per segment, over paired windows (>= 3).")
+
+
 class Problem(BaseModel):
     detail: str

@@ -6,7 +6,6 @@ SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -16,10 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from nps.classes import nps_class
-from nps.interval import nps_interval
+from store.alerts_store import acknowledge
 from web import charts, reads
-from web.api import RowId, acknowledge_alert
+from web.api import RowId
 from web.auth import KEY_COOKIE, AuthError, Caller, check_key, db_session
 from web.highlight import highlight
 from web.keys import Scope
@@ -114,22 +112,6 @@ def logout() -> Response:
     return response
 
 
-def survey_series(session: Session, entity: str, organic: list[dict[str, Any]],
-                  dirichlet_below_n: int, thin_segment_n: int) -> list[dict[str, Any]]:
-    """Survey NPS with its interval over the same windows as the organic estimates (windows with answers)."""
-    windows = [(e["window_start"], e["window_end"]) for e in organic]
-    series = []
-    for (start, end), scores in zip(windows, reads.survey_scores_by_window(session, entity, windows), strict=True):
-        if not scores:
-            continue
-        classes = Counter(nps_class(s) for s in scores)
-        interval = nps_interval([classes["promoter"], classes["passive"], classes["detractor"]],
-                                dirichlet_below_n, thin_segment_n)
-        series.append({"window_start": start, "window_end": end, "n": len(scores), "nps": interval.nps,
-                       "low": interval.low, "high": interval.high, "method": interval.method})
-    return series
-
-
 @router.get("/", response_class=HTMLResponse, name="overview")
 def overview(request: Request, caller: Viewer, session: DB, entity: str | None = None,
              window: reads.WindowKind | None = None) -> HTMLResponse:
@@ -147,8 +129,10 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
         shown = [chosen["name"], *chosen["competitors"]]
         trend = reads.estimates(session, entity=shown, segment={}, window=window)
         organic = [e for e in trend if e["entity"] == chosen["name"]]
-        survey = survey_series(session, chosen["name"], organic, settings.thresholds.dirichlet_below_n,
-                               settings.thresholds.thin_segment_n)
+        pairs, correlations = reads.survey_comparison(session, settings.thresholds, entity=chosen["name"],
+                                                      window=window)
+        survey = [{"window_start": p.window_start, "nps": p.survey.nps, "low": p.survey.low,
+                   "high": p.survey.high} for p in pairs if p.window_start is not None]
         breakdown = reads.reason_breakdown(session, entity=chosen["name"])
         latest = organic[-1] if organic else None
         _, worklist = reads.reviews(session, reads.ReviewFilter(entity=chosen["name"], cls="detractor",
@@ -158,6 +142,8 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
             "latest": latest,
             "trend_chart": charts.nps_trend(trend, order=shown) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
+            "survey_pairs": [p.to_dict() for p in pairs][-6:],
+            "survey_correlation": correlations.get(f"entity={chosen['name']}"),
             "reason_chart": charts.reason_breakdown(breakdown) if any(breakdown.values()) else None,
             "worklist": worklist,
         }
@@ -170,7 +156,7 @@ def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.url.netloc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site acknowledgement refused")
-    if not acknowledge_alert(session, alert_id, caller.name):
+    if acknowledge(session, alert_id, caller.name) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
     back = safe_next(urlsplit(request.headers.get("referer", "/")).path or "/")
     return RedirectResponse(f"{back}#alert-{alert_id}", status_code=status.HTTP_303_SEE_OTHER)

@@ -1,8 +1,9 @@
 """Read-only queries the API and the dashboard share, returning plain dicts shaped like the API's models.
 
-These live in web/ because store/queries.py had no helpers for them when the service was written; each is a
-single SELECT (plus a batched look-up of scores, reasons and verdicts for one page of documents), so a page of
-reviews costs a fixed number of queries whatever its size.
+store/queries.py holds the helpers the estimate side needs (stored estimates and survey answers in the shapes
+``nps.compare`` reads); these are the service's own views (pages of reviews with their scores, reasons, verdicts
+and campaigns; alerts and campaigns as the API shows them). Each is a single SELECT, plus a batched look-up of
+scores, reasons and verdicts for one page of documents, so a page of reviews costs a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from nps.compare import SurveyComparison, compare_survey
+from nps.organic import segment_key
+from store import queries
 from store.schema import (
     Alert,
     BotVerdict,
@@ -25,7 +29,6 @@ from store.schema import (
     Reason,
     Score,
     Source,
-    SurveyResponse,
 )
 
 ReviewClass = Literal["promoter", "passive", "detractor"]
@@ -46,11 +49,6 @@ def _class_condition(cls: ReviewClass) -> Any:
     if cls == "passive":
         return and_(pa > pp, pa >= pd)
     return and_(pd > pp, pd > pa)
-
-
-def segment_key(segment: dict[str, Any]) -> str:
-    """Canonical ``k=v;k=v`` (keys sorted), the form ``nps_estimates.segment_key`` is unique on."""
-    return ";".join(f"{k}={segment[k]}" for k in sorted(segment))
 
 
 def parse_segment(text: str) -> dict[str, str]:
@@ -404,20 +402,17 @@ def reason_breakdown(
     return out
 
 
-# -- surveys --------------------------------------------------------------------------------------------
-
-
-def survey_scores_by_window(
-    session: Session, entity: str, windows: list[tuple[datetime, datetime]]
-) -> list[list[int]]:
-    """The survey answers (0-10) of an entity falling in each given window, so survey and organic NPS are
-    compared over exactly the same windows."""
-    if not windows:
-        return []
-    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
-    rows = session.execute(
-        select(SurveyResponse.answered_at, SurveyResponse.score)
-        .join(Entity, SurveyResponse.entity_id == Entity.id)
-        .where(Entity.name == entity, SurveyResponse.answered_at >= first, SurveyResponse.answered_at < last)
-    ).all()
-    return [[score for at, score in rows if start <= at < end] for start, end in windows]
+def survey_comparison(
+    session: Session, thresholds: Any, *, entity: str | None = None, by: list[str] | None = None,
+    window: str | None = None,
+) -> tuple[list[SurveyComparison], dict[str, dict[str, float]]]:
+    """Survey vs stored organic NPS per segment and window, the same composition as `onps survey compare`:
+    store.queries reads, nps.compare pairs the windows, computes both intervals, the difference and the
+    correlation. ``window`` None or "all" compares all time."""
+    keys = ["entity", *(by or [])]
+    kind = None if window in (None, "all") else window
+    responses = queries.survey_responses(session, entity)
+    organic = [e for e in queries.stored_estimates(session, kind or "all", entity) if set(e.group) == set(keys)]
+    if not responses or not organic:
+        return [], {}
+    return compare_survey(responses, organic, keys, kind, thresholds)
