@@ -91,7 +91,7 @@ class ScheduleConfig(Strict):
 
 
 class ModelsConfig(Strict):
-    scorer: Literal["baseline", "transformer"] = Field(
+    scorer: Literal["baseline", "static", "transformer"] = Field(
         "baseline", description="Which scorer implementation derives the 0-10 score."
     )
     scorer_path: str | None = Field(None, description="Trained scorer artifact; default: the packaged one.")

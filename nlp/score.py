@@ -1,0 +1,182 @@
+"""The scorer: text (and, where present, the native rating) -> a 0-10 score with NPS class probabilities.
+
+Every implementation predicts a calibrated distribution over five satisfaction levels (the star scale the heads
+are trained on). From it:
+
+* class probabilities follow the calibration convention of DESIGN.md (5 -> promoter, 4 -> passive, 1-3 ->
+  detractor; the convention is a proxy, stars measure satisfaction);
+* the 0-10 score is the expectation of the levels placed on the NPS scale at ``LEVEL_SCORES`` (each level's point
+  sits inside its class's NPS band, so a confident prediction lands in the right band);
+* a native rating is evidence, combined by a likelihood product: posterior(level) ∝ p_text(level) *
+  ``RATING_KERNEL`` ** |rating_in_stars - level|. A 5-star review whose text reads lukewarm ends between the two;
+  ``text_only_score`` keeps the text's own answer. The kernel is a stated judgement, not fitted: no data here
+  has both a rating and an NPS answer to fit it on.
+* ``confidence`` is the probability of the most likely class (the heads are calibrated on held-out data).
+
+Heads (``models.scorer``): ``baseline`` char n-gram TF-IDF + logistic regression; ``static`` the same plus
+multilingual static e5 word vectors (nlp.static); ``transformer`` a transformers encoder (``models.transformer_model``)
+with a logistic-regression head. All are trained by ``python -m nlp.train`` and shipped in nlp/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import joblib
+import numpy as np
+
+from config.schema import ModelsConfig
+from nlp import reasons as reason_lists
+from nlp.language import identify_many
+from nlp.result import Understanding
+from nps.classes import native_scale
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LEVELS = np.arange(1, 6, dtype=np.float64)
+LEVEL_SCORES = np.array([1.0, 3.0, 5.0, 7.5, 9.5])  # 1-3 -> detractor band, 4 -> passive, 5 -> promoter
+RATING_KERNEL = 0.3  # likelihood ratio per star of distance between the rating and a level
+
+
+class TextHead(Protocol):
+    """A trained head: five-level probabilities for texts."""
+
+    version: str
+
+    def levels(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class SklearnHead:
+    """A fitted scikit-learn pipeline (features -> logistic regression) and its temperature."""
+
+    pipeline: object
+    temperature: float
+    version: str
+
+    def levels(self, texts: Sequence[str]) -> np.ndarray:
+        logits = self.pipeline.decision_function(list(texts))  # type: ignore[attr-defined]
+        return softmax(logits / self.temperature)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def classes_from_levels(p: np.ndarray) -> np.ndarray:
+    """(n, 5) level probabilities -> (n, 3) (promoter, passive, detractor), the nps.classes order."""
+    return np.c_[p[:, 4], p[:, 3], p[:, :3].sum(axis=1)]
+
+
+def score_from_levels(p: np.ndarray) -> np.ndarray:
+    return p @ LEVEL_SCORES
+
+
+def rating_in_stars(rating: float | None, scale: float | None) -> float | None:
+    """A native rating on the 1-5 star scale (continuous), or None where there is none."""
+    if rating is None:
+        return None
+    top = native_scale(float(rating), scale)
+    return float(np.clip(float(rating) / top * 5.0, 1.0, 5.0))
+
+
+def combine_rating(p_text: np.ndarray, stars: Sequence[float | None]) -> np.ndarray:
+    """Posterior over levels given the text's distribution and the rating (rows without a rating unchanged)."""
+    out = p_text.copy()
+    for i, s in enumerate(stars):
+        if s is not None:
+            post = p_text[i] * RATING_KERNEL ** np.abs(LEVELS - s)
+            out[i] = post / post.sum()
+    return out
+
+
+def document_text(record: dict) -> str:
+    """Title and body as one text: a title ("Never again!") often carries the verdict."""
+    title = (record.get("title") or "").strip()
+    text = (record.get("text") or "").strip()
+    return f"{title}. {text}" if title and text else title or text
+
+
+class Scorer:
+    """Derives an `Understanding` per record; everything is batched (language id, head, spaCy)."""
+
+    def __init__(self, head: TextHead, models: ModelsConfig) -> None:
+        self.head = head
+        self.models = models
+        self.model_version = head.version
+
+    def sentence_polarity(self, sentences: list[str]) -> list[float]:
+        """P(promoter) - P(detractor) of single sentences: the fallback polarity of a reason."""
+        classes = classes_from_levels(self.head.levels(sentences))
+        return list(classes[:, 0] - classes[:, 2])
+
+    def derive(self, records: Sequence[dict], text_only: bool = False) -> list[Understanding]:
+        out: list[Understanding] = []
+        size = self.models.batch_size
+        for start in range(0, len(records), size):
+            out += self._derive_batch(records[start : start + size], text_only)
+        return out
+
+    def _derive_batch(self, records: Sequence[dict], text_only: bool) -> list[Understanding]:
+        texts = [document_text(r) for r in records]
+        langs = identify_many(texts, [r.get("lang") for r in records], self.models.languages)
+        p_text = self.head.levels(texts)
+        stars = [None if text_only else rating_in_stars(r.get("rating"), r.get("rating_scale")) for r in records]
+        p_all = combine_rating(p_text, stars)
+        classes, scores = classes_from_levels(p_all), score_from_levels(p_all)
+        text_scores = score_from_levels(p_text)
+        signals = reason_lists.analyse(texts, [lang for lang, _ in langs], self.sentence_polarity)
+        out = []
+        for i, ((lang, lang_p), signal) in enumerate(zip(langs, signals, strict=True)):
+            p_pro, p_pas, p_det = (float(x) for x in classes[i])
+            out.append(
+                Understanding(
+                    lang=lang,
+                    lang_confidence=lang_p,
+                    score=float(scores[i]),
+                    p_promoter=p_pro,
+                    p_passive=p_pas,
+                    p_detractor=p_det,
+                    confidence=max(p_pro, p_pas, p_det),
+                    text_only_score=float(text_scores[i]),
+                    reasons=signal.reasons,
+                    touchpoint=signal.touchpoint,
+                    active_detractor=signal.warns_others and p_det > p_pro,
+                    model_version=self.model_version,
+                )
+            )
+        return out
+
+
+def _artifact(models: ModelsConfig) -> Path:
+    if models.scorer_path:
+        return Path(models.scorer_path)
+    return ARTIFACTS / f"scorer-{models.scorer}.joblib"
+
+
+def load_head(models: ModelsConfig) -> TextHead:
+    path = _artifact(models)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"scorer artifact {path} is missing: run `python -m nlp.train` (needs ../shared/data) "
+            "or set models.scorer_path to a trained artifact"
+        )
+    head = joblib.load(path)
+    if models.scorer == "transformer":
+        head.attach(models.transformer_model)
+    return head
+
+
+def load_scorer(models_config: ModelsConfig) -> Scorer:
+    """The configured scorer with its packaged (or configured) artifact; loading needs no network."""
+    return Scorer(load_head(models_config), models_config)
+
+
+def model_card(models_config: ModelsConfig) -> dict:
+    """The model card next to the artifact (data, split, metrics per language)."""
+    return json.loads(_artifact(models_config).with_suffix(".card.json").read_text())

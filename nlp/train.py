@@ -1,0 +1,213 @@
+"""Train, calibrate and evaluate the scorer heads; write each artifact with its model card.
+
+``python -m nlp.train [--heads baseline,static,transformer] [--transformer NAME] [--out DIR]``
+
+Data (../shared/data, see its README): MARC train de/en/fr/es and ru-reviews train to fit; MARC dev to choose
+the regularisation and fit the temperature (calibration); then the head is refit on train+dev with those
+settings. Test splits are only scored, for the card. Labels: stars 1-5 (ru half stars rounded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+
+from config.schema import ModelsConfig
+from nlp import corpora
+from nlp.features import char_tfidf, static_union
+from nlp.score import ARTIFACTS, SklearnHead, classes_from_levels, score_from_levels, softmax
+from nps.classes import CLASSES, star_class
+
+CS = {"baseline": (1.0, 4.0), "static": (1.0, 4.0), "transformer": (1.0, 10.0)}
+VECTOR_CACHE = Path("var/train-vectors")
+
+
+def stars_to_classes(stars: Sequence[float]) -> np.ndarray:
+    return np.array([CLASSES.index(star_class(s, 5)) for s in stars])
+
+
+def metrics(p_levels: np.ndarray, stars: Sequence[float]) -> dict[str, float]:
+    """Spearman(score, stars), 3-class macro-F1 under the calibration convention, MAE in stars, NLL."""
+    stars_arr = np.asarray(stars, dtype=float)
+    expected = p_levels @ np.arange(1, 6)
+    predicted = classes_from_levels(p_levels).argmax(axis=1)
+    truth = np.clip(np.rint(stars_arr), 1, 5).astype(int)
+    return {
+        "n": int(len(stars_arr)),
+        "spearman": round(float(spearmanr(score_from_levels(p_levels), stars_arr)[0]), 4),
+        "macro_f1": round(float(f1_score(stars_to_classes(stars_arr), predicted, average="macro")), 4),
+        "mae_stars": round(float(np.abs(expected - stars_arr).mean()), 4),
+        "nll": round(float(-np.log(p_levels[np.arange(len(truth)), truth - 1] + 1e-12).mean()), 4),
+    }
+
+
+def fit_temperature(logits: np.ndarray, stars: Sequence[float]) -> float:
+    """The softmax temperature that minimises the dev negative log-likelihood (Guo et al. 2017)."""
+    truth = np.clip(np.rint(np.asarray(stars)), 1, 5).astype(int) - 1
+
+    def nll(t: float) -> float:
+        return float(-np.log(softmax(logits / t)[np.arange(len(truth)), truth] + 1e-12).mean())
+
+    return float(minimize_scalar(nll, bounds=(0.2, 5.0), method="bounded").x)
+
+
+def datasets() -> tuple[corpora.Labelled, dict[str, corpora.Labelled], dict[str, corpora.Labelled]]:
+    train = [corpora.marc(lang, "train") for lang in corpora.MARC_LANGS] + [corpora.ru_reviews("train")]
+    dev = {lang: corpora.marc(lang, "dev") for lang in corpora.MARC_LANGS}
+    test = {lang: corpora.marc(lang, "test") for lang in corpora.MARC_LANGS} | {"ru": corpora.ru_reviews("test")}
+    joined = corpora.Labelled(
+        sum((t.texts for t in train), []), sum((t.labels for t in train), []), sum((t.langs for t in train), [])
+    )
+    return joined, dev, test
+
+
+def concat(*parts: corpora.Labelled) -> corpora.Labelled:
+    return corpora.Labelled(
+        sum((p.texts for p in parts), []), sum((p.labels for p in parts), []), sum((p.langs for p in parts), [])
+    )
+
+
+def sklearn_pipeline(kind: str, c: float) -> object:
+    features = char_tfidf() if kind == "baseline" else static_union(weight=1.0)
+    return make_pipeline(features, LogisticRegression(C=c, max_iter=300, tol=1e-3))
+
+
+def labels(data: corpora.Labelled) -> np.ndarray:
+    return np.clip(np.rint(data.labels), 1, 5).astype(int)
+
+
+def train_sklearn(kind: str, train: corpora.Labelled, dev: dict[str, corpora.Labelled]) -> tuple[SklearnHead, dict]:
+    dev_all = concat(*dev.values())
+    best = None
+    for c in CS[kind]:
+        pipe = sklearn_pipeline(kind, c).fit(train.texts, labels(train))
+        logits = pipe.decision_function(dev_all.texts)
+        temperature = fit_temperature(logits, dev_all.labels)
+        nll = metrics(softmax(logits / temperature), dev_all.labels)["nll"]
+        print(f"  {kind} C={c}: dev nll {nll} (T={temperature:.2f})")
+        if best is None or nll < best[0]:
+            best = (nll, c, temperature, pipe)
+    _, c, temperature, pipe = best
+    dev_metrics = {lang: metrics(softmax(pipe.decision_function(d.texts) / temperature), d.labels)
+                   for lang, d in dev.items()}
+    final = sklearn_pipeline(kind, c).fit(*_xy(concat(train, dev_all)))
+    _shrink(final)
+    head = SklearnHead(final, temperature, f"{kind}-{time.strftime('%Y%m%d')}")
+    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics}
+
+
+def _xy(data: corpora.Labelled) -> tuple[list[str], np.ndarray]:
+    return data.texts, labels(data)
+
+
+def _shrink(pipe: object) -> None:
+    """float32 weights and no stop-word list: halves the artifact, changes no prediction that matters."""
+    lr = pipe.steps[-1][1]  # type: ignore[attr-defined]
+    lr.coef_ = lr.coef_.astype(np.float32)
+    for step in pipe.named_steps.values():  # type: ignore[attr-defined]
+        for vec in [step, *[t for _, t in getattr(step, "transformer_list", [])]]:
+            if hasattr(vec, "stop_words_"):
+                vec.stop_words_ = None
+
+
+def cached_vectors(name: str, key: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    path = VECTOR_CACHE / f"{name.replace('/', '_')}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = encode(list(texts))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def train_transformer(name: str, train: corpora.Labelled, dev: dict[str, corpora.Labelled]) -> tuple[object, dict]:
+    from nlp.transformer import Encoder, TransformerHead
+
+    encoder = Encoder(name)
+    x_train = cached_vectors(name, "train", train.texts, encoder.encode)
+    x_dev = {lang: cached_vectors(name, f"dev-{lang}", d.texts, encoder.encode) for lang, d in dev.items()}
+    dev_all = concat(*dev.values())
+    x_dev_all = np.vstack(list(x_dev.values()))
+    best = None
+    for c in CS["transformer"]:
+        clf = LogisticRegression(C=c, max_iter=1000).fit(x_train, labels(train))
+        temperature = fit_temperature(clf.decision_function(x_dev_all), dev_all.labels)
+        nll = metrics(softmax(clf.decision_function(x_dev_all) / temperature), dev_all.labels)["nll"]
+        print(f"  transformer C={c}: dev nll {nll} (T={temperature:.2f})")
+        if best is None or nll < best[0]:
+            best = (nll, c, temperature, clf)
+    _, c, temperature, clf = best
+    dev_metrics = {lang: metrics(softmax(clf.decision_function(x_dev[lang]) / temperature), d.labels)
+                   for lang, d in dev.items()}
+    final = LogisticRegression(C=c, max_iter=1000).fit(np.vstack([x_train, x_dev_all]),
+                                                        np.r_[labels(train), labels(dev_all)])
+    head = TransformerHead(name, final, temperature, f"transformer-{Path(name).name}-{time.strftime('%Y%m%d')}")
+    head._encoder = encoder
+    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics, "encoder": name}
+
+
+def write(kind: str, head: object, info: dict, test: dict[str, corpora.Labelled], out: Path) -> dict:
+    path = out / f"scorer-{kind}.joblib"
+    joblib.dump(head, path, compress=3)
+    info["test"] = {lang: metrics(head.levels(d.texts), d.labels) for lang, d in test.items()}  # type: ignore[attr-defined]
+    card = {
+        "artifact": path.name,
+        "model_version": head.version,  # type: ignore[attr-defined]
+        "head": kind,
+        "size_bytes": path.stat().st_size,
+        "data": {
+            "fit": "MARC train de/en/fr/es (1,280 each) + ru-reviews train (2,571), then refit with MARC dev added",
+            "tuning": "MARC dev de/en/fr/es (1,280 each): regularisation C and softmax temperature",
+            "test": "MARC test de/en/fr/es (2,500 each), ru-reviews test: scored only, never trained on",
+            "labels": "stars 1-5; classes by the DESIGN.md calibration convention (5 promoter, 4 passive, 1-3 "
+            "detractor), a proxy",
+        },
+        **info,
+    }
+    path.with_suffix(".card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps({k: card[k] for k in ("artifact", "size_bytes", "test")}, indent=1))
+    return card
+
+
+def summary(cards: dict[str, dict]) -> dict:
+    """scorer.metrics.json: the default head's mean MARC test metrics (what `onps retrain` compares)."""
+    default = ModelsConfig().scorer
+    chosen = cards.get(default) or next(iter(cards.values()))
+    marc = [chosen["test"][lang] for lang in corpora.MARC_LANGS]
+    mean = {k: round(float(np.mean([m[k] for m in marc])), 4) for k in ("spearman", "macro_f1", "mae_stars")}
+    return {"head": chosen["head"], "model_version": chosen["model_version"], "sets": {"test": mean},
+            "per_head": {kind: card["test"] for kind, card in cards.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heads", default="baseline,static,transformer")
+    parser.add_argument("--transformer", default=ModelsConfig().transformer_model)
+    parser.add_argument("--out", type=Path, default=ARTIFACTS, help="Folder for artifacts and cards.")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    train, dev, test = datasets()
+    cards = {}
+    for kind in args.heads.split(","):
+        print(f"training {kind}")
+        if kind == "transformer":
+            head, info = train_transformer(args.transformer, train, dev)
+        else:
+            head, info = train_sklearn(kind, train, dev)
+        cards[kind] = write(kind, head, info, test, args.out)
+    (args.out / "scorer.metrics.json").write_text(json.dumps(summary(cards), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
