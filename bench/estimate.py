@@ -54,6 +54,18 @@ def baseline_scorer():  # noqa: ANN201 - an sklearn pipeline
     )
 
 
+def packaged_scorer():  # noqa: ANN201 - nlp.score.Scorer or None
+    """The project's scorer when it is built and its artifact trained, else None (the bench says which ran)."""
+    if importlib.util.find_spec("nlp.score") is None:
+        return None
+    from nlp.score import load_scorer
+
+    try:
+        return load_scorer(ModelsConfig())
+    except FileNotFoundError:
+        return None
+
+
 def probabilities(
     lang: str, train: pd.DataFrame, dev: pd.DataFrame, test: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
@@ -63,16 +75,18 @@ def probabilities(
     The packaged scorer is measured on MARC dev. The baseline is trained on train + dev, and its model error is
     measured on 5-fold out-of-fold probabilities of train + dev: more training data, and test stays untouched.
     """
-    if importlib.util.find_spec("nlp.score") is not None:
-        from nlp.score import load_scorer
-
-        scorer = load_scorer(ModelsConfig())
+    scorer = packaged_scorer()
+    if scorer is not None:
 
         def derive(frame: pd.DataFrame) -> np.ndarray:
             records = [{"id": r.id, "text": r.text, "lang": lang} for r in frame.itertuples()]
             return np.array([[u.p_promoter, u.p_passive, u.p_detractor] for u in scorer.derive(records, True)])
 
-        return (derive(dev), dev.stars.to_numpy(), derive(test), np.asarray(scorer.train_prior, dtype=float),
+        p_dev = derive(dev)
+        # A calibrated scorer's mean probability on data like its training data is its training prior.
+        prior = getattr(scorer, "train_prior", None)
+        prior = p_dev.mean(axis=0) if prior is None else np.asarray(prior, dtype=float)
+        return (p_dev, dev.stars.to_numpy(), derive(test), prior,
                 f"nlp.score ({scorer.model_version}), text only; model error measured on MARC dev")
     from sklearn.model_selection import cross_val_predict
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from config.schema import OnpsConfig
 from flows import exitcodes
 from flows.cli import app
 from flows.commands.estimate import read_records
+from flows.stages import scorer_for
 
-SCORING_BUILT = importlib.util.find_spec("flows.analyse") is not None
+
+def scoring_built() -> bool:
+    try:
+        scorer_for(OnpsConfig())
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def write(tmp_path: Path, lines: list[str | bytes]) -> Path:
@@ -51,7 +58,7 @@ def test_estimate_runs_the_whole_path_or_says_scoring_is_not_built(tmp_path: Pat
                                          ("Fine, nothing special", "forum")])]
     path = write(tmp_path, lines)
     result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity,source", "--window", "week"])
-    if not SCORING_BUILT:
+    if not scoring_built():
         assert result.exit_code == exitcodes.NOT_BUILT
         assert "not built yet" in " ".join(result.output.split())
         return

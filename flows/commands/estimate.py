@@ -6,8 +6,6 @@ uses (``flows.analyse``: scorer, reasons, bot filter, campaigns), then ``nps.org
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
@@ -18,8 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import exitcodes
+from flows.analyse import understand
+from flows.commands.score import read_lines
+from flows.stages import scorer_for
 from flows.state import not_built, state
-from nps.organic import exclusion
+from nps.organic import estimate_groups, exclusion
 from nps.windows import WINDOWS, parse_time
 
 out = Console()
@@ -28,31 +29,19 @@ FORMATS = ("json", "table")
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """JSON lines with at least ``id`` and ``text``; each bad line is reported as 'line N: what' and skipped."""
+    """The valid records of a JSON-lines file (the `onps score` checks, plus an ISO 8601 ``published_at`` that
+    windows need) and each bad line as 'line N: what'."""
     records, problems = [], []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
+    for number, record, problem in read_lines(path):
+        if record is not None and record.get("published_at"):
             try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                problems.append(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
-            except json.JSONDecodeError as exc:
-                problems.append(f"line {number}: not JSON ({exc.msg} at column {exc.colno})")
-                continue
-            if not isinstance(record, dict) or not record.get("id") or not isinstance(record.get("text"), str):
-                problems.append(f"line {number}: a record needs an \"id\" and a \"text\" string")
-                continue
-            if record.get("published_at"):
-                try:
-                    parse_time(str(record["published_at"]))
-                except ValueError:
-                    problems.append(f"line {number}: published_at {record['published_at']!r} is not ISO 8601")
-                    continue
-            record["id"] = str(record["id"])
-            records.append(record)
+                parse_time(str(record["published_at"]))
+            except ValueError:
+                problem = f"published_at {record['published_at']!r} is not ISO 8601 (e.g. 2026-11-02T10:00:00Z)"
+        if problem or record is None:
+            problems.append(f"line {number}: {problem}")
+            continue
+        records.append({**record, "id": str(record["id"])})
     return records, problems
 
 
@@ -90,20 +79,18 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             err.print(f"[red]error:[/red] --format must be json or table, got {fmt!r}")
             raise typer.Exit(exitcodes.USAGE)
-        if importlib.util.find_spec("flows.analyse") is None:
-            raise not_built("scoring for estimates (flows.analyse: scorer, reasons, bot filter)", 4)
-        analyse = importlib.import_module("flows.analyse")
-        from flows.stages import scorer_for
-        from nps.organic import estimate_groups
-
         records, problems = read_records(path)
         for problem in problems:
             err.print(f"[red]{path}:[/red] {problem}")
         if not records:
             err.print("no valid records; nothing to estimate.")
             raise typer.Exit(exitcodes.BAD_INPUT)
-        rows = analyse.understand(records, cfg, text_only)
-        scorer = scorer_for(cfg)
+        try:
+            scorer = scorer_for(cfg)
+        except FileNotFoundError as exc:  # the scorer artifact is not trained yet
+            err.print(f"[yellow]{exc}[/yellow]")
+            raise not_built("scoring for estimates (the trained scorer)", 4) from exc
+        rows = understand(records, cfg, text_only)
         estimates = estimate_groups(rows, fields, window, cfg.thresholds,
                                     train_prior=getattr(scorer, "train_prior", None),
                                     model_se=float(getattr(scorer, "group_nps_error", 0.0) or 0.0))
