@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,20 +61,26 @@ def _script_json(data: Any) -> str:
 class Site:
     """The generated content indexed the way the sites list it; answers a path with a response (pure, no I/O)."""
 
-    def __init__(self, content: DemoContent, base_url: str) -> None:
+    def __init__(self, content: DemoContent, base_url: str, cutoff: datetime | None = None) -> None:
+        """CUTOFF shows the sites as they were at that moment (what was published by then), so that a demo can
+        crawl twice and show an incremental crawl picking up only what is new."""
         self.content = content
         self.base = base_url.rstrip("/")
+        self.now = cutoff or content.reference
+        visible = [doc for doc in content.docs if doc.published_at <= self.now]
         by_source: dict[str, list[Doc]] = {}
-        for doc in content.docs:
+        for doc in visible:
             by_source.setdefault(doc.source, []).append(doc)
         self.by_source = {name: _newest_first(docs) for name, docs in by_source.items()}
-        self.by_id = {doc.id: doc for doc in content.docs}
-        self.topics = sorted(content.topics, key=lambda t: (t.last_posted_at, t.id), reverse=True)
-        self.topic_by_id = {t.id: t for t in content.topics}
+        self.by_id = {doc.id: doc for doc in visible}
         self.posts: dict[int, list[Doc]] = {}
         for doc in self.by_source.get(FORUM_SOURCE, [])[::-1]:
             if doc.topic_id is not None:
                 self.posts.setdefault(doc.topic_id, []).append(doc)
+        topics = [replace(t, last_posted_at=self.posts[t.id][-1].published_at)
+                  for t in content.topics if t.id in self.posts]
+        self.topics = sorted(topics, key=lambda t: (t.last_posted_at, t.id), reverse=True)
+        self.topic_by_id = {t.id: t for t in topics}
         self.user_ids = {name: i for i, name in enumerate(sorted({d.author.id for d in self.posts_all()}), 1)}
         self.routes: list[tuple[re.Pattern[str], Callable[..., Response]]] = [
             (re.compile(r"/"), self.index),
@@ -323,7 +330,7 @@ class Site:
         feed_url = f"{self.base}/us/rss/customerreviews/id={app_id}/sortby=mostrecent/json"
         feed: dict[str, Any] = {
             "author": {"name": {"label": "iTunes Store"}, "uri": {"label": "http://www.apple.com/itunes/"}},
-            "updated": {"label": self.content.reference.isoformat()},
+            "updated": {"label": self.now.isoformat()},
             "rights": {"label": "Copyright 2008 Apple Inc."},
             "title": {"label": "iTunes Store: Customer Reviews"},
             "icon": {"label": "http://itunes.apple.com/favicon.ico"},
@@ -503,7 +510,7 @@ class Site:
         for tag, text in (("title", "Demo consumer blog"), ("link", f"{self.base}/blog/"),
                           ("description", "Long-form experiences with shops and mobile plans"),
                           ("lastBuildDate", format_datetime(docs[0].published_at if docs else
-                                                            self.content.reference))):
+                                                            self.now))):
             ET.SubElement(channel, tag).text = text
         for d in docs:
             item = ET.SubElement(channel, "item")
@@ -545,20 +552,25 @@ def _handler(site_ref: list[Site]) -> type[BaseHTTPRequestHandler]:
     return DemoHandler
 
 
-def make_server(content: DemoContent, port: int = 0, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServer, str]:
+def make_server(content: DemoContent, port: int = 0, host: str = "127.0.0.1",
+                cutoff: datetime | None = None) -> tuple[ThreadingHTTPServer, str]:
     """A bound (not yet serving) server for CONTENT and its base URL; port 0 picks a free port."""
     site_ref: list[Site] = []
     server = ThreadingHTTPServer((host, port), _handler(site_ref))
     server.daemon_threads = True
     base_url = f"http://{host}:{server.server_address[1]}"
-    site_ref.append(Site(content, base_url))
+    site_ref.append(Site(content, base_url, cutoff))
     return server, base_url
 
 
 @contextmanager
-def serving(content: DemoContent, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve CONTENT in a background thread while the block runs; yields the base URL (no trailing slash)."""
-    server, base_url = make_server(content, port, host)
+def serving(content: DemoContent, port: int = 0, host: str = "127.0.0.1",
+            cutoff: datetime | None = None) -> Iterator[str]:
+    """Serve CONTENT in a background thread while the block runs; yields the base URL (no trailing slash).
+
+    CUTOFF serves only what was published by then (default: everything, up to the content's reference date).
+    """
+    server, base_url = make_server(content, port, host, cutoff)
     thread = threading.Thread(target=server.serve_forever, name="onps-demo-server", daemon=True)
     thread.start()
     try:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from demo.brands import BRANDS, SMEAR_TARGET, written_forms
-from demo.config import demo_config
+from demo.config import DEMO_TOML, demo_config
 from demo.generate import BOT_BURST_HOURS, REFERENCE_DATE, SMEAR_HOURS, WEEKS, digest, generate
 from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, load_content
 from demo.truth import load
@@ -159,3 +159,10 @@ def test_cli_generate_writes_content_and_truth(tmp_path) -> None:
     assert "Nordkauf" in result.output
     bad = CliRunner().invoke(app, ["demo", "generate", "--out", str(tmp_path / "e"), "--scale", "0"])
     assert bad.exit_code == 2
+
+
+def test_demo_config_checks_on_the_command_line() -> None:
+    result = CliRunner().invoke(app, ["-c", str(DEMO_TOML), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "3 entities, 11 sources" in result.output
+

@@ -7,6 +7,7 @@ import html
 import json
 import re
 import urllib.robotparser
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 import extruct
@@ -188,3 +189,15 @@ def test_unknown_paths_and_bad_pages_are_404(site) -> None:
     assert client.get("/review/nordkauf.example", params={"page": "x"}).status_code == 404
     assert client.get("/shop/nobody/reviews").status_code == 404
     assert client.get("/forum/search.json").status_code == 400
+
+
+def test_cutoff_serves_the_sites_as_they_were_then(content) -> None:
+    cutoff = content.reference - timedelta(days=14)
+    with serving(content, cutoff=cutoff) as base, httpx.Client(base_url=base, timeout=10) as client:
+        b = BRANDS[0]
+        props = json.loads(NEXT_DATA.search(client.get(f"/review/{b.domain}").text).group(1))["props"]["pageProps"]
+        earlier = [d for d in content.docs if d.source == f"{b.slug}-trustpilot" and d.published_at <= cutoff]
+        assert props["filters"]["pagination"]["totalCount"] == len(earlier)
+        assert props["reviews"][0]["id"] == max(earlier, key=lambda d: (d.published_at, d.id)).id
+        topics = client.get("/forum/latest.json").json()["topic_list"]["topics"]
+        assert topics and all(datetime.fromisoformat(t["last_posted_at"]) <= cutoff for t in topics)

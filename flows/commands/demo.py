@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -20,14 +21,21 @@ SEED_HELP = "Random seed: the same seed gives the same documents and the same gr
 SCALE_HELP = "Volume multiplier: 1 gives about 1,500 documents; 70 about 100,000 (for benchmarks)."
 
 
-def _generate(seed: int, scale: float):  # noqa: ANN202 (DemoContent; imported lazily to keep `onps --help` fast)
-    from demo.generate import generate
+REFERENCE_HELP = "Last day of the 12 weeks the content spans (default 2026-11-15, fixed so runs repeat)."
+
+
+def _utc(day: datetime | None, hour: int = 23) -> datetime | None:
+    return None if day is None else day.replace(hour=hour, tzinfo=UTC)
+
+
+def _generate(seed: int, scale: float, reference: datetime | None = None):  # noqa: ANN202 (DemoContent, lazy import)
+    from demo.generate import REFERENCE_DATE, generate
 
     if scale <= 0:
         err.print(f"[red]error:[/red] --scale must be positive, got {scale}")
         raise typer.Exit(exitcodes.USAGE)
     with err.status(f"generating demo content (seed {seed}, scale {scale:g}) ..."):
-        return generate(seed=seed, scale=scale)
+        return generate(seed=seed, scale=scale, reference=_utc(reference) or REFERENCE_DATE)
 
 
 def _truth_table(content) -> Table:  # noqa: ANN001 (DemoContent)
@@ -59,8 +67,9 @@ def register(app: typer.Typer) -> None:
         out_dir: Path = typer.Option(Path("var/demo"), "--out", "-o", help="Folder to write (created if missing)."),
         seed: int = typer.Option(7, help=SEED_HELP),
         scale: float = typer.Option(1.0, help=SCALE_HELP),
+        reference: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help=REFERENCE_HELP),
     ) -> None:
-        content = _generate(seed, scale)
+        content = _generate(seed, scale, reference)
         try:
             folder = content.save(out_dir)
         except OSError as exc:
@@ -80,6 +89,10 @@ def register(app: typer.Typer) -> None:
         ),
         seed: int = typer.Option(7, help=SEED_HELP),
         scale: float = typer.Option(1.0, help=SCALE_HELP),
+        reference: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help=REFERENCE_HELP),
+        until: datetime | None = typer.Option(
+            None, formats=["%Y-%m-%d"],
+            help="Serve only what was published by the end of this day (to show an incremental crawl later)."),
     ) -> None:
         from demo.model import load_content
         from demo.server import make_server
@@ -91,9 +104,10 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(exitcodes.USAGE) from exc
         else:
-            content = _generate(seed, scale)
+            content = _generate(seed, scale, reference)
         try:
-            server, base_url = make_server(content, port)
+            server, base_url = make_server(content, port, cutoff=_utc(until, hour=0) + timedelta(days=1)
+                                           if until else None)
         except OSError as exc:
             err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
                       "pick another with --port (then run the demo with that base URL)")
