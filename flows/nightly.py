@@ -22,7 +22,7 @@ from prefect.futures import as_completed
 from config.load import load
 from config.schema import OnpsConfig
 from flows import locks, report, tasks
-from flows.stages import Scope, StageResult, not_built
+from flows.stages import Plan, Scope, StageResult, not_built
 from store.migrate import upgrade
 
 LOCK = "pipeline"
@@ -59,14 +59,14 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def run_batched(stage: str, plan: list[list[int]] | None, batch_task: Any, db_url: str, cfg: OnpsConfig,
-                heartbeat: Heartbeat, missing: str) -> StageResult:
+def run_batched(stage: str, plan: Plan, batch_task: Any, db_url: str, cfg: OnpsConfig,
+                heartbeat: Heartbeat) -> StageResult:
     """Submit one task per batch (Dask spreads them); gather counts; a failed batch is an error, not the end."""
-    if plan is None:
-        return not_built(stage, missing)
+    if plan.missing:
+        return not_built(stage, plan.missing)
     started = datetime.now(UTC)
     result = StageResult(stage)
-    futures = [batch_task.submit(db_url, cfg, batch) for batch in plan]
+    futures = [batch_task.submit(db_url, cfg, batch) for batch in plan.batches]
     for future in as_completed(futures):
         try:
             part = future.result()
@@ -76,7 +76,7 @@ def run_batched(stage: str, plan: list[list[int]] | None, batch_task: Any, db_ur
         result = result.merge(part)
         heartbeat.check()
     result.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
-    result.counts.setdefault("batches", len(plan))
+    result.counts.setdefault("batches", len(plan.batches))
     return result
 
 
@@ -105,10 +105,10 @@ def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: boo
         record(StageResult("crawl", status="skipped"))
     plan = guarded("score", lambda: StageResult("score", detail={"plan": tasks.score_plan_task(db_url, cfg)}))
     record(plan if plan.status == "failed" else run_batched(
-        "score", plan.detail["plan"], tasks.score_batch_task, db_url, cfg, heartbeat, "nlp.score"))
+        "score", plan.detail["plan"], tasks.score_batch_task, db_url, cfg, heartbeat))
     plan = guarded("bots", lambda: StageResult("bots", detail={"plan": tasks.judge_plan_task(db_url, cfg)}))
     record(plan if plan.status == "failed" else run_batched(
-        "bots", plan.detail["plan"], tasks.judge_batch_task, db_url, cfg, heartbeat, "models.bots"))
+        "bots", plan.detail["plan"], tasks.judge_batch_task, db_url, cfg, heartbeat))
     record(guarded("campaigns", lambda: tasks.campaigns_task(db_url, cfg, run_id, scope)))
     record(guarded("estimate", lambda: tasks.estimate_task(db_url, cfg, run_id, scope)))
     record(guarded("alerts", lambda: tasks.alerts_task(db_url, cfg, run_id, scope)))

@@ -135,7 +135,7 @@ def render_run(run: dict[str, Any]) -> Group:
         if stage is None:
             table.add_row(name, Text("not run", "dim"), "-", "-")
             continue
-        note = f" ({stage['detail']['missing']} missing)" if stage["status"] == "not built" else ""
+        note = f": {stage['detail']['missing']}" if stage["status"] == "not built" else ""
         table.add_row(name, Text(stage["status"] + note, STATUS_STYLE.get(stage["status"], "white")),
                       _counts_text(stage["counts"]), f"{stage['seconds']:.2f}")
     parts.append(table)

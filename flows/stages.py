@@ -208,21 +208,43 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
                        by_source=per_source(records, "scored"))
 
 
-def score_plan(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
-    """The batches still to score, or None when the scorer is not built."""
+def missing_scorer(cfg: OnpsConfig) -> str | None:
+    """Why the scorer cannot run here (its package is not in the tree, or its packaged artifact was never
+    trained), or None. A *configured* artifact that is missing is a config error and raises instead."""
     if not is_built("nlp.score"):
-        return None
-    return batches(pending_score_ids(db_url, scorer_version(cfg)), cfg.models.batch_size)
+        return "nlp.score"
+    try:
+        scorer_for(cfg)
+    except FileNotFoundError as exc:
+        if cfg.models.scorer_path:
+            raise
+        return str(exc)
+    return None
+
+
+@dataclass
+class Plan:
+    """The batches a batched stage still has to do, or why it cannot run (``missing``)."""
+
+    batches: list[list[int]] = field(default_factory=list)
+    missing: str | None = None
+
+
+def score_plan(db_url: str, cfg: OnpsConfig) -> Plan:
+    """The batches still to score."""
+    if missing := missing_scorer(cfg):
+        return Plan(missing=missing)
+    return Plan(batches(pending_score_ids(db_url, scorer_version(cfg)), cfg.models.batch_size))
 
 
 @timed
 def score_new_documents(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
     """Score every document that has no score from the current model version, batch by batch."""
     plan = score_plan(db_url, cfg)
-    if plan is None:
-        return not_built("score", "nlp.score")
+    if plan.missing:
+        return not_built("score", plan.missing)
     result = StageResult("score", counts={"scored": 0})
-    for batch in plan:
+    for batch in plan.batches:
         result = result.merge(score_batch(db_url, cfg, batch))
     return result
 
@@ -299,22 +321,35 @@ def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
     return StageResult("bots", counts={"judged": len(rows), "bots": len(bots)}, by_source=by_source)
 
 
-def judge_plan(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
-    """The batches of scored documents still to judge, or None when the scorer or the bot filter is missing."""
-    if not (is_built("nlp.score") and is_built("models.bots")):
-        return None
+def missing_bot_filter(cfg: OnpsConfig) -> str | None:
+    """As ``missing_scorer``, for the bot filter."""
+    if not is_built("models.bots"):
+        return "models.bots"
+    try:
+        bot_filter_for(cfg)
+    except FileNotFoundError as exc:
+        if cfg.models.bot_model_path:
+            raise
+        return str(exc)
+    return None
+
+
+def judge_plan(db_url: str, cfg: OnpsConfig) -> Plan:
+    """The batches of scored documents still to judge (the filter reads the scores)."""
+    if missing := missing_scorer(cfg) or missing_bot_filter(cfg):
+        return Plan(missing=missing)
     ids = pending_judge_ids(db_url, scorer_version(cfg), bot_version(cfg))
-    return batches(ids, cfg.models.batch_size)
+    return Plan(batches(ids, cfg.models.batch_size))
 
 
 @timed
 def judge_bots(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
     """Give every scored document without a verdict from the current bot model its verdict."""
     plan = judge_plan(db_url, cfg)
-    if plan is None:
-        return not_built("bots", "models.bots" if is_built("nlp.score") else "nlp.score")
+    if plan.missing:
+        return not_built("bots", plan.missing)
     result = StageResult("bots", counts={"judged": 0, "bots": 0})
-    for batch in plan:
+    for batch in plan.batches:
         result = result.merge(judge_batch(db_url, cfg, batch))
     return result
 
@@ -396,13 +431,12 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
     not only the new documents. Findings are upserted on (entity, kind, window start): a re-run refreshes the
     members and strength of a campaign it found before and keeps the status an analyst gave it.
     """
-    for module in ("nlp.score", "models.campaigns"):
-        if not is_built(module):
-            return not_built("campaigns", module)
+    if missing := missing_scorer(cfg) or ("models.campaigns" if not is_built("models.campaigns") else None):
+        return not_built("campaigns", missing)
     from models.campaigns import detect_campaigns
 
     score_model = scorer_version(cfg)
-    bot_model = bot_version(cfg) if is_built("models.bots") else None
+    bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
     found: Counter[str] = Counter()
     members = 0
@@ -450,15 +484,14 @@ def campaign_members(session: Session, entity_id: int) -> set[str]:
 def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
     """Organic NPS for every entity the run touched: all time and per configured window, for the entity and
     each configured segment, upserted on (entity, segment, window) so a re-run replaces rather than adds."""
-    for module in ("nlp.score", "nps.organic"):
-        if not is_built(module):
-            return not_built("estimate", module)
+    if missing := missing_scorer(cfg) or ("nps.organic" if not is_built("nps.organic") else None):
+        return not_built("estimate", missing)
     from nps.organic import estimate_groups, segment_key
 
     scorer = scorer_for(cfg)
     train_prior = getattr(scorer, "train_prior", None)
     score_model = str(scorer.model_version)
-    bot_model = bot_version(cfg) if is_built("models.bots") else None
+    bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
     written, excluded, changes = 0, Counter(), []
     groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]

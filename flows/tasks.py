@@ -49,7 +49,7 @@ def crawl_task(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
 
 
 @task(name="plan-scoring", **RETRIES)
-def score_plan_task(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
+def score_plan_task(db_url: str, cfg: OnpsConfig) -> stages.Plan:
     return stages.score_plan(db_url, cfg)
 
 
@@ -59,7 +59,7 @@ def score_batch_task(db_url: str, cfg: OnpsConfig, ids: list[int]) -> StageResul
 
 
 @task(name="plan-bot-verdicts", **RETRIES)
-def judge_plan_task(db_url: str, cfg: OnpsConfig) -> list[list[int]] | None:
+def judge_plan_task(db_url: str, cfg: OnpsConfig) -> stages.Plan:
     return stages.judge_plan(db_url, cfg)
 
 

@@ -1,8 +1,10 @@
-"""The nightly flow under Prefect: run records, overlap, retries, resume after kill -9, Dask, deployment.
+"""The nightly flow under Prefect, end to end on the demo: run report, truth check, overlap, retries, a run
+killed with -9 and resumed, the Dask task runner, the deployment.
 
-One Prefect API server (a temporary one, as Prefect's test harness starts it) serves every test here and the
-child processes of the kill test, so Prefect's ~10-30 s start is paid once. Documents come from the demo
-generator, stored the way the crawl stage stores them, so these tests exercise the orchestration, not the crawl.
+One Prefect API server serves every test here and the child processes of the kill test, so Prefect's start
+(10-30 s on a loaded 2-core box) is paid once; and one reference run (`run_demo`: serve the demo on 127.0.0.1,
+crawl it, run every stage) gives the crawled documents and the results the other runs must reproduce. The other
+runs work on copies of the reference store with everything after the crawl deleted.
 """
 
 from __future__ import annotations
@@ -10,30 +12,55 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 
 from flows.orchestrator import configure
 
 ROOT = Path(__file__).resolve().parents[1]
-# Prefect's own database persists under var/ between test sessions (created once; ~40% faster starts after).
-configure(ROOT / "var" / "prefect-tests")  # before anything imports Prefect
+PREFECT_HOME = ROOT / "var" / "prefect-tests"  # Prefect's database persists here: created once, faster after
+configure(PREFECT_HOME)  # before anything imports Prefect
 
 from config.schema import OnpsConfig  # noqa: E402
-from flows import locks, report, stages  # noqa: E402
+from flows import exitcodes, locks, report, stages  # noqa: E402
 from flows.nightly import LOCK, run_nightly  # noqa: E402
 from store.engine import session_scope  # noqa: E402
-from store.schema import Author, Document, Entity, Score, Source  # noqa: E402
+from store.schema import (  # noqa: E402
+    Alert,
+    BotVerdict,
+    Campaign,
+    Document,
+    Entity,
+    NpsEstimate,
+    Score,
+    Source,
+)
+
+DOWNSTREAM = ("alerts", "nps_estimates", "campaigns", "bot_verdicts", "reasons", "scores", "flow_locks")
+BATCH = "16"  # small batches: many tasks to spread over Dask workers, and a window to kill a run in
 
 
 @pytest.fixture(scope="module")
-def prefect_api() -> Iterator[str]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Crawl job folders in a scratch dir and one batch size for every run (child processes inherit both)."""
+    scratch = tmp_path_factory.mktemp("flows")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ONPS_CRAWL__JOBDIR", str(scratch / "jobs"))
+        mp.setenv("ONPS_MODELS__BATCH_SIZE", BATCH)
+        yield scratch
+
+
+@pytest.fixture(scope="module")
+def prefect_api(env: Path) -> Iterator[str]:
     """One Prefect API server for this module and its child processes (PREFECT_API_URL points at it)."""
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -50,114 +77,165 @@ def prefect_api() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_content():  # noqa: ANN201 (demo.model.DemoContent)
+def reference(prefect_api: str, env: Path) -> dict[str, Any]:
+    """The demo run: its exit code, printed output, store and the demo's truth."""
     from demo.generate import generate
+    from flows.demo_run import VAR, run_demo
 
-    return generate(seed=11, scale=0.1)
-
-
-def demo_cfg(db_url: str, batch_size: int = 16) -> OnpsConfig:
-    from demo.config import demo_config
-
-    cfg = demo_config()
-    return cfg.model_copy(update={
-        "database": cfg.database.model_copy(update={"url": db_url}),
-        "models": cfg.models.model_copy(update={"batch_size": batch_size}),
-    })
+    db_path = env / "reference.db"
+    console = Console(record=True, width=160)
+    code = run_demo(seed=11, scale=0.1, port=0, db_url=f"sqlite:///{db_path}", console=console)
+    return {"code": code, "output": console.export_text(), "db": db_path,
+            "truth": generate(seed=11, scale=0.1).truth,
+            "config": str(VAR.resolve() / "onps-seed11-scale0.1.toml")}  # the demo config the run wrote
 
 
-def store_demo(db_url: str, content, cfg: OnpsConfig) -> int:  # noqa: ANN001
-    """The demo documents as the crawl stage would have stored them (entities, sources, authors, documents)."""
-    with session_scope(db_url) as session:
-        entities = {e.name: Entity(name=e.name, aliases=e.aliases) for e in cfg.entities}
-        session.add_all(entities.values())
-        sources = {s.name: Source(name=s.name, kind=s.kind, base_url=s.url, region=s.region,
-                                  touchpoint=s.touchpoint, entity_id=None) for s in cfg.sources}
-        session.add_all(sources.values())
-        session.flush()
-        authors: dict[tuple[str, str], Author] = {}
-        for doc in content.docs:
-            if doc.entity is None:
-                continue
-            key = (doc.source, doc.author.id)
-            if key not in authors:
-                authors[key] = Author(source_id=sources[doc.source].id, external_id=doc.author.id,
-                                      display_name=doc.author.name,
-                                      facts={"review_count": doc.author.review_count, "country": doc.author.country,
-                                             "verified": doc.author.verified})
-                session.add(authors[key])
-            session.flush()
-            session.add(Document(
-                source_id=sources[doc.source].id, external_id=doc.id, url=f"http://demo/{doc.id}",
-                entity_id=entities[doc.entity].id, author_id=authors[key].id, title=doc.title, text=doc.text,
-                rating=doc.stars, rating_scale=5 if doc.stars else None,
-                rating_0_10=(doc.stars - 1) * 2.5 if doc.stars else None, language=doc.lang,
-                published_at=doc.published_at, content_hash=f"{doc.id:0>64}"[-64:],
-            ))
-        session.flush()
-        return session.execute(select(func.count(Document.id))).scalar_one()
+def crawled_copy(reference: dict[str, Any], path: Path) -> str:
+    """A copy of the reference store as the crawl left it: documents kept, every later stage's rows gone."""
+    with sqlite3.connect(reference["db"]) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+        for table in DOWNSTREAM:
+            dst.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    return f"sqlite:///{path}"
 
 
-def test_overlapping_run_is_skipped_and_a_free_run_records_every_stage(
-    prefect_api: str, sqlite_url: str, demo_content, tmp_path: Path,  # noqa: ANN001
-) -> None:
-    cfg = demo_cfg(sqlite_url)
-    n = store_demo(sqlite_url, demo_content, cfg)
-    config_path = tmp_path / "onps.toml"
-    config_path.write_text(f'[database]\nurl = "{sqlite_url}"\n', encoding="utf-8")
+def snapshot(db_url: str) -> dict[str, Any]:
+    """Everything the stages wrote, keyed by natural keys (not row ids), rounded where floats are compared."""
 
-    other = locks.claim(sqlite_url, LOCK, "other-host:1:999")  # a live run elsewhere holds the store
-    skipped = report.load_run(sqlite_url, run_nightly(str(config_path), sqlite_url, crawl=False))
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 6)
+
+    with session_scope(db_url) as s:
+        key = {d: (src, ext) for d, src, ext in s.execute(
+            select(Document.id, Source.name, Document.external_id).join(Source, Source.id == Document.source_id))}
+        ent = dict(s.execute(select(Entity.id, Entity.name)).all())
+        return {
+            "documents": sorted(key.values()),
+            "scores": sorted((key[x.document_id], x.model_version, r(x.score), r(x.p_promoter), r(x.p_detractor))
+                             for x in s.execute(select(Score)).scalars()),
+            "verdicts": sorted((key[x.document_id], x.model_version, r(x.p_bot), x.decision)
+                               for x in s.execute(select(BotVerdict)).scalars()),
+            "campaigns": sorted((ent[c.entity_id], c.kind, c.window_start.isoformat(),
+                                 sorted(key[m] for m in c.member_documents))
+                                for c in s.execute(select(Campaign)).scalars()),
+            "estimates": sorted((ent[e.entity_id], e.segment_key, e.window_kind, e.window_start.isoformat(), r(e.n),
+                                 r(e.nps), r(e.low), r(e.high)) for e in s.execute(select(NpsEstimate)).scalars()),
+            "alerts": sorted(a.cause_key for a in s.execute(select(Alert)).scalars()),
+        }
+
+
+def stage_status(db_url: str, run_id: int, stage: str) -> str:
+    return report.load_run(db_url, run_id)["report"]["stages"][stage]["status"]
+
+
+def test_demo_run_reports_recovered_beside_true(reference: dict[str, Any]) -> None:
+    out, truth = reference["output"], reference["truth"]
+    runs = report.recent_runs(f"sqlite:///{reference['db']}")
+    assert runs[0]["flow"] == "nightly" and runs[0]["status"] == "completed", runs[0]
+    stages_run = runs[0]["report"]["stages"]
+    assert stages_run["crawl"]["status"] == "done" and stages_run["crawl"]["counts"]["new"] > 100
+    assert reference["code"] == (exitcodes.NOT_BUILT if any(
+        s["status"] == "not built" for s in stages_run.values()) else exitcodes.OK)
+    assert "organic NPS vs the demo's truth" in out
+    for name, brand in truth.brands.items():  # every brand's true NPS is printed beside what was recovered
+        line = next(line for line in out.splitlines() if line.lstrip().startswith(name.split()[0]))
+        assert f"{brand.true_nps:+.1f}" in line
+    assert f"planted smear campaign against {truth.campaign.entity}" in out
+    if stages_run["estimate"]["status"] == "done":
+        assert "truth inside" in out and "[" in out
+    if stages_run["bots"]["status"] == "done":
+        assert "bots excluded:" in out
+
+
+def test_overlapping_run_is_skipped_and_writes_nothing(reference: dict[str, Any], tmp_path: Path) -> None:
+    db_url = crawled_copy(reference, tmp_path / "overlap.db")
+    other = locks.claim(db_url, LOCK, "other-host:1:999")  # a live run on another machine holds the store
+    skipped = report.load_run(db_url, run_nightly(reference["config"], db_url, crawl=False))
     assert skipped["status"] == "skipped"
     assert "held by other-host:1:999" in skipped["report"]["notes"][0]
-    assert skipped["report"]["stages"] == {}  # it wrote nothing
-    locks.release(sqlite_url, other)
-
-    run = report.load_run(sqlite_url, run_nightly(str(config_path), sqlite_url, crawl=False))
-    assert run["status"] == "completed", run
-    stage_report = run["report"]["stages"]
-    assert list(stage_report) == list(stages.STAGES)
-    assert stage_report["crawl"]["status"] == "skipped"
-    for name, entry in stage_report.items():
-        if entry["status"] == "not built":  # said, and no numbers made up
-            assert entry["counts"] == {} and f"stage not built: {name}" in run["report"]["notes"]
-    if stage_report["score"]["status"] == "done":
-        with session_scope(sqlite_url) as session:
-            assert session.execute(select(func.count(Score.id))).scalar_one() == n
-    with session_scope(sqlite_url) as session:  # the lease was given back
-        assert locks.claim(sqlite_url, LOCK, locks.holder_id(0)).took_over is None
-    del session
+    assert skipped["report"]["stages"] == {}
+    assert snapshot(db_url)["scores"] == []
+    locks.release(db_url, other)
 
 
-def test_transient_error_is_retried_with_backoff(prefect_api: str, sqlite_url: str, tmp_path: Path,
+def test_transient_error_is_retried_with_backoff(reference: dict[str, Any], tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import OperationalError
 
+    db_url = crawled_copy(reference, tmp_path / "retry.db")
     calls: list[float] = []
-    real = stages.score_plan
 
-    def flaky(db_url: str, cfg: OnpsConfig):  # noqa: ANN202
+    def flaky(db_url: str, cfg: OnpsConfig) -> stages.Plan:
         calls.append(time.monotonic())
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("database is locked"))
-        return real(db_url, cfg)
+        return stages.Plan(missing="a scorer (this test has none)")  # the run goes on without scoring
 
     monkeypatch.setattr(stages, "score_plan", flaky)
-    run = report.load_run(sqlite_url, run_nightly(None, sqlite_url, crawl=False))
+    run_id = run_nightly(reference["config"], db_url, crawl=False)
     assert len(calls) == 2 and calls[1] - calls[0] >= 1.0  # retried once, after a backoff (2 s +- jitter)
-    assert run["status"] == "completed" and not run["errors"]
+    assert stage_status(db_url, run_id, "score") == "not built"
 
-    def broken(db_url: str, cfg: OnpsConfig):  # noqa: ANN202
+    def broken(db_url: str, cfg: OnpsConfig) -> None:
         calls.append(time.monotonic())
         raise ValueError("a bug, not a hiccup")
 
     calls.clear()
     monkeypatch.setattr(stages, "score_plan", broken)
-    run = report.load_run(sqlite_url, run_nightly(None, sqlite_url, crawl=False))
+    run = report.load_run(db_url, run_nightly(reference["config"], db_url, crawl=False))
     assert len(calls) == 1  # not retried
     assert run["status"] == "failed"
     assert run["errors"] == [{"stage": "score", "error": "ValueError: a bug, not a hiccup"}]
-    assert run["report"]["stages"]["bots"]["status"] in ("done", "not built")  # the run went on
+    assert list(run["report"]["stages"]) == list(stages.STAGES)  # the run went on to the end
+
+
+def scoring_available(db_url: str, config: str) -> bool:
+    from config.load import load
+
+    try:
+        return stages.score_plan(db_url, load(config)).missing is None
+    except FileNotFoundError:
+        return False
+
+
+def test_killed_run_resumes_with_no_duplicates_and_no_loss(reference: dict[str, Any], tmp_path: Path) -> None:
+    db_url = crawled_copy(reference, tmp_path / "killed.db")
+    if not scoring_available(db_url, reference["config"]):
+        pytest.skip("the scoring stage is not built here (no scorer or artifact): nothing long enough to kill")
+    with session_scope(db_url) as s:
+        total = s.execute(select(func.count(Document.id))).scalar_one()
+    script = ("import sys; from flows.orchestrator import configure; configure(sys.argv[1]); "
+              "from flows.nightly import run_nightly; run_nightly(sys.argv[3], sys.argv[2], crawl=False)")
+    child = subprocess.Popen([sys.executable, "-c", script, str(PREFECT_HOME), db_url, reference["config"]], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    scored = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None:
+        with session_scope(db_url) as s:
+            scored = s.execute(select(func.count(Score.id))).scalar_one()
+        if 0 < scored < total:
+            break
+        time.sleep(0.02)
+    assert child.poll() is None, f"the run ended before it could be killed: {child.stderr.read().decode()[-2000:]}"
+    os.killpg(child.pid, signal.SIGKILL)  # the whole process group, as when a machine dies
+    child.wait()
+    killed = report.recent_runs(db_url, 1)[0]
+    assert killed["status"] == "running" and 0 < scored < total
+
+    resumed = report.load_run(db_url, run_nightly(reference["config"], db_url, crawl=False))
+    assert resumed["status"] == "completed", resumed
+    assert report.load_run(db_url, killed["id"])["status"] == "interrupted"
+    assert resumed["counts"]["score"]["scored"] == total - scored  # only what the killed run had not done
+    assert snapshot(db_url) == snapshot(f"sqlite:///{reference['db']}")  # nothing lost, nothing twice
+
+
+def test_dask_workers_give_the_same_results(reference: dict[str, Any], tmp_path: Path) -> None:
+    db_url = crawled_copy(reference, tmp_path / "dask.db")
+    run = report.load_run(db_url, run_nightly(reference["config"], db_url, crawl=False, dask_workers=2))
+    assert run["status"] == "completed", run
+    if run["report"]["stages"]["score"]["status"] == "done":
+        assert run["counts"]["score"]["batches"] > 2  # several batches were there to spread
+    assert snapshot(db_url) == snapshot(f"sqlite:///{reference['db']}")
 
 
 def test_deployment_has_the_configured_schedule(tmp_path: Path) -> None:
@@ -192,6 +270,3 @@ def test_retrain_refuses_a_worse_model(tmp_path: Path) -> None:
     (candidate / trainer.metrics_file).write_text(json.dumps(better))
     assert promote(candidate, trainer.artifacts) == [trainer.metrics_file]
     assert json.loads((trainer.artifacts / trainer.metrics_file).read_text()) == better
-
-
-del signal, subprocess, sys, ROOT
