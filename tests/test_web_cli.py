@@ -1,0 +1,47 @@
+"""`onps apikey create|revoke|list` against a real store, and the key it prints working on the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from flows.cli import app
+from web.app import create_app
+
+
+@pytest.fixture(autouse=True)
+def _no_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built-in defaults plus ONPS_DATABASE_URL: no onps.toml from the working directory or the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONPS_CONFIG", raising=False)
+
+
+def _onps(url: str, *args: str):  # noqa: ANN202 - typer's Result
+    return CliRunner().invoke(app, list(args), env={"ONPS_DATABASE_URL": url})
+
+
+def test_created_key_works_until_revoked_and_is_never_listed(sqlite_url: str) -> None:
+    made = _onps(sqlite_url, "apikey", "create", "ops-bot", "--scope", "write")
+    assert made.exit_code == 0, made.output
+    raw = made.stdout.strip().splitlines()[-1]
+    assert raw.startswith("onps_")
+    client = TestClient(create_app(sqlite_url))
+    assert client.get("/api/alerts", headers={"X-API-Key": raw}).status_code == 200
+
+    listed = _onps(sqlite_url, "apikey", "list")
+    assert "ops-bot" in listed.stdout and "write" in listed.stdout and raw not in listed.stdout
+
+    assert _onps(sqlite_url, "apikey", "revoke", "1").exit_code == 0
+    assert client.get("/api/alerts", headers={"X-API-Key": raw}).status_code == 401
+    assert _onps(sqlite_url, "apikey", "revoke", "42").exit_code == 2
+
+
+def test_bad_scope_and_missing_schema_say_what_to_do(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    bad = _onps(url, "apikey", "create", "x", "--scope", "root")
+    assert bad.exit_code == 2 and "read, write, admin" in bad.output
+    unmigrated = _onps(url, "apikey", "list")
+    assert unmigrated.exit_code == 2 and "onps db upgrade" in unmigrated.output
