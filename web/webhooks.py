@@ -95,6 +95,7 @@ def deliver(
             results.append(Delivery(url, False, retrying.statistics["attempt_number"], error))
         except (httpx.HTTPStatusError, ValueError) as exc:
             results.append(Delivery(url, False, retrying.statistics.get("attempt_number", 1), str(exc)))
-        if not results[-1].ok:
-            log.warning("webhook %s failed after %d attempt(s): %s", url, results[-1].attempts, results[-1].error)
+        if not results[-1].ok:  # the scheme only: webhook URLs often carry tokens
+            log.warning("webhook %s://... failed after %d attempt(s): %s", url.split("://", 1)[0],
+                        results[-1].attempts, results[-1].error)
     return results
