@@ -35,6 +35,7 @@ class SourceCounts:
     dropped: int = 0
     too_old: int = 0
     finish_reason: str = ""
+    seconds: float = 0.0  # from the spider's opening to its closing
 
 
 @dataclass
@@ -58,6 +59,7 @@ class CrawlReport:
         for counts in self.sources.values():
             for name in (*COUNTS, "too_old"):
                 setattr(total, name, getattr(total, name) + getattr(counts, name))
+            total.seconds = max(total.seconds, counts.seconds)  # sources crawl at the same time
         return total
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +78,7 @@ def counts_from_stats(stats: dict[str, Any]) -> SourceCounts:
     return SourceCounts(
         **{name: int(stats.get(f"onps/{name}", 0)) for name in (*COUNTS, "too_old")},
         finish_reason=str(stats.get("finish_reason", "")),
+        seconds=round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
     )
 
 
