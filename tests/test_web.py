@@ -39,7 +39,11 @@ def test_pages_send_strangers_to_login_and_keep_the_page(site: tuple[TestClient,
     assert ok.status_code == 303 and ok.headers["location"] == "/campaigns"
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    assert "Smear" in client.get("/campaigns").text or "smear" in client.get("/campaigns").text
+    campaigns = client.get("/campaigns").text
+    assert f'id="campaign-{seeded.campaign_id}"' in campaigns and "2 reviews, 2 authors excluded" in campaigns
+    for member in ("smear1", "smear2"):
+        assert f"/reviews/{seeded.docs[member]}" in campaigns
+    assert f"/reviews/{seeded.docs['late']}" not in campaigns
 
 
 def test_login_never_redirects_off_site(site: tuple[TestClient, Seeded, str]) -> None:

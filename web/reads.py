@@ -331,8 +331,8 @@ def campaigns(
 
 def campaign_members(session: Session, campaign: dict[str, Any]) -> list[dict[str, Any]]:
     """The reviews a campaign excluded, with their verdicts and reasons (why each one is out)."""
-    ids = [d for d in campaign["member_documents"] if session.get(Document, d) is not None]
-    return _hydrate(session, ids, full_text=False)
+    stored = set(session.scalars(select(Document.id).where(Document.id.in_(campaign["member_documents"]))))
+    return _hydrate(session, [d for d in campaign["member_documents"] if d in stored], full_text=False)
 
 
 def _alert_dict(alert: Alert, entity_name: str | None) -> dict[str, Any]:
