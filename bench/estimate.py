@@ -9,7 +9,11 @@ The scorer is ``nlp.score.load_scorer`` when it exists (its probabilities, its t
 character TF-IDF logistic regression trained here on MARC train, which the report says. The model error that goes
 into the interval is the root-mean-square EM error measured on held-out groups that are never from test.
 
-Run: .venv/bin/python bench/estimate.py [--groups 300] [--langs de,en,es,fr]
+A second part (``--part latency``) times estimate queries over a store of 1M scored reviews on SQLite and on a
+throw-away PostgreSQL: read one entity-month of documents with their scores and estimate it per source, the unit of
+work of the API's on-the-fly estimates and of the nightly flow.
+
+Run: .venv/bin/python bench/estimate.py [--part accuracy|latency|all] [--groups 300] [--reviews 1000000]
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import platform
+import shutil
 import sys
+import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +43,8 @@ from nps.quantify import em_prior_adjust  # noqa: E402
 MARC = ROOT.parent / "shared" / "data" / "marc"
 RESULTS = ROOT / "bench" / "results" / "estimate.md"
 GROUP_SIZE = 100
+ACCURACY_TITLE = "## Group NPS on MARC: plain average vs EM prior adjustment (bench/estimate.py)"
+LATENCY_TITLE = "## Estimate query latency over stored reviews (bench/estimate.py)"
 
 
 def classes_of(stars: np.ndarray) -> np.ndarray:
@@ -125,11 +134,18 @@ def group_errors(probs: np.ndarray, stars: np.ndarray, groups: list, prior: np.n
             "population": np.array([pop for _, pop in groups])}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--groups", type=int, default=300)
-    parser.add_argument("--langs", default="de,en,es,fr")
-    args = parser.parse_args()
+def write_section(title: str, body: str) -> None:
+    """Replace the section headed TITLE in the results file (or add it): each part reruns on its own."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    sections = [s for s in text.split("\n## ") if s.strip()]
+    sections = [s if s.startswith("## ") else "## " + s for s in sections]
+    kept = [s.rstrip() + "\n" for s in sections if not s.startswith(title)]
+    RESULTS.write_text("\n".join([*kept, body.rstrip() + "\n"]), encoding="utf-8")
+    print(body)
+
+
+def accuracy(args: argparse.Namespace) -> None:
     thresholds = ThresholdsConfig()
     rng = np.random.default_rng(2026)
     lines, scorer_name = [], ""
@@ -160,9 +176,9 @@ def main() -> None:
         )
     seconds = time.perf_counter() - started
     report = "\n".join([
-        "## Group NPS on MARC: plain average vs EM prior adjustment (bench/estimate.py)",
+        ACCURACY_TITLE,
         "",
-        f"Command: `.venv/bin/python bench/estimate.py --groups {args.groups} --langs {args.langs}` "
+        f"Command: `.venv/bin/python bench/estimate.py --part accuracy --groups {args.groups} --langs {args.langs}` "
         f"({seconds:.0f} s). Machine: 2-core x86_64, 24 GiB, no GPU ({platform.python_version()}).",
         f"Scorer: {scorer_name}. {args.groups} test groups of {GROUP_SIZE} reviews per language, star mix drawn "
         "from Dirichlet(1,1,1,1,1); truth = the group's star-based NPS (5 promoter, 4 passive, 1-3 detractor).",
@@ -179,9 +195,127 @@ def main() -> None:
         "plus the scorer's error; the population-NPS column is what the interval promises.",
         "",
     ])
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report, encoding="utf-8")
-    print(report)
+    write_section(ACCURACY_TITLE, report)
+
+
+def fill_store(url: str, reviews: int, rng: np.random.Generator) -> None:
+    """REVIEWS scored documents over 20 entities, 8 sources, 100k authors and two years, in chunks."""
+    from sqlalchemy import insert
+
+    from store.engine import engine_for
+    from store.schema import Author, Document, Entity, Score, Source
+
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Entity), [{"name": f"entity-{i}", "aliases": {}, "competitors": []} for i in range(20)])
+        conn.execute(insert(Source), [{"name": f"source-{i}", "kind": "schemaorg", "base_url": "http://x",
+                                       "settings": {}} for i in range(8)])
+        conn.execute(insert(Author), [{"source_id": 1 + i % 8, "external_id": f"a{i}", "facts": {}}
+                                      for i in range(100_000)])
+    start = datetime(2024, 11, 1, tzinfo=UTC)
+    chunk = 50_000
+    for base in track(range(0, reviews, chunk), description=f"filling {url.split(':')[0]}"):
+        size = min(chunk, reviews - base)
+        probs = rng.dirichlet([2, 1, 1.5], size=size)
+        minutes = rng.integers(0, 730 * 24 * 60, size=size)
+        docs, scores = [], []
+        for k in range(size):
+            doc_id = base + k + 1
+            docs.append({"id": doc_id, "source_id": 1 + doc_id % 8, "external_id": str(doc_id), "url": "http://x",
+                         "entity_id": 1 + doc_id % 20, "author_id": 1 + int(rng.integers(100_000)),
+                         "text": f"review {doc_id}", "content_hash": f"{doc_id:064x}", "region": f"r{doc_id % 4}",
+                         "published_at": start + timedelta(minutes=int(minutes[k])), "extra": {}})
+            scores.append({"document_id": doc_id, "model_version": "bench", "score": 5.0,
+                           "p_promoter": float(probs[k, 0]), "p_passive": float(probs[k, 1]),
+                           "p_detractor": float(probs[k, 2]), "confidence": float(probs[k].max()),
+                           "active_detractor": bool(k % 7 == 0)})
+        with engine.begin() as conn:
+            conn.execute(insert(Document), docs)
+            conn.execute(insert(Score), scores)
+
+
+def entity_month(url: str, entity_id: int, month: datetime) -> tuple[float, float, int]:
+    """Seconds to read one entity-month with scores, seconds to estimate it per source, rows read."""
+    from sqlalchemy import and_, select
+
+    from nps.organic import estimate_groups
+    from store.engine import session_scope
+    from store.schema import Document, Score, Source
+
+    end = (month + timedelta(days=32)).replace(day=1)
+    t0 = time.perf_counter()
+    with session_scope(url) as session:
+        found = session.execute(
+            select(Document.id, Document.published_at, Document.author_id, Document.content_hash, Document.region,
+                   Source.name, Score.p_promoter, Score.p_passive, Score.p_detractor, Score.active_detractor)
+            .join(Score, and_(Score.document_id == Document.id, Score.model_version == "bench"))
+            .join(Source, Source.id == Document.source_id)
+            .where(Document.entity_id == entity_id, Document.published_at >= month, Document.published_at < end)
+        ).all()
+    t1 = time.perf_counter()
+    rows = [{"id": r[0], "published_at": r[1], "author": r[2], "content_hash": r[3], "region": r[4],
+             "source": r[5], "entity": entity_id, "p_promoter": r[6], "p_passive": r[7], "p_detractor": r[8],
+             "active_detractor": r[9]} for r in found]
+    estimate_groups(rows, ["entity", "source"], "month", ThresholdsConfig(), train_prior=[0.2, 0.2, 0.6])
+    return t1 - t0, time.perf_counter() - t1, len(rows)
+
+
+def latency(args: argparse.Namespace) -> None:
+    from store.migrate import upgrade
+    from tests import pg
+
+    rng = np.random.default_rng(11)
+    lines = []
+    workdir = Path(tempfile.mkdtemp(prefix="onps-bench-"))
+    with pg.cluster() as admin:
+        for url in (f"sqlite:///{workdir / 'bench.db'}", pg.fresh_database(admin)):
+            upgrade(url)
+            started = time.perf_counter()
+            fill_store(url, args.reviews, rng)
+            fill = time.perf_counter() - started
+            samples = []
+            for _ in track(range(args.queries), description="queries"):
+                month = datetime(2024, 11, 1, tzinfo=UTC) + timedelta(days=31 * int(rng.integers(23)))
+                samples.append(entity_month(url, int(rng.integers(1, 21)), month.replace(day=1)))
+            read = np.array([s[0] for s in samples]) * 1000
+            math_ms = np.array([s[1] for s in samples]) * 1000
+            total = read + math_ms
+            lines.append(
+                f"| {url.split(':')[0].split('+')[0]} | {args.reviews:,} | {np.mean([s[2] for s in samples]):.0f} | "
+                f"{np.percentile(read, 50):.0f} / {np.percentile(read, 95):.0f} | "
+                f"{np.percentile(math_ms, 50):.0f} / {np.percentile(math_ms, 95):.0f} | "
+                f"{np.percentile(total, 50):.0f} / {np.percentile(total, 95):.0f} | {fill:.0f} |"
+            )
+    shutil.rmtree(workdir, ignore_errors=True)
+    write_section(LATENCY_TITLE, "\n".join([
+        LATENCY_TITLE,
+        "",
+        f"Command: `.venv/bin/python bench/estimate.py --part latency --reviews {args.reviews} "
+        f"--queries {args.queries}`. Machine: 2-core x86_64, 24 GiB, no GPU, shared with other jobs.",
+        "A store of scored reviews (20 entities, 8 sources, 100k authors, two years); each query reads one "
+        "random entity-month (documents joined to scores and sources, index on entity and time) and estimates "
+        "it per source with EM adjustment and intervals. Milliseconds, p50 / p95. PostgreSQL is a local "
+        "throw-away cluster (fsync off), SQLite a WAL file.",
+        "",
+        "| database | reviews | rows per query | read p50 / p95 | estimate p50 / p95 | total p50 / p95 | "
+        "fill (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *lines,
+    ]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=("accuracy", "latency", "all"), default="all")
+    parser.add_argument("--groups", type=int, default=300)
+    parser.add_argument("--langs", default="de,en,es,fr")
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args()
+    if args.part in ("accuracy", "all"):
+        accuracy(args)
+    if args.part in ("latency", "all"):
+        latency(args)
 
 
 if __name__ == "__main__":

@@ -86,14 +86,11 @@ class SurveyComparison:
     gap_reasons: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        def side(e: OrganicLike) -> dict[str, float]:
-            return {"n": e.n, "nps": round(e.nps, 2), "low": round(e.low, 2), "high": round(e.high, 2)}
-
         return {
             "group": self.group,
             "window_start": self.window_start.isoformat() if self.window_start else None,
-            "survey": side(self.survey),
-            "organic": side(self.organic),
+            "survey": _side(self.survey),
+            "organic": _side(self.organic),
             "difference": round(self.difference.diff, 2),
             "difference_low": round(self.difference.low, 2),
             "difference_high": round(self.difference.high, 2),
@@ -146,3 +143,38 @@ def compare_survey(
             correlations[label] = {"r": float(result.statistic), "p": float(result.pvalue), "windows": len(points)}
     return pairs, correlations
 
+
+
+def _side(e: OrganicLike) -> dict[str, float]:
+    return {"n": e.n, "nps": round(e.nps, 2), "low": round(e.low, 2), "high": round(e.high, 2)}
+
+
+def competitor_benchmark(
+    estimates: Sequence[OrganicLike], entity: str, competitors: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The entity beside each competitor for every window and segment both have, with entity - competitor.
+
+    Estimates are matched on the window and on the segment without its entity key, so the same source or region
+    is compared; a competitor with no estimate for a window is left out of that window, not shown as zero.
+    """
+    def segment_of(e: OrganicLike) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((k, str(v)) for k, v in e.group.items() if k != "entity"))
+
+    index = {(e.group.get("entity"), segment_of(e), e.window_start): e for e in estimates}
+    rows = []
+    for (name, segment, start), own in sorted(index.items(), key=lambda kv: (kv[0][1], str(kv[0][2]))):
+        if name != entity:
+            continue
+        for competitor in competitors:
+            other = index.get((competitor, segment, start))
+            if other is None:
+                continue
+            diff = difference(own, other)
+            rows.append({
+                "segment": dict(segment), "window_start": start.isoformat() if start else None,
+                "entity": entity, "estimate": _side(own), "competitor": competitor,
+                "competitor_estimate": _side(other), "difference": round(diff.diff, 2),
+                "difference_low": round(diff.low, 2), "difference_high": round(diff.high, 2),
+                "significant": diff.significant,
+            })
+    return rows

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from nps.compare import compare_survey, difference
+from nps.compare import compare_survey, competitor_benchmark, difference
 from nps.organic import estimate_groups
 from store.engine import session_scope
 from store.registry import sync_config
@@ -97,3 +97,16 @@ def test_survey_compare_command_reads_the_store(db_url: str, tmp_path: Path) -> 
     table = runner.invoke(app, [*base, "compare", "--entity", "Acme", "--by", "region", "--window", "month"],
                           env=env)
     assert table.exit_code == 0 and "fees" in table.output and "Survey vs organic" in table.output
+
+
+def test_competitor_benchmark_matches_segment_and_window() -> None:
+    rows = organic_rows("2026-09", 60, 20) + [{**r, "entity": "Rival", "id": "r" + r["id"], "text": "r" + r["text"]}
+                                             for r in organic_rows("2026-09", 20, 60)]
+    rows += [{**r, "entity": "Rival", "region": "south", "id": "s" + r["id"], "text": "s" + r["text"]}
+             for r in organic_rows("2026-09", 30, 30)]
+    estimates = estimate_groups(rows, ["entity", "region"], "month", THRESHOLDS, train_prior=None)
+    [row] = competitor_benchmark(estimates, "Acme", ["Rival", "Nobody"])
+    assert row["segment"] == {"region": "north"} and row["competitor"] == "Rival"
+    assert row["difference"] == pytest.approx(row["estimate"]["nps"] - row["competitor_estimate"]["nps"], abs=0.02)
+    assert row["difference"] > 0 and row["significant"]
+    assert row["difference_low"] < row["difference"] < row["difference_high"]
