@@ -12,7 +12,8 @@ from config.load import parse
 from config.schema import OnpsConfig
 
 DEMO_TOML = Path(__file__).resolve().parents[1] / "examples" / "demo" / "onps.toml"
-DEFAULT_BASE_URL = "http://127.0.0.1:8765"  # what the file's source URLs start with (demo.server.DEFAULT_PORT)
+DEFAULT_PORT = 8765
+DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"  # what the file's source URLs start with
 
 
 def demo_config(base_url: str = DEFAULT_BASE_URL, environ: dict[str, str] | None = None) -> OnpsConfig:

@@ -457,7 +457,7 @@ def _assign_ids(drafts: list[_Draft], rng: random.Random) -> list[Doc]:
             author_id = _object_id(a.created_at, rng)
         elif d.fmt == "appstore":
             doc_id = str(9_100_000_000 + n)
-            author_id = app_author.setdefault(a.name, str(200_000_000 + len(app_author) + 1))
+            author_id = app_author.setdefault(a.name, f"id{200_000_000 + len(app_author) + 1}")  # as in its uri
         elif d.fmt == "discourse":
             doc_id, author_id = str(n), a.name
         elif d.fmt == "feed":

@@ -14,7 +14,6 @@ from pathlib import Path
 from demo.truth import Truth, json_default, load
 
 FORMATS = ("trustpilot", "schemaorg", "appstore", "discourse", "feed")
-REVIEW_FORMATS = ("trustpilot", "schemaorg", "appstore")
 KINDS = ("genuine", "bot", "smear", "offtopic")
 # the iTunes customer-reviews feed shows at most 10 pages of 50, newest first: older reviews cannot be read there
 APPSTORE_PAGE_SIZE = 50

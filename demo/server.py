@@ -28,7 +28,6 @@ from demo.brands import BRANDS, Brand
 from demo.generate import BLOG_SOURCE, FORUM_SOURCE, source_name
 from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, DemoContent, Doc, Topic
 
-DEFAULT_PORT = 8765  # the port examples/demo/onps.toml names
 TRUSTPILOT_PAGE_SIZE = 20
 SCHEMAORG_PAGE_SIZE = 20
 LATEST_PAGE_SIZE = 30  # Discourse's /latest.json page
@@ -205,7 +204,9 @@ class Site:
     def _jsonld_review(self, b: Brand, d: Doc) -> dict[str, Any]:
         return {
             "@type": "Review",
-            "@id": f"{self.base}/shop/{b.slug}/reviews/{d.id}",
+            # a relative @id (the review's own id): stable whatever port the demo runs on, so the id a crawler
+            # stores is the truth's id; "url" is where the review can be read
+            "@id": d.id,
             "url": f"{self.base}/shop/{b.slug}/reviews/{d.id}",
             "author": {"@type": "Person", "name": d.author.name},
             "datePublished": d.published_at.isoformat(),
@@ -350,7 +351,7 @@ class Site:
 
     def _appstore_entry(self, b: Brand, d: Doc) -> dict[str, Any]:
         return {
-            "author": {"uri": {"label": f"https://itunes.apple.com/us/reviews/id{d.author.id}"},
+            "author": {"uri": {"label": f"https://itunes.apple.com/us/reviews/{d.author.id}"},
                        "name": {"label": d.author.name}, "label": ""},
             "updated": {"label": d.published_at.isoformat()},
             "im:rating": {"label": str(d.stars)},

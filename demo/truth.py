@@ -75,15 +75,11 @@ class Truth:
         out.write_text(json.dumps(data, default=json_default, ensure_ascii=False, indent=1), encoding="utf-8")
         return out
 
-    def kind_of(self) -> dict[str, str]:
-        """Document id -> genuine / bot / smear / offtopic, for scoring a run's verdicts against the truth."""
-        return {d["id"]: d["kind"] for d in self.documents}
-
     def lookup(self, external_id: str) -> dict[str, Any] | None:
         """The truth record of a crawled document, by the external id a spider stored.
 
-        Spiders keep what the site gives: most ids are the truth's own, but a schema.org review's id is its
-        ``@id`` URL, which holds the server's port; its last path segment is the truth's id.
+        Spiders keep what the site gives, which is the truth's own id; a spider that keeps a review's URL
+        instead (it holds the server's port) is matched by the URL's last path segment.
         """
         if self._by_id is None:
             self._by_id = {d["id"]: d for d in self.documents}

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from demo.brands import BRANDS, SMEAR_TARGET, written_forms
 from demo.config import DEMO_TOML, demo_config
 from demo.generate import BOT_BURST_HOURS, REFERENCE_DATE, SMEAR_HOURS, WEEKS, digest, generate
-from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, load_content
+from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, FORMATS, KINDS, load_content
+from demo.phrasebank import BANKS, LANGUAGES, REASONS
 from demo.truth import load
 from flows.cli import app
 
@@ -115,8 +116,23 @@ def test_english_text_sentiment_matches_the_true_score(content) -> None:
     assert compound["promoter"] > 0.5 and compound["detractor"] < 0
 
 
-def test_all_four_languages_and_every_brand_form_is_a_config_alias(content) -> None:
-    assert set(Counter(d.lang for d in content.docs)) == {"de", "en", "da", "ru"}
+def test_documents_use_only_the_declared_formats_kinds_and_languages(content) -> None:
+    assert {d.format for d in content.docs} == set(FORMATS)
+    assert {d.kind for d in content.docs} == set(KINDS)
+    assert {d.lang for d in content.docs} == set(LANGUAGES) == {"de", "en", "da", "ru"}
+
+
+def test_every_phrase_bank_has_every_key_and_reason() -> None:
+    keys = set(BANKS["en"])
+    for b in BRANDS:
+        assert set(b.reason_weights) <= set(REASONS)
+    assert {f"{r}{sign}" for r in REASONS for sign in "+-"} <= keys
+    for lang, bank in BANKS.items():
+        assert set(bank) == keys, f"{lang}: {set(bank) ^ keys}"
+        assert all(bank[key] for key in keys), f"{lang} has an empty list"
+
+
+def test_every_brand_form_is_a_config_alias(content) -> None:
     config = demo_config()
     for b in BRANDS:
         aliases = set(config.entity(b.name).all_aliases())

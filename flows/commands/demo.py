@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from demo.config import DEFAULT_PORT
 from flows import exitcodes
 from flows.state import not_built
 
@@ -83,7 +84,7 @@ def register(app: typer.Typer) -> None:
 
     @demo.command(help="Serve the demo sites in the foreground on 127.0.0.1 until Ctrl-C.")
     def serve(
-        port: int = typer.Option(8765, help="Port (examples/demo/onps.toml expects 8765; 0 picks a free one)."),
+        port: int = typer.Option(DEFAULT_PORT, help="Port (examples/demo/onps.toml expects this one; 0 picks any)."),
         content_dir: Path | None = typer.Option(
             None, "--content", help="Serve a folder written by `onps demo generate` instead of generating afresh."
         ),
@@ -124,7 +125,7 @@ def register(app: typer.Typer) -> None:
     def run(
         seed: int = typer.Option(7, help=SEED_HELP),
         scale: float = typer.Option(1.0, help=SCALE_HELP),
-        port: int = typer.Option(8765, help="Port for the demo sites during the run (0 picks a free one)."),
+        port: int = typer.Option(DEFAULT_PORT, help="Port for the demo sites during the run (0 picks a free one)."),
     ) -> None:
         if importlib.util.find_spec("flows.demo_run") is None:
             raise not_built("demo run", 2)
