@@ -67,6 +67,7 @@ class SourceSpider(scrapy.Spider):
         self.cutoff = datetime.now(UTC) - timedelta(days=max_age_days) if max_age_days else None
         self.state: dict[str, Any] = {}  # replaced by Scrapy's persisted state when JOBDIR is set
         self._matcher: Any = None
+        self._first_words = {a.split()[0].lower() for names in self.entities.values() for a in names if a.split()}
         self._page_keys: set[str] = set()
 
     # ---- requests ---------------------------------------------------------------------------------------
@@ -170,9 +171,16 @@ class SourceSpider(scrapy.Spider):
         return item
 
     def mentioned(self, text: str) -> list[str] | None:
-        """Entity names TEXT mentions; None when this spider keeps every post (no filter, or no entities)."""
+        """Entity names TEXT mentions; None when this spider keeps every post (no filter, or no entities).
+
+        A text containing no alias's first word cannot match, so it skips spaCy: on a general forum most posts
+        name no brand, and the matcher is the dearest step of a forum page.
+        """
         if not self.mention_filter or not self.entities:
             return None
+        lowered = text.lower()
+        if not any(word in lowered for word in self._first_words):
+            return []
         if self._matcher is None:
             from config.schema import EntityConfig
             from nlp.mentions import EntityMatcher
