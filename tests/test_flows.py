@@ -270,3 +270,22 @@ def test_retrain_refuses_a_worse_model(tmp_path: Path) -> None:
     (candidate / trainer.metrics_file).write_text(json.dumps(better))
     assert promote(candidate, trainer.artifacts) == [trainer.metrics_file]
     assert json.loads((trainer.artifacts / trainer.metrics_file).read_text()) == better
+
+
+def test_cli_lists_runs_shows_a_report_and_checks_its_input(reference: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    db = f"sqlite:///{reference['db']}"
+    cli = CliRunner()
+    listed = cli.invoke(app, ["runs", "--db", db])
+    assert listed.exit_code == 0 and "nightly" in listed.output and "completed" in listed.output
+    run_id = report.recent_runs(db, 1)[0]["id"]
+    shown = cli.invoke(app, ["runs", "--db", db, "--id", str(run_id)])
+    assert shown.exit_code == 0 and f"run {run_id} (nightly)" in shown.output and "crawl" in shown.output
+    assert cli.invoke(app, ["runs", "--db", db, "--id", "99999"]).exit_code == exitcodes.USAGE
+    bad = cli.invoke(app, ["backfill", "--since", "last tuesday", "--db", db])
+    assert bad.exit_code == exitcodes.USAGE and "YYYY-MM-DD" in bad.output
+    planned = cli.invoke(app, ["-c", reference["config"], "deploy", "--dry-run"])
+    assert planned.exit_code == 0 and "cron" in planned.output and "0 3 * * *" in planned.output
