@@ -170,11 +170,11 @@ def nightly(config_path: str | None = None, database_url: str | None = None, cra
 
 def run_nightly(config_path: str | None = None, database_url: str | None = None, crawl: bool = True,
                 published_since: str | None = None, dask_workers: int = 0, dask_address: str | None = None,
-                flow_label: str = "nightly") -> int:
+                flow_label: str = "nightly", dask_processes: bool = False) -> int:
     """Run the flow with the chosen task runner (in process by default, Dask when asked)."""
     from flows.orchestrator import task_runner
 
-    runner = task_runner(dask_workers, dask_address)
+    runner = task_runner(dask_workers, dask_address, dask_processes)
     return nightly.with_options(task_runner=runner)(
         config_path=config_path, database_url=database_url, crawl=crawl, published_since=published_since,
         flow_label=flow_label,

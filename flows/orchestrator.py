@@ -43,11 +43,13 @@ def describe() -> str:
     return f"Prefect server at {url}" if url else "Prefect in process (ephemeral, no server)"
 
 
-def task_runner(dask_workers: int = 0, dask_address: str | None = None) -> Any:
+def task_runner(dask_workers: int = 0, dask_address: str | None = None, processes: bool = False) -> Any:
     """In-process threads by default; a local Dask cluster of N workers, or an existing Dask scheduler.
 
     One thread in process keeps SQLite writes and model memory predictable on a small box; Dask is the way to
-    spread scoring and filtering batches when there are cores (or machines) to spread them over.
+    spread scoring and filtering batches when there are cores (or machines) to spread them over. Local workers
+    are threads of this process unless PROCESSES (one process per worker: no shared GIL, but each loads its
+    own copy of the models).
     """
     if dask_address:
         from prefect_dask import DaskTaskRunner
@@ -57,7 +59,7 @@ def task_runner(dask_workers: int = 0, dask_address: str | None = None) -> Any:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1,
-                                              "processes": False, "dashboard_address": None})
+                                              "processes": processes, "dashboard_address": None})
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=1)

@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         dask_workers: int = typer.Option(0, min=0, help="Spread scoring and bot batches over a local Dask "
                                                         "cluster of N workers (0: in process)."),
         dask_address: str | None = typer.Option(None, help="Use an existing Dask scheduler (tcp://host:8786)."),
+        dask_processes: bool = typer.Option(True, "--dask-processes/--dask-threads",
+                                            help="Local Dask workers as processes (each loads the models) or "
+                                                 "threads of this process."),
         database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
     ) -> None:
         cfg = state(ctx).config  # validate before starting Prefect
@@ -54,7 +57,8 @@ def register(app: typer.Typer) -> None:
 
         db_url = database_url or cfg.database.url
         config_path = str(state(ctx).config_path) if state(ctx).config_path else None
-        run_id = run_nightly(config_path, db_url, crawl, None, dask_workers, dask_address)
+        run_id = run_nightly(config_path, db_url, crawl, None, dask_workers, dask_address,
+                             dask_processes=dask_processes)
         _finish(db_url, run_id)
 
     @app.command(help="Recompute campaigns, estimates and alerts for every window since DATE (and score or "
