@@ -28,9 +28,12 @@ class Brand:
     reason_weights: dict[str, float]  # which reasons its customers write about
     # grammatical forms per language; missing cases fall back to the nominative
     forms: dict[str, dict[str, str]] = field(default_factory=dict)
+    # what customers call it for short (forums), in the same layout; empty when they use the full name
+    short_forms: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def form(self, lang: str, case: str = "nom") -> str:
-        by_case = self.forms.get(lang) or self.forms["*"]
+    def form(self, lang: str, case: str = "nom", short: bool = False) -> str:
+        table = self.short_forms if short and self.short_forms else self.forms
+        by_case = table.get(lang) or table["*"]
         return by_case.get(case) or by_case["nom"]
 
 
@@ -114,6 +117,10 @@ KVANT = Brand(
         "ru": {"nom": "Квант Мобил", "gen": "Квант Мобила", "dat": "Квант Мобилу", "ins": "Квант Мобилом",
                "prep": "Квант Мобиле"},
     },
+    short_forms={
+        "*": {"nom": "Kvant"},
+        "ru": {"nom": "Квант", "gen": "Кванта", "dat": "Кванту", "ins": "Квантом", "prep": "Кванте"},
+    },
 )
 
 BRANDS: tuple[Brand, ...] = (NORDKAUF, BRISKO, KVANT)
@@ -133,6 +140,7 @@ def brand(name: str) -> Brand:
 def written_forms(b: Brand) -> dict[str, list[str]]:
     """Every form the generator may write, per language ('*' = de, en, da) -- what the config must list."""
     out: dict[str, list[str]] = {}
-    for lang, by_case in b.forms.items():
-        out[lang] = list(dict.fromkeys(by_case.values()))
+    for table in (b.forms, b.short_forms):
+        for lang, by_case in table.items():
+            out[lang] = list(dict.fromkeys([*out.get(lang, []), *by_case.values()]))
     return out

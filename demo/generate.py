@@ -173,7 +173,7 @@ class _Writer:
         """(title, text, reasons) whose sentiment matches the true score."""
         bank, rng = BANKS[lang], self.rng
         cls = score_class(score)
-        latin = lang == "ru" and rng.random() < 0.25
+        style = self.name_style(lang, forum)
         # some genuine customers write only "great, recommended": short generic praise is not proof of a bot
         chosen = list(reasons) or self.reasons(b, 3 if long else rng.choice((0, 1, 1, 2, 2, 2, 2, 3, 3, 3)))
         polarity = self._polarities(cls, len(chosen))
@@ -188,9 +188,21 @@ class _Writer:
         parts.extend(rng.choice(bank[code]) for code in coded)
         if not coded or rng.random() < (0.75 if cls in "PX" else 0.55):
             parts.append(rng.choice(bank[f"close.{cls}"]))
-        text = " ".join(fill(p, lang, b, competitor, latin) for p in parts)
-        title = fill(rng.choice(bank[f"title.{cls}"]), lang, b, competitor, latin)
+        text = " ".join(fill(p, lang, b, competitor, style) for p in parts)
+        title = fill(rng.choice(bank[f"title.{cls}"]), lang, b, competitor, style)
         return title, self._roughen(text, cls), coded
+
+    def name_style(self, lang: str, forum: bool) -> str:
+        """How a writer names the brand: Russian writers often keep the Latin name; forum posters abbreviate
+        and do not bother with capitals (the entity matcher must know every alias, case-insensitively)."""
+        roll = self.rng.random()
+        if lang == "ru" and roll < 0.25:
+            return "latin"
+        if forum and roll > 0.7:
+            return "short"
+        if forum and lang != "ru" and roll < 0.1:
+            return "lower"
+        return "name"
 
     def reasons(self, b: Brand, k: int) -> list[str]:
         pool = dict(b.reason_weights)

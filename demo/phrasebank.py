@@ -49,24 +49,31 @@ COUNTRIES: dict[str, list[str]] = {
 }
 
 
-def fill(template: str, lang: str, b: Brand, c: Brand | None = None, latin: bool = False) -> str:
-    """Write a template with the brand's (and competitor's) forms for the language.
+NAME_STYLES = ("name", "latin", "short", "lower")
 
-    ``latin`` writes the Latin name in every case, as Russian writers often do with foreign brands (the Latin
-    name is then not declined, so only the nominative is right).
+
+def fill(template: str, lang: str, b: Brand, c: Brand | None = None, style: str = "name") -> str:
+    """Write a template with the brand's (and competitor's) forms for the language, in a naming STYLE.
+
+    ``name`` the brand's name in the language; ``latin`` the Latin name in every case, as Russian writers often
+    do with foreign brands (then not declined, so only the nominative is right); ``short`` what customers call
+    it for short (where it has such a name); ``lower`` the name typed in lower case.
     """
-    return template.format_map(_values(lang, b.name, c.name if c else None, latin))
+    return template.format_map(_values(lang, b.name, c.name if c else None, style))
 
 
 @cache
-def _values(lang: str, b_name: str, c_name: str | None, latin: bool) -> dict[str, str]:
+def _values(lang: str, b_name: str, c_name: str | None, style: str) -> dict[str, str]:
     """The placeholder values for one language and pair of brands (cached: the generator fills ~10^5 templates)."""
+    if style not in NAME_STYLES:
+        raise ValueError(f"unknown naming style {style!r}; one of {', '.join(NAME_STYLES)}")
+    latin = style == "latin"
     values: dict[str, str] = {}
     for key, name in (("b", b_name), ("c", c_name)):
         if name is None:
             continue
         who = brand(name)
         for case in CASES:
-            form = who.form("*" if latin else lang, "nom" if latin and lang == "ru" else case)
-            values[key if case == "nom" else f"{key}_{case}"] = form
+            form = who.form("*" if latin else lang, "nom" if latin and lang == "ru" else case, style == "short")
+            values[key if case == "nom" else f"{key}_{case}"] = form.lower() if style == "lower" else form
     return values
