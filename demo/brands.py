@@ -22,6 +22,7 @@ class Brand:
     app_id: int  # the app-store feed id
     schema_type: str  # schema.org type of the review page's subject
     best_rating: int  # the schema.org page's rating scale (5 or 10)
+    volume: float  # how many reviews it gets, relative to the others
     competitors: tuple[str, ...]
     languages: dict[str, float]  # share of its customers writing in each language
     score_weights: tuple[float, ...]  # relative frequency of true 0-10 scores among genuine customers
@@ -44,6 +45,7 @@ NORDKAUF = Brand(
     app_id=1600000101,
     schema_type="LocalBusiness",
     best_rating=5,
+    volume=1.2,
     competitors=("Brisko",),
     languages={"de": 0.55, "en": 0.25, "da": 0.1, "ru": 0.1},
     #               0     1     2     3     4     5     6     7     8     9     10
@@ -71,6 +73,7 @@ BRISKO = Brand(
     app_id=1600000202,
     schema_type="Organization",
     best_rating=5,
+    volume=1.0,
     competitors=("Nordkauf",),
     languages={"de": 0.5, "en": 0.3, "da": 0.05, "ru": 0.15},
     #               0     1     2     3     4     5     6     7     8     9     10
@@ -99,6 +102,7 @@ KVANT = Brand(
     app_id=1600000303,
     schema_type="Product",
     best_rating=10,
+    volume=0.9,
     competitors=(),
     languages={"da": 0.45, "en": 0.25, "ru": 0.2, "de": 0.1},
     #               0     1     2     3     4     5     6     7     8     9     10

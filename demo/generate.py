@@ -30,7 +30,6 @@ WEEKS = 12
 
 # volumes at scale 1 (about 1,500 documents: a demo the whole pipeline runs through in a minute)
 GENUINE_PER_BRAND = {"trustpilot": 150, "schemaorg": 80, "appstore": 90}
-BRAND_VOLUME = {"Nordkauf": 1.2, "Brisko": 1.0, "Kvant Mobil": 0.9}
 BOT_SHARE = {b.name: 0.2 if b.name == STUFFED_BRAND else 0.07 for b in BRANDS}  # of its genuine reviews
 BOT_BURST = (4, 12)  # accounts per burst
 BOT_BURST_HOURS = 3.0
@@ -126,11 +125,14 @@ class _Writer:
 
     def moment(self) -> datetime:
         """A time in the 12 weeks, by day uniformly, by hour as people write (evenings more than nights)."""
-        day = self.rng.randrange(WEEKS * 7)
-        hour = self.rng.choices(range(24), cum_weights=HOUR_CUM_WEIGHTS)[0]
-        at = self.start + timedelta(days=day, hours=hour, minutes=self.rng.randrange(60),
-                                    seconds=self.rng.randrange(60))
-        return min(at, self.reference)
+        midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        while True:
+            day = self.rng.randrange(WEEKS * 7)
+            hour = self.rng.choices(range(24), cum_weights=HOUR_CUM_WEIGHTS)[0]
+            at = midnight + timedelta(days=day, hours=hour, minutes=self.rng.randrange(60),
+                                      seconds=self.rng.randrange(60))
+            if at <= self.reference:  # the last day ends at the reference time
+                return at
 
     def author(self, lang: str, at: datetime, style: str, fresh: bool = False) -> Author:
         """An author as a format shows them; ``fresh`` makes the new one-review account fakes use."""
@@ -292,7 +294,7 @@ def _generate(seed: int, scale: float, reference: datetime) -> DemoContent:
 def _reviews(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
     out = []
     for fmt, base in GENUINE_PER_BRAND.items():
-        n = round(base * BRAND_VOLUME[b.name] * scale)
+        n = round(base * b.volume * scale)
         for _ in range(n):
             out.append(_genuine_review(w, b, fmt, w.moment()))
     return out
@@ -310,7 +312,7 @@ def _genuine_review(w: _Writer, b: Brand, fmt: str, at: datetime, score: int | N
 
 def _bots(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
     """Bursts of generic five-star praise, near-duplicates of one template, from one-review accounts."""
-    genuine = sum(round(base * BRAND_VOLUME[b.name] * scale) for base in GENUINE_PER_BRAND.values())
+    genuine = sum(round(base * b.volume * scale) for base in GENUINE_PER_BRAND.values())
     left = round(genuine * BOT_SHARE[b.name])
     langs = {lang: share for lang, share in b.languages.items() if share >= 0.1}
     out = []
