@@ -229,8 +229,37 @@ def test_killed_run_resumes_with_no_duplicates_and_no_loss(reference: dict[str, 
     assert snapshot(db_url) == snapshot(f"sqlite:///{reference['db']}")  # nothing lost, nothing twice
 
 
-def test_dask_workers_give_the_same_results(reference: dict[str, Any], tmp_path: Path) -> None:
-    db_url = crawled_copy(reference, tmp_path / "dask.db")
+def crawled_copy_on_postgresql(reference: dict[str, Any], admin_url: str) -> str:
+    """The crawled part of the reference store copied into a fresh PostgreSQL database (ids kept)."""
+    from sqlalchemy import insert, text
+
+    from store.engine import engine_for
+    from store.migrate import upgrade
+    from store.schema import Author, CrawlRun
+    from tests import pg
+
+    url = pg.fresh_database(admin_url)
+    upgrade(url)
+    source = engine_for(f"sqlite:///{reference['db']}")
+    with source.connect() as src, engine_for(url).begin() as dst:
+        for model in (CrawlRun, Entity, Source, Author, Document):
+            rows = [dict(r) for r in src.execute(select(model.__table__)).mappings()]
+            dst.execute(insert(model.__table__), rows)
+            name = model.__tablename__
+            dst.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
+    return url
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_dask_workers_give_the_same_results(reference: dict[str, Any], tmp_path: Path, store: str,
+                                            request: pytest.FixtureRequest) -> None:
+    if store == "sqlite":
+        db_url = crawled_copy(reference, tmp_path / "dask.db")
+    else:
+        admin = request.getfixturevalue("pg_admin_url")
+        if admin is None:
+            pytest.skip("no PostgreSQL server binaries here")
+        db_url = crawled_copy_on_postgresql(reference, admin)
     run = report.load_run(db_url, run_nightly(reference["config"], db_url, crawl=False, dask_workers=2))
     assert run["status"] == "completed", run
     if run["report"]["stages"]["score"]["status"] == "done":
