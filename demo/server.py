@@ -535,6 +535,8 @@ class Site:
 def _handler(site_ref: list[Site]) -> type[BaseHTTPRequestHandler]:
     class DemoHandler(BaseHTTPRequestHandler):
         server_version = "onps-demo/0.1"
+        protocol_version = "HTTP/1.1"  # keep-alive: a crawl asks for many pages in a row (Content-Length is set)
+        disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait for an ACK between
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             try:
