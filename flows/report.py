@@ -162,6 +162,10 @@ def render_run(run: dict[str, Any]) -> Group:
             moves.add_row(c["entity"], c["window"], before, f"{c['nps']:+.1f}",
                           f"[{c['low']:+.1f}, {c['high']:+.1f}]")
         parts.append(moves)
+    crawl = stages.get("crawl", {}).get("detail", {})
+    if crawl.get("page_error_count"):
+        first = crawl["page_errors"][0]
+        parts.append(Text(f"crawl: {crawl['page_error_count']} page(s) could not be read (first: {first})", "yellow"))
     for note in report.get("notes", []):
         parts.append(Text(note, "yellow"))
     for err in run["errors"]:

@@ -96,37 +96,44 @@ def batches(ids: Sequence[int], size: int) -> list[list[int]]:
 # -- reading documents as the records of docs/CONTRACTS.md --------------------------------------------------
 
 
+RECORD_COLUMNS = (Document, Source.name, Entity.name, Author.external_id, Author.facts)
+
+
+def with_record_joins(stmt: Any) -> Any:
+    """Join what a record needs beside the document: its source, entity and author."""
+    return (stmt.join(Source, Source.id == Document.source_id)
+            .outerjoin(Entity, Entity.id == Document.entity_id)
+            .outerjoin(Author, Author.id == Document.author_id))
+
+
+def as_record(doc: Document, source: str, entity: str | None, author: str | None,
+              facts: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored document as the record of docs/CONTRACTS.md (plus the content hash the organic rules use)."""
+    return {
+        "id": str(doc.id),
+        "text": doc.text,
+        "title": doc.title,
+        "rating": doc.rating,
+        "rating_scale": doc.rating_scale,
+        "rating_0_10": doc.rating_0_10,
+        "lang": doc.language,
+        "author": author,
+        "author_facts": facts or {},
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "source": source,
+        "entity": entity,
+        "region": doc.region,
+        "touchpoint": doc.touchpoint,
+        "url": doc.url,
+        "content_hash": doc.content_hash,
+        **({"extra": doc.extra} if doc.extra else {}),
+    }
+
+
 def document_records(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The documents with these ids as contract records, in id order."""
-    rows = session.execute(
-        select(Document, Source.name, Entity.name, Author.external_id, Author.facts)
-        .join(Source, Source.id == Document.source_id)
-        .outerjoin(Entity, Entity.id == Document.entity_id)
-        .outerjoin(Author, Author.id == Document.author_id)
-        .where(Document.id.in_(list(ids)))
-        .order_by(Document.id)
-    ).all()
-    return [
-        {
-            "id": str(doc.id),
-            "text": doc.text,
-            "title": doc.title,
-            "rating": doc.rating,
-            "rating_scale": doc.rating_scale,
-            "rating_0_10": doc.rating_0_10,
-            "lang": doc.language,
-            "author": author,
-            "author_facts": facts or {},
-            "published_at": doc.published_at.isoformat() if doc.published_at else None,
-            "source": source,
-            "entity": entity,
-            "region": doc.region,
-            "touchpoint": doc.touchpoint,
-            "url": doc.url,
-            **({"extra": doc.extra} if doc.extra else {}),
-        }
-        for doc, source, entity, author, facts in rows
-    ]
+    """The documents with these ids (one batch: the id list goes into the SQL) as records, in id order."""
+    stmt = with_record_joins(select(*RECORD_COLUMNS)).where(Document.id.in_(list(ids))).order_by(Document.id)
+    return [as_record(*row) for row in session.execute(stmt).all()]
 
 
 def per_source(records: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
@@ -377,29 +384,33 @@ def affected_entities(db_url: str, since: datetime | None, published_since: date
         return dict(session.execute(stmt).all())
 
 
-def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None,
-                  start: datetime | None = None) -> list[dict[str, Any]]:
-    """One entity's scored documents as records with their scores, P(bot) and decision attached."""
+def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None) -> list[dict[str, Any]]:
+    """One entity's scored documents as records with scores, reasons, P(bot) and the bot decision attached.
+
+    One joined query (not an id list: an entity may have more documents than SQLite takes parameters).
+    """
+    stmt = with_record_joins(select(*RECORD_COLUMNS, Score, BotVerdict.p_bot, BotVerdict.decision))
     stmt = (
-        select(Document.id, Score, BotVerdict.p_bot, BotVerdict.decision)
-        .join(Entity, Entity.id == Document.entity_id)
-        .join(Score, and_(Score.document_id == Document.id, Score.model_version == score_model))
+        stmt.join(Score, and_(Score.document_id == Document.id, Score.model_version == score_model))
         .outerjoin(BotVerdict, and_(BotVerdict.document_id == Document.id,
                                     BotVerdict.model_version == (bot_model or "")))
         .where(Entity.name == entity)
         .order_by(Document.id)
     )
-    if start is not None:
-        stmt = stmt.where(Document.published_at >= start)
-    rows = session.execute(stmt).all()
-    records = {int(r["id"]): r for r in document_records(session, [doc_id for doc_id, *_ in rows])}
+    reasons: dict[int, list[dict[str, str]]] = {}
+    for doc_id, code, polarity in session.execute(
+        select(Reason.document_id, Reason.code, Reason.polarity).join(Document, Document.id == Reason.document_id)
+        .join(Entity, Entity.id == Document.entity_id).where(Entity.name == entity)
+    ).all():
+        reasons.setdefault(doc_id, []).append({"code": code, "polarity": polarity})
     out = []
-    for doc_id, score, p_bot, decision in rows:
-        record = records[doc_id]
+    for *columns, score, p_bot, decision in session.execute(stmt).all():
+        record = as_record(*columns)
         record.update(
             score=score.score, p_promoter=score.p_promoter, p_passive=score.p_passive,
             p_detractor=score.p_detractor, confidence=score.confidence, p_bot=p_bot or 0.0,
             bot=bool(decision), active_detractor=score.active_detractor,
+            reasons=reasons.get(score.document_id, []),
         )
         out.append(record)
     return out
@@ -499,11 +510,8 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
         with session_scope(db_url) as session:
             stream = entity_stream(session, entity, score_model, bot_model)
             in_campaign = campaign_members(session, ids[entity])
-            hashes = dict(session.execute(select(Document.id, Document.content_hash).where(
-                Document.id.in_([int(r["id"]) for r in stream]))).all())
             for record in stream:
                 record["campaign"] = record["id"] in in_campaign
-                record["content_hash"] = hashes.get(int(record["id"]))
             rows = []
             for window in (None, cfg.estimate.window):
                 for by in groupings:
