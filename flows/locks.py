@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,3 +138,33 @@ def held(db_url: str, name: str, holder: str, ttl: timedelta = DEFAULT_TTL) -> I
         yield lease
     finally:
         release(db_url, lease)
+
+
+class Heartbeat:
+    """Renews the lease every third of its TTL from a thread, so a long stage never lets it lapse while alive."""
+
+    def __init__(self, db_url: str, lease: Lease, ttl: timedelta = DEFAULT_TTL) -> None:
+        self.db_url, self.lease, self.ttl = db_url, lease, ttl
+        self.lost: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="onps-lease", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 3):
+            try:
+                self.lease = renew(self.db_url, self.lease, self.ttl)
+            except LockLost as exc:
+                self.lost = str(exc)
+                return
+
+    def check(self) -> None:
+        if self.lost:
+            raise LockLost(self.lost)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -11,7 +11,6 @@ each (they read an entity's whole history).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,38 +28,8 @@ LOCK = "pipeline"
 LEASE_TTL = timedelta(minutes=10)
 
 
-class Heartbeat:
-    """Renews the lease every third of its TTL from a thread, so a long stage never lets it lapse while alive."""
-
-    def __init__(self, db_url: str, lease: locks.Lease, ttl: timedelta = LEASE_TTL) -> None:
-        self.db_url, self.lease, self.ttl = db_url, lease, ttl
-        self.lost: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="onps-lease", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.ttl.total_seconds() / 3):
-            try:
-                self.lease = locks.renew(self.db_url, self.lease, self.ttl)
-            except locks.LockLost as exc:
-                self.lost = str(exc)
-                return
-
-    def check(self) -> None:
-        if self.lost:
-            raise locks.LockLost(self.lost)
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 def run_batched(stage: str, plan: Plan, batch_task: Any, db_url: str, cfg: OnpsConfig,
-                heartbeat: Heartbeat) -> StageResult:
+                heartbeat: locks.Heartbeat) -> StageResult:
     """Submit one task per batch (Dask spreads them); gather counts; a failed batch is an error, not the end."""
     if plan.missing:
         return not_built(stage, plan.missing)
@@ -92,7 +61,7 @@ def guarded(stage: str, call: Callable[[], StageResult]) -> StageResult:
         return StageResult(stage, status="failed", errors=[f"{type(exc).__name__}: {exc}"], seconds=seconds)
 
 
-def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: bool, heartbeat: Heartbeat) -> None:
+def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: bool, heartbeat: locks.Heartbeat) -> None:
     """The stages in order, each recorded in the run's report as soon as it ends."""
 
     def record(result: StageResult) -> None:
@@ -156,7 +125,7 @@ def nightly(config_path: str | None = None, database_url: str | None = None, cra
             report.mark_interrupted(db_url, stale, run_id)
         watermark = None if since_date else report.last_completed_start(db_url, ("nightly", "backfill"))
         scope = Scope(since=watermark, published_since=since_date)
-        with Heartbeat(db_url, lease) as heartbeat:
+        with locks.Heartbeat(db_url, lease, LEASE_TTL) as heartbeat:
             pipeline(cfg, db_url, run_id, scope, crawl, heartbeat)
         status, sections = summarise(db_url, run_id)
         report.finish_run(db_url, run_id, status, **sections)

@@ -100,3 +100,25 @@ def test_interrupted_run_is_marked_by_its_successor(db_url: str) -> None:
     report.mark_interrupted(db_url, dead, by_run=dead + 1)
     run = report.load_run(db_url, dead)
     assert run["status"] == "interrupted" and "resumed by run" in run["report"]["interrupted"]
+
+
+def test_heartbeat_keeps_the_lease_and_notices_losing_it(db_url: str) -> None:
+    import time
+
+    from sqlalchemy import select, update
+
+    from store.engine import session_scope
+    from store.schema import FlowLock
+
+    ttl = timedelta(seconds=0.6)
+    lease = locks.claim(db_url, "beat", locks.holder_id(5), ttl)
+    with locks.Heartbeat(db_url, lease, ttl) as beat:
+        time.sleep(1.5)  # longer than the TTL: only the renewals keep it
+        with session_scope(db_url) as s:
+            assert s.execute(select(FlowLock.expires_at)).scalar_one() > lease.expires_at
+        beat.check()
+        with session_scope(db_url) as s:  # another run takes the lease over
+            s.execute(update(FlowLock).values(holder="another-host:1:6"))
+        time.sleep(0.5)
+        with pytest.raises(locks.LockLost):
+            beat.check()
