@@ -192,6 +192,7 @@ def pending_score_ids(db_url: str, model_version: str) -> list[int]:
 def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult:
     """Score one batch and store scores and reasons in one transaction (all of the batch or none of it)."""
     scorer = scorer_for(cfg)
+    version = str(scorer.model_version)  # the key the pending query looks for, whatever each result says
     with session_scope(db_url) as session:
         records = document_records(session, ids)
         understandings = scorer.derive(records, text_only=False)
@@ -199,7 +200,7 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
         for record, u in zip(records, understandings, strict=True):
             doc_id = int(record["id"])
             score_rows.append({
-                "document_id": doc_id, "model_version": u.model_version, "score": u.score,
+                "document_id": doc_id, "model_version": version, "score": u.score,
                 "p_promoter": u.p_promoter, "p_passive": u.p_passive, "p_detractor": u.p_detractor,
                 "confidence": u.confidence, "text_only_score": u.text_only_score,
                 "active_detractor": u.active_detractor, "touchpoint": u.touchpoint,
