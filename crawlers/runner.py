@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawlers.items import FIELDS
 from crawlers.report import CrawlError, CrawlReport, counts_from_stats
-from crawlers.spiders import SPIDERS
+from crawlers.spiders import spider_class
 from crawlers.spiders.base import ERRORS_KEY
 
 
@@ -40,7 +40,7 @@ def crawl(spec: dict[str, Any]) -> CrawlReport:
     process = CrawlerProcess(spec["settings"])
     crawlers: list[tuple[dict[str, Any], Crawler]] = []
     for number, source in enumerate(spec["sources"]):
-        base = SPIDERS[source["kind"]]
+        base = spider_class(source["kind"])
         # A subclass per source carries that source's settings (Scrapy reads them from the spider class).
         spider_cls = type(f"{base.__name__}{number}", (base,), {"custom_settings": source_settings(source)})
         crawler = process.create_crawler(spider_cls)

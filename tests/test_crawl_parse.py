@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.items import ReviewItem
-from crawlers.spiders import SPIDERS
+from crawlers.spiders import spider_class
 from crawlers.spiders.base import ERRORS_KEY
 from crawlers.spiders.schemaorg import compact_rdfa, review_fields
 from tests.conftest import DATA, FIXTURES, need_shared
@@ -22,7 +22,7 @@ PAGES = Path(__file__).parent / "crawl_pages"
 
 def parse(kind: str, url: str, body: bytes, callback: str = "parse", **kwargs: Any) -> tuple[list, list, Any]:
     """Run one spider callback on BODY served at URL; returns (items, requests, spider)."""
-    spider_cls = SPIDERS[kind]
+    spider_cls = spider_class(kind)
     crawler = get_crawler(spider_cls)
     spider = spider_cls.from_crawler(crawler, source="test", **{"url": url, **kwargs})
     crawler.spider = spider

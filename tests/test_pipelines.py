@@ -13,7 +13,7 @@ from config.schema import CrawlConfig, OnpsConfig
 from crawlers.items import FIELDS, ReviewItem, document_key
 from crawlers.middlewares import backoff_seconds
 from crawlers.settings import scrapy_settings
-from crawlers.spiders import SPIDERS
+from crawlers.spiders import spider_class
 from pipelines.dedupe import DedupePipeline, DuplicateItem
 from pipelines.normalise import NormalisePipeline, clean_text, content_hash, rating_0_10, rating_scale, to_utc
 from pipelines.persist import store_items
@@ -64,7 +64,7 @@ def test_document_key_falls_back_to_url_and_text_hash():
 
 
 def run_pipelines(items: list[ReviewItem], max_age_days: int | None = 730) -> tuple[list, list[Exception]]:
-    spider_cls = SPIDERS["schemaorg"]
+    spider_cls = spider_class("schemaorg")
     crawler = get_crawler(spider_cls)
     crawler.spider = spider_cls.from_crawler(crawler, source="s", url="http://x/", max_age_days=max_age_days)
     stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), DedupePipeline(crawler)]

@@ -1,25 +1,25 @@
-"""One spider per source format; ``SPIDERS`` maps a config ``kind`` to its spider class."""
+"""One spider per source format. ``SPIDERS`` names each config ``kind``'s spider by import path, and
+``spider_class`` imports it on demand, so a crawl loads only the parsers it uses (extruct, feedparser, ...)."""
 
 from __future__ import annotations
 
-from crawlers.spiders.appstore import AppStoreSpider
-from crawlers.spiders.base import SourceSpider
-from crawlers.spiders.discourse import DiscourseSpider
-from crawlers.spiders.feed import FeedSpider
-from crawlers.spiders.forum import ForumSpider
-from crawlers.spiders.reddit import RedditSpider
-from crawlers.spiders.schemaorg import SchemaOrgSpider
-from crawlers.spiders.trustpilot import TrustpilotSpider
+from scrapy.utils.misc import load_object
 
-SPIDERS: dict[str, type[SourceSpider]] = {
-    spider.kind: spider
-    for spider in (
-        SchemaOrgSpider,
-        TrustpilotSpider,
-        AppStoreSpider,
-        DiscourseSpider,
-        RedditSpider,
-        FeedSpider,
-        ForumSpider,
-    )
+from crawlers.spiders.base import SourceSpider
+
+SPIDERS: dict[str, str] = {
+    "schemaorg": "crawlers.spiders.schemaorg.SchemaOrgSpider",
+    "trustpilot": "crawlers.spiders.trustpilot.TrustpilotSpider",
+    "appstore": "crawlers.spiders.appstore.AppStoreSpider",
+    "discourse": "crawlers.spiders.discourse.DiscourseSpider",
+    "reddit": "crawlers.spiders.reddit.RedditSpider",
+    "feed": "crawlers.spiders.feed.FeedSpider",
+    "forum": "crawlers.spiders.forum.ForumSpider",
 }
+
+
+def spider_class(kind: str) -> type[SourceSpider]:
+    """The spider for a source kind; KeyError names the kinds there are."""
+    if kind not in SPIDERS:
+        raise KeyError(f"no spider for kind {kind!r}; kinds: {', '.join(SPIDERS)}")
+    return load_object(SPIDERS[kind])
