@@ -15,6 +15,10 @@ PIPELINES = {
 }
 
 
+class RenderUnavailable(RuntimeError):
+    """JavaScript rendering was asked for but scrapy-playwright is not installed."""
+
+
 def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: bool = False) -> dict[str, Any]:
     """The settings of one crawl; ``db_url`` None means no persist pipeline (JSON lines only)."""
     settings: dict[str, Any] = {
@@ -43,12 +47,13 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "LOG_LEVEL": "WARNING",
         "ONPS_DB_URL": db_url,
         "ONPS_PROGRESS": progress,
+        "ONPS_RENDER_JS": crawl.render_js,
     }
     if crawl.render_js:
         try:
             import scrapy_playwright  # noqa: F401
         except ImportError as exc:
-            raise RuntimeError(
+            raise RenderUnavailable(
                 "crawl.render_js needs scrapy-playwright: pip install scrapy-playwright, or set render_js = false"
             ) from exc
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"

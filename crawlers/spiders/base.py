@@ -104,6 +104,8 @@ class SourceSpider(scrapy.Spider):
             return None
         callback = callback or self.parse
         requested[url] = callback.__name__
+        if self.crawler.settings.getbool("ONPS_RENDER_JS"):
+            meta["playwright"] = True  # scrapy-playwright renders only the requests that ask for it
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
 
     def on_error(self, failure: Failure) -> None:

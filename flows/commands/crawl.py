@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from crawlers.report import CrawlReport
 from crawlers.run import CrawlFailed, crawl_sources, crawl_url
+from crawlers.settings import RenderUnavailable
 from crawlers.spiders import SPIDERS
 from flows import exitcodes
 from flows.state import state
@@ -70,6 +71,9 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[red]error:[/red] the database at {cfg.database.url} is not ready ({exc.orig}); "
                           "run `onps db upgrade` first.")
                 raise typer.Exit(exitcodes.USAGE) from exc
+            except RenderUnavailable as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.USAGE) from exc
             except CrawlFailed as exc:
                 err.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(exitcodes.RUN_FAILED) from exc
@@ -80,6 +84,9 @@ def register(app: typer.Typer) -> None:
         try:
             report = crawl_url(url, kind, entity=entity, max_pages=max_pages, out_path=output, cfg=cfg,
                                progress=True)
+        except RenderUnavailable as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(exitcodes.USAGE) from exc
         except CrawlFailed as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(exitcodes.RUN_FAILED) from exc
