@@ -16,6 +16,11 @@ import numpy as np
 
 EM_TOLERANCE = 1e-6
 EM_MAX_ITER = 1000
+# Maximum a posteriori EM: a Dirichlet prior on the group's class mix worth this many voices in the training mix.
+# Plain EM overshoots on small groups (on MARC groups of 10 it is worse than no correction at all); three
+# pseudo-voices lowered the mean absolute group NPS error at every size from 5 to 200 reviews, and vanish for
+# large groups (measured with the bench/estimate.py baseline scorer on MARC en).
+EM_PSEUDO_VOICES = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ def _as_probs(probs: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
 def em_prior_adjust(
     probs: Sequence[Sequence[float]] | np.ndarray,
     train_prior: Sequence[float],
+    pseudo_voices: float = EM_PSEUDO_VOICES,
     tol: float = EM_TOLERANCE,
     max_iter: int = EM_MAX_ITER,
 ) -> PriorAdjustment:
@@ -47,6 +53,8 @@ def em_prior_adjust(
 
     ``train_prior`` is the class mix the scorer's probabilities were calibrated under (it ships with the
     scorer). A class with a zero training prior cannot be reweighted, so the prior is floored at 1e-6.
+    ``pseudo_voices`` > 0 makes it the MAP estimate under a Dirichlet prior centred on the training mix
+    (0: the maximum-likelihood EM of the paper).
     """
     post0 = _as_probs(probs)
     old = np.clip(np.asarray(train_prior, dtype=float), 1e-6, None)
@@ -56,7 +64,7 @@ def em_prior_adjust(
     for iteration in range(1, max_iter + 1):
         weighted = post0 * (prior / old)
         posteriors = weighted / weighted.sum(axis=1, keepdims=True)
-        new = posteriors.mean(axis=0)
+        new = (posteriors.sum(axis=0) + pseudo_voices * old) / (len(posteriors) + pseudo_voices)
         if np.abs(new - prior).max() < tol:
             return PriorAdjustment(new, posteriors, iteration, True)
         prior = new

@@ -115,17 +115,22 @@ def test_interval_coverage_close_to_95_percent(p_plus: float, p_minus: float, n:
     assert 0.91 <= np.mean(covered) <= 0.99
 
 
-def test_em_recovers_a_shifted_prior() -> None:
-    """Posteriors calibrated under a balanced training mix; the test group is mostly detractors."""
+def calibrated_posteriors(true_prior: np.ndarray, train_prior: np.ndarray, n: int) -> np.ndarray:
+    """Exact posteriors under TRAIN_PRIOR for n draws from TRUE_PRIOR (one noisy score per class)."""
     rng = np.random.default_rng(7)
-    train_prior = np.array([1 / 3, 1 / 3, 1 / 3])
     likelihood_means = np.eye(3) * 2.0  # each class shifts one score up
-    true_prior = np.array([0.1, 0.2, 0.7])
-    labels = rng.choice(3, size=4000, p=true_prior)
-    features = likelihood_means[labels] + rng.normal(size=(4000, 3))
+    labels = rng.choice(3, size=n, p=true_prior)
+    features = likelihood_means[labels] + rng.normal(size=(n, 3))
     log_lik = -0.5 * ((features[:, None, :] - likelihood_means[None, :, :]) ** 2).sum(axis=2)
     post = np.exp(log_lik) * train_prior
-    post /= post.sum(axis=1, keepdims=True)
+    return post / post.sum(axis=1, keepdims=True)
+
+
+def test_em_recovers_a_shifted_prior() -> None:
+    """Posteriors calibrated under a balanced training mix; the test group is mostly detractors."""
+    train_prior = np.array([1 / 3, 1 / 3, 1 / 3])
+    true_prior = np.array([0.1, 0.2, 0.7])
+    post = calibrated_posteriors(true_prior, train_prior, 4000)
     plain = post.mean(axis=0)
     adjusted = em_prior_adjust(post, train_prior)
     assert adjusted.converged
@@ -137,3 +142,15 @@ def test_em_recovers_a_shifted_prior() -> None:
 def test_em_rejects_malformed_probabilities() -> None:
     with pytest.raises(ValueError, match="sum to 1"):
         em_prior_adjust([[0.5, 0.5, 0.5]], [1 / 3] * 3)
+
+
+def test_map_em_shrinks_small_groups_towards_the_training_mix_only() -> None:
+    train_prior = [0.2, 0.2, 0.6]
+    small = [[0.7, 0.2, 0.1]] * 3
+    ml = em_prior_adjust(small, train_prior, pseudo_voices=0).prior
+    map_ = em_prior_adjust(small, train_prior).prior
+    assert ml[0] > 0.95  # maximum likelihood on three agreeing voices: (almost) all promoters
+    assert 0.2 < map_[0] < ml[0]
+    large = calibrated_posteriors(np.array([0.6, 0.1, 0.3]), np.array(train_prior), 4000)
+    assert np.allclose(em_prior_adjust(large, train_prior).prior,
+                       em_prior_adjust(large, train_prior, pseudo_voices=0).prior, atol=0.01)
