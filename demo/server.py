@@ -71,6 +71,8 @@ class Site:
         for doc in visible:
             by_source.setdefault(doc.source, []).append(doc)
         self.by_source = {name: _newest_first(docs) for name, docs in by_source.items()}
+        # a site's average rating is the same on every page: computed once, not per request
+        self.mean_stars = {name: sum(d.stars or 1 for d in docs) / len(docs) for name, docs in by_source.items()}
         self.by_id = {doc.id: doc for doc in visible}
         self.posts: dict[int, list[Doc]] = {}
         for doc in self.by_source.get(FORUM_SOURCE, [])[::-1]:
@@ -80,7 +82,11 @@ class Site:
                   for t in content.topics if t.id in self.posts]
         self.topics = sorted(topics, key=lambda t: (t.last_posted_at, t.id), reverse=True)
         self.topic_by_id = {t.id: t for t in topics}
-        self.user_ids = {name: i for i, name in enumerate(sorted({d.author.id for d in self.posts_all()}), 1)}
+        self.posts_by_user: dict[str, list[Doc]] = {}
+        for posts in self.posts.values():
+            for doc in posts:
+                self.posts_by_user.setdefault(doc.author.id, []).append(doc)
+        self.user_ids = {name: i for i, name in enumerate(sorted(self.posts_by_user), 1)}
         self.routes: list[tuple[re.Pattern[str], Callable[..., Response]]] = [
             (re.compile(r"/"), self.index),
             (re.compile(r"/robots\.txt"), self.robots),
@@ -101,9 +107,6 @@ class Site:
             (re.compile(r"/blog/feed\.xml"), self.blog_feed),
             (re.compile(r"/blog/(?P<guid>[\w-]+)"), self.blog_post),
         ]
-
-    def posts_all(self) -> list[Doc]:
-        return [d for posts in self.posts.values() for d in posts]
 
     # -- dispatch ---------------------------------------------------------------------------------------------
     def respond(self, target: str) -> Response:
@@ -155,7 +158,8 @@ class Site:
         page = _page(query)
         if b is None or page is None:
             return self.not_found("unknown shop or page")
-        docs = self.by_source.get(source_name("schemaorg", b), [])
+        source = source_name("schemaorg", b)
+        docs = self.by_source.get(source, [])
         pages = max(1, math.ceil(len(docs) / SCHEMAORG_PAGE_SIZE))
         if page > pages:
             return self.not_found(f"page {page} of {pages}")
@@ -169,7 +173,7 @@ class Site:
             "url": url,
             "aggregateRating": {
                 "@type": "AggregateRating",
-                "ratingValue": round(sum(self._rating(b, d) for d in docs) / max(1, len(docs)), 2),
+                "ratingValue": round(self.mean_stars.get(source, 1.0) * b.best_rating / 5, 2),
                 "reviewCount": len(docs),
                 "bestRating": b.best_rating,
                 "worstRating": 1,
@@ -233,7 +237,7 @@ class Site:
         if page > pages:
             return self.not_found(f"page {page} of {pages}")
         shown = docs[(page - 1) * TRUSTPILOT_PAGE_SIZE : page * TRUSTPILOT_PAGE_SIZE]
-        stars = sum(d.stars or 1 for d in docs) / max(1, len(docs))
+        stars = self.mean_stars.get(source_name("trustpilot", b), 1.0)
         data = {
             "props": {
                 "pageProps": {
@@ -491,7 +495,7 @@ class Site:
         })
 
     def forum_user(self, query: dict[str, list[str]], username: str) -> Response:
-        posts = [d for d in self.posts_all() if d.author.id == username]
+        posts = self.posts_by_user.get(username, [])
         if not posts:
             return self.not_found(f"no user {username}")
         who = posts[0].author
