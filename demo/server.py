@@ -123,11 +123,11 @@ class Site:
         return 404, "text/plain; charset=utf-8", f"404 not found: {why}\n".encode()
 
     @staticmethod
-    def json(data: Any) -> Response:
+    def json_response(data: Any) -> Response:
         return 200, "application/json; charset=utf-8", json.dumps(data, ensure_ascii=False).encode()
 
     @staticmethod
-    def html(title: str, body: str, head: str = "") -> Response:
+    def html_response(title: str, body: str, head: str = "") -> Response:
         page = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>{head}'
                 f"</head>\n<body>\n{body}\n</body></html>\n")
         return 200, "text/html; charset=utf-8", page.encode()
@@ -144,13 +144,13 @@ class Site:
                       f"/us/rss/customerreviews/id={b.app_id}/sortby=mostrecent/json"]
         links += ["/forum/latest.json", "/blog/feed.xml"]
         items = "\n".join(f'<li><a href="{self.base}{link}">{html.escape(link)}</a></li>' for link in links)
-        return self.html("organic-nps demo sites", f"<h1>organic-nps demo sites</h1>\n<ul>\n{items}\n</ul>")
+        return self.html_response("organic-nps demo sites", f"<h1>organic-nps demo sites</h1>\n<ul>\n{items}\n</ul>")
 
     def robots(self, query: dict[str, list[str]]) -> Response:
         return 200, "text/plain; charset=utf-8", ROBOTS_TXT.encode()
 
     def private(self, query: dict[str, list[str]]) -> Response:
-        return self.html("private", "<p>Crawlers that obey robots.txt never see this page.</p>")
+        return self.html_response("private", "<p>Crawlers that obey robots.txt never see this page.</p>")
 
     # -- schema.org JSON-LD -----------------------------------------------------------------------------------
     def schemaorg_page(self, query: dict[str, list[str]], slug: str) -> Response:
@@ -189,7 +189,7 @@ class Site:
             head += f'\n<link rel="next" href="{url}?page={page + 1}">'
         head += f'\n<script type="application/ld+json">{_script_json(subject)}</script>\n'
         body = f"<h1>{html.escape(b.name)}: reviews</h1>\n" + "\n".join(self._review_html(b, d) for d in shown)
-        return self.html(f"{b.name} reviews, page {page}", body, head)
+        return self.html_response(f"{b.name} reviews, page {page}", body, head)
 
     def schemaorg_review(self, query: dict[str, list[str]], slug: str, doc_id: str) -> Response:
         b = self.brand_by(slug=slug)
@@ -199,7 +199,7 @@ class Site:
         data = {"@context": "https://schema.org", **self._jsonld_review(b, doc),
                 "itemReviewed": {"@type": b.schema_type, "name": b.name}}
         head = f'\n<script type="application/ld+json">{_script_json(data)}</script>\n'
-        return self.html(doc.title or b.name, self._review_html(b, doc), head)
+        return self.html_response(doc.title or b.name, self._review_html(b, doc), head)
 
     def _rating(self, b: Brand, d: Doc) -> int:
         stars = d.stars or 1
@@ -265,7 +265,7 @@ class Site:
             head += f'\n<link rel="next" href="{self.base}/review/{b.domain}?page={page + 1}">'
         body = (f"<h1>{html.escape(b.name)} reviews</h1>\n"
                 f'<script id="__NEXT_DATA__" type="application/json">{_script_json(data)}</script>')
-        return self.html(f"{b.name} is rated on Trustpilot-style demo", body, head)
+        return self.html_response(f"{b.name} is rated on Trustpilot-style demo", body, head)
 
     def trustpilot_review(self, query: dict[str, list[str]], doc_id: str) -> Response:
         """One review's own page (where a Trustpilot review links to)."""
@@ -274,7 +274,7 @@ class Site:
             return self.not_found(f"no review {doc_id}")
         body = (f"<article lang=\"{d.lang}\"><h1>{html.escape(d.title or '')}</h1>"
                 f"<p>{html.escape(d.author.name)}, {d.stars}/5</p><p>{html.escape(d.text)}</p></article>")
-        return self.html(d.title or "review", body)
+        return self.html_response(d.title or "review", body)
 
     def _trustpilot_review(self, d: Doc) -> dict[str, Any]:
         invited = d.kind == "genuine" and d.author.verified
@@ -351,7 +351,7 @@ class Site:
         }
         if shown:  # past the last page the real feed has no "entry" at all
             feed["entry"] = [self._appstore_entry(b, d) for d in shown]
-        return self.json({"feed": feed})
+        return self.json_response({"feed": feed})
 
     def _appstore_entry(self, b: Brand, d: Doc) -> dict[str, Any]:
         return {
@@ -389,7 +389,7 @@ class Site:
         posters = {p.author.id for t in shown for p in self.posts.get(t.id, [])}
         users = [{"id": self.user_ids[u], "username": u, "name": u,
                   "avatar_template": "/forum/letter_avatar/{size}.png"} for u in sorted(posters)]
-        return self.json({"users": users, "topic_list": topic_list})
+        return self.json_response({"users": users, "topic_list": topic_list})
 
     def _topic_summary(self, t: Topic) -> dict[str, Any]:
         posts = self.posts.get(t.id, [])
@@ -452,7 +452,7 @@ class Site:
         if t is None:
             return self.not_found(f"no topic {topic_id}")
         posts = self.posts.get(t.id, [])
-        return self.json({
+        return self.json_response({
             "post_stream": {"posts": [self._post(p, t) for p in posts], "stream": [int(p.id) for p in posts]},
             **{k: v for k, v in self._topic_summary(t).items() if k not in ("posters", "excerpt")},
             "details": {"created_by": {"username": posts[0].author.id if posts else None}},
@@ -465,7 +465,7 @@ class Site:
         body = "\n".join(f'<div class="post" id="post_{p.post_number}"><b>{html.escape(p.author.id)}</b> '
                          f"{p.published_at:%Y-%m-%d %H:%M}<p>{html.escape(p.text)}</p></div>"
                          for p in self.posts.get(t.id, []))
-        return self.html(t.title, f"<h1>{html.escape(t.title)}</h1>\n{body}")
+        return self.html_response(t.title, f"<h1>{html.escape(t.title)}</h1>\n{body}")
 
     def forum_search(self, query: dict[str, list[str]]) -> Response:
         term = query.get("q", [""])[0].strip()
@@ -482,7 +482,7 @@ class Site:
                   "avatar_template": "/forum/letter_avatar/{size}.png", "created_at": d.published_at.isoformat(),
                   "like_count": 0, "blurb": d.text[:200], "post_number": d.post_number, "topic_id": d.topic_id}
                  for d in shown]
-        return self.json({
+        return self.json_response({
             "posts": posts,
             "topics": [self._topic_summary(t) for t in topics.values()],
             "users": [], "categories": [], "tags": [], "groups": [],
@@ -499,7 +499,7 @@ class Site:
         if not posts:
             return self.not_found(f"no user {username}")
         who = posts[0].author
-        return self.json({"user": {
+        return self.json_response({"user": {
             "id": self.user_ids[username], "username": username, "name": who.name,
             "created_at": who.created_at.isoformat(),
             "last_posted_at": max(p.published_at for p in posts).isoformat(),
@@ -532,7 +532,7 @@ class Site:
         d = self.by_id.get(guid)
         if d is None or d.source != BLOG_SOURCE:
             return self.not_found(f"no post {guid}")
-        return self.html(d.title or "post", f'<article lang="{d.lang}"><h1>{html.escape(d.title or "")}</h1>'
+        return self.html_response(d.title or "post", f'<article lang="{d.lang}"><h1>{html.escape(d.title or "")}</h1>'
                                             f"<p>{html.escape(d.text)}</p></article>")
 
 
