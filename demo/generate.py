@@ -21,7 +21,16 @@ from itertools import accumulate
 
 from demo.brands import BRANDS, INCIDENT_BRAND, SMEAR_TARGET, STUFFED_BRAND, Brand, brand
 from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, Author, DemoContent, Doc, Topic
-from demo.phrasebank import BANKS, COUNTRIES, FIRST_NAMES, HANDLE_WORDS, LAST_NAMES, fill
+from demo.phrasebank import (
+    BANKS,
+    COUNTRIES,
+    FIRST_NAMES,
+    HANDLE_WORDS,
+    LAST_NAMES,
+    REASON_CODES,
+    SMEAR_REASON,
+    fill,
+)
 from demo.truth import from_docs
 from nps.classes import nps_class
 
@@ -179,19 +188,20 @@ class _Writer:
         # some genuine customers write only "great, recommended": short generic praise is not proof of a bot
         chosen = list(reasons) or self.reasons(b, 3 if long else rng.choice((0, 1, 1, 2, 2, 2, 2, 3, 3, 3)))
         polarity = self._polarities(cls, len(chosen))
-        coded = tuple(f"{code}{sign}" for code, sign in zip(chosen, polarity, strict=True))
+        keys = [f"{topic}{sign}" for topic, sign in zip(chosen, polarity, strict=True)]
         parts: list[str] = []
         if forum:
             parts.append(rng.choice(bank["forum.intro"]))
             if competitor is not None:
                 parts.append(rng.choice(bank["forum.compare"]))
-        if not coded or rng.random() < (0.3 if forum else 0.75):  # a text without reasons still says how it felt
+        if not keys or rng.random() < (0.3 if forum else 0.75):  # a text without reasons still says how it felt
             parts.append(rng.choice(bank[f"open.{cls}"]))
-        parts.extend(rng.choice(bank[code]) for code in coded)
-        if not coded or rng.random() < (0.75 if cls in "PX" else 0.55):
+        parts.extend(rng.choice(bank[key]) for key in keys)
+        if not keys or rng.random() < (0.75 if cls in "PX" else 0.55):
             parts.append(rng.choice(bank[f"close.{cls}"]))
         text = " ".join(fill(p, lang, b, competitor, style) for p in parts)
         title = fill(rng.choice(bank[f"title.{cls}"]), lang, b, competitor, style)
+        coded = tuple(dict.fromkeys(f"{REASON_CODES[t]}{sign}" for t, sign in zip(chosen, polarity, strict=True)))
         return title, self._roughen(text, cls), coded
 
     def name_style(self, lang: str, forum: bool) -> str:
@@ -354,8 +364,8 @@ def _smear(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
         text = w.mutate(" ".join(fill(p, lang, b, rival) for p in parts))
         author = w.author(lang, at, "handle" if fmt == "appstore" else "name", fresh=True)
         out.append(_Draft(fmt, source_name(fmt, b), b.slug, b.name, "smear", lang,
-                          fill(w.rng.choice(bank["smear.title"]), lang, b), text, at, author, None, 1, (),
-                          tuple(mentions)))
+                          fill(w.rng.choice(bank["smear.title"]), lang, b), text, at, author, None, 1,
+                          (f"{SMEAR_REASON}-",), tuple(mentions)))
     return out
 
 

@@ -21,6 +21,19 @@ BANKS: dict[str, dict[str, list[str]]] = {"de": DE, "en": EN, "da": DA, "ru": RU
 LANGUAGES = tuple(BANKS)
 
 REASONS = ("price", "delivery", "service", "quality", "app", "refund", "billing", "staff")
+# the reason code (nlp/data/reasons.toml's taxonomy) each bank's reason sentences express; the truth records
+# these codes, so a run's reason codes can be checked against it
+REASON_CODES = {
+    "price": "price",
+    "delivery": "delivery",
+    "service": "customer_service",
+    "quality": "product_quality",
+    "app": "usability_app",
+    "refund": "billing_refunds",
+    "billing": "billing_refunds",
+    "staff": "staff",
+}
+SMEAR_REASON = "trust_fraud"  # what the campaign's "scam, they stole my money" claims are about
 
 FIRST_NAMES: dict[str, list[str]] = {
     "de": ["Anna", "Lukas", "Sabine", "Jonas", "Petra", "Felix", "Claudia", "Stefan", "Miriam", "Tobias", "Heike",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import statistics
+import tomllib
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,9 +16,11 @@ from demo.brands import BRANDS, SMEAR_TARGET, written_forms
 from demo.config import DEMO_TOML, demo_config
 from demo.generate import BOT_BURST_HOURS, REFERENCE_DATE, SMEAR_HOURS, WEEKS, digest, generate
 from demo.model import APPSTORE_MAX_PAGES, APPSTORE_PAGE_SIZE, FORMATS, KINDS, load_content
-from demo.phrasebank import BANKS, LANGUAGES, REASONS
+from demo.phrasebank import BANKS, LANGUAGES, REASON_CODES, REASONS, SMEAR_REASON
 from demo.truth import load
 from flows.cli import app
+
+REASONS_TOML = Path(__file__).resolve().parents[1] / "nlp" / "data" / "reasons.toml"
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +96,9 @@ def test_bots_post_near_duplicates_in_bursts(content) -> None:
 def test_incident_is_genuine_and_about_the_app(content) -> None:
     (incident,) = content.truth.incidents
     members = [d for d in content.docs if d.id in set(incident.member_ids)]
-    assert incident.reason == "app-"
+    assert incident.reason == "usability_app-"
     assert all(d.kind == "genuine" and d.true_score is not None and d.true_score <= 6 for d in members)
-    assert all("app-" in d.reasons for d in members)
+    assert all("usability_app-" in d.reasons for d in members)
 
 
 def test_stars_follow_the_true_score_noisily(content) -> None:
@@ -130,6 +134,14 @@ def test_every_phrase_bank_has_every_key_and_reason() -> None:
     for lang, bank in BANKS.items():
         assert set(bank) == keys, f"{lang}: {set(bank) ^ keys}"
         assert all(bank[key] for key in keys), f"{lang} has an empty list"
+
+
+def test_reason_codes_are_the_nlp_taxonomy(content) -> None:
+    taxonomy = set(tomllib.loads(REASONS_TOML.read_text(encoding="utf-8"))["reasons"])
+    assert set(REASON_CODES) == set(REASONS) and set(REASON_CODES.values()) | {SMEAR_REASON} <= taxonomy
+    recorded = {r[:-1] for d in content.docs for r in d.reasons}
+    assert recorded <= taxonomy and len(recorded) >= 7
+    assert all(r[-1] in "+-" for d in content.docs for r in d.reasons)
 
 
 def test_every_brand_form_is_a_config_alias(content) -> None:
