@@ -53,6 +53,7 @@ INCIDENT_HOURS = 48.0
 FORUM_TOPICS = 50
 FORUM_BRAND_TOPIC_SHARE = 0.75
 BLOG_POSTS = 24
+SYNDICATED_SHARE = 0.04  # of a brand's genuine Trustpilot-style reviews, posted again on its schema.org page
 
 # people write in the day and evening more than at night (relative weights per hour, UTC)
 HOUR_CUM_WEIGHTS = list(accumulate([1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 7, 4, 2]))
@@ -107,6 +108,7 @@ class _Draft:
     mentions: tuple[str, ...] = ()
     topic: int | None = None
     incident: bool = False
+    copy_of: _Draft | None = None
 
 
 class _Writer:
@@ -307,7 +309,17 @@ def _reviews(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
         n = round(base * b.volume * scale)
         for _ in range(n):
             out.append(_genuine_review(w, b, fmt, w.moment()))
-    return out
+    return out + _syndicated(w, b, [d for d in out if d.fmt == "trustpilot"])
+
+
+def _syndicated(w: _Writer, b: Brand, originals: list[_Draft]) -> list[_Draft]:
+    """Some customers paste their review on a second site: one voice, so the organic NPS must count it once."""
+    copies = []
+    for d in w.rng.sample(originals, round(len(originals) * SYNDICATED_SHARE)):
+        at = min(d.at + timedelta(hours=w.rng.uniform(0.5, 48)), w.reference)
+        copies.append(_Draft("schemaorg", source_name("schemaorg", b), b.slug, b.name, "genuine", d.lang, d.title,
+                             d.text, at, d.author, d.true_score, d.stars, d.reasons, d.mentions, copy_of=d))
+    return copies
 
 
 def _genuine_review(w: _Writer, b: Brand, fmt: str, at: datetime, score: int | None = None,
@@ -472,6 +484,7 @@ def _assign_ids(drafts: list[_Draft], rng: random.Random) -> list[Doc]:
     """Give ids in date order, in each format's own style, and make author ids stable per account."""
     drafts.sort(key=lambda d: (d.at, d.source, d.text))
     docs = []
+    given: dict[int, str] = {}  # id(draft) -> its document id, for copies (always later than their original)
     app_author: dict[str, str] = {}
     forum_topic_posts: dict[int, int] = {}
     for n, d in enumerate(drafts, start=1):
@@ -496,7 +509,8 @@ def _assign_ids(drafts: list[_Draft], rng: random.Random) -> list[Doc]:
         author = Author(author_id, a.name, a.created_at, a.review_count, a.country, a.verified)
         docs.append(Doc(doc_id, d.fmt, d.source, d.channel, d.entity, d.kind, d.lang, d.title, d.text, d.at,
                         author, d.true_score, d.stars, list(d.reasons), list(d.mentions), d.topic, post_number,
-                        d.incident))
+                        d.incident, given[id(d.copy_of)] if d.copy_of is not None else None))
+        given[id(d)] = doc_id
     return docs
 
 

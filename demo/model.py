@@ -50,6 +50,7 @@ class Doc:
     topic_id: int | None = None
     post_number: int | None = None
     incident: bool = False  # one of the genuine complaints of the planted outage
+    copy_of: str | None = None  # the same review posted again on another site by its author (counts once)
 
 
 @dataclass

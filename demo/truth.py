@@ -33,6 +33,7 @@ class BrandTruth:
     star_nps_genuine: float | None  # the star convention over genuine rated reviews only
     n_bots: int
     n_smear: int
+    n_copies: int  # genuine reviews posted again on a second site (not counted twice above)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def from_docs(docs: Iterable[Doc], seed: int, scale: float, reference: datetime)
     documents = [
         {"id": d.id, "source": d.source, "entity": d.entity, "kind": d.kind, "true_score": d.true_score,
          "stars": d.stars, "lang": d.lang, "author": d.author.id, "published_at": d.published_at,
-         "reasons": d.reasons}
+         "reasons": d.reasons, "copy_of": d.copy_of}
         for d in docs
     ]
     return Truth(seed, scale, reference, brands, [d.id for d in docs if d.kind == "bot"], campaign, incidents,
@@ -126,7 +127,7 @@ def from_docs(docs: Iterable[Doc], seed: int, scale: float, reference: datetime)
 
 
 def _brand_truth(name: str, docs: list[Doc]) -> BrandTruth:
-    genuine = [d for d in docs if d.kind == "genuine" and d.true_score is not None]
+    genuine = [d for d in docs if d.kind == "genuine" and d.true_score is not None and d.copy_of is None]
     counts = Counter(nps_class(d.true_score) for d in genuine if d.true_score is not None)
     by_source: dict[str, dict[str, float]] = {}
     for source in sorted({d.source for d in genuine}):
@@ -140,10 +141,12 @@ def _brand_truth(name: str, docs: list[Doc]) -> BrandTruth:
         counts={c: counts.get(c, 0) for c in CLASSES},
         by_source=by_source,
         star_nps_all=_nps(star_class(d.stars) for d in rated if d.stars) if rated else None,
-        star_nps_genuine=_nps(star_class(d.stars) for d in rated if d.stars and d.kind == "genuine")
+        star_nps_genuine=_nps(star_class(d.stars) for d in rated
+                              if d.stars and d.kind == "genuine" and d.copy_of is None)
         if any(d.kind == "genuine" for d in rated) else None,
         n_bots=sum(d.kind == "bot" for d in docs),
         n_smear=sum(d.kind == "smear" for d in docs),
+        n_copies=sum(d.copy_of is not None for d in docs),
     )
 
 

@@ -41,7 +41,7 @@ def test_scale_multiplies_volume(content) -> None:
 def test_truth_nps_is_the_genuine_true_scores(content) -> None:
     for b in BRANDS:
         scores = [d.true_score for d in content.docs
-                  if d.entity == b.name and d.kind == "genuine" and d.true_score is not None]
+                  if d.entity == b.name and d.kind == "genuine" and d.true_score is not None and d.copy_of is None]
         promoters = sum(s >= 9 for s in scores)
         detractors = sum(s <= 6 for s in scores)
         truth = content.truth.brands[b.name]
@@ -91,6 +91,17 @@ def test_bots_post_near_duplicates_in_bursts(content) -> None:
         assert mates, f"bot {d.id} has no burst"
         assert max(difflib.SequenceMatcher(None, d.text.lower(), o.text.lower()).ratio() for o in mates) > 0.7
         assert d.author.review_count <= 2 and d.stars is not None and d.stars >= 4
+
+
+def test_syndicated_copies_repeat_a_genuine_review_on_another_site(content) -> None:
+    by_id = {d.id: d for d in content.docs}
+    copies = [d for d in content.docs if d.copy_of is not None]
+    assert copies
+    for copy in copies:
+        original = by_id[copy.copy_of]
+        assert (copy.text, copy.author.name, copy.entity) == (original.text, original.author.name, original.entity)
+        assert copy.source != original.source and copy.published_at >= original.published_at
+    assert sum(b.n_copies for b in content.truth.brands.values()) == len(copies)
 
 
 def test_incident_is_genuine_and_about_the_app(content) -> None:
