@@ -1,0 +1,242 @@
+"""The per-document bot/fake classifier and the filter the flow calls (docs/CONTRACTS.md, `models`).
+
+`BotClassifier` is a scikit-learn estimator over three kinds of evidence:
+- text: a hashed word and character n-gram model of machine-generated text, stacked out-of-fold; stock wording
+  and generic praise;
+- author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity and
+  deviation from the entity's mean in the batch;
+- coordination: near-duplicates and shared phrasing across different authors (MinHash LSH), authors reviewing
+  the same entities in the same few days.
+P(bot) is a sum of log-odds terms: the machine-text score above the range of human text, plus an
+`AdditiveLogit` over behaviour and coordination (fit on YelpCHI, where those exist). Each term is also the
+evidence sentence's weight, and a feature the input lacks contributes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_recall_curve
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+from models.additive import AdditiveLogit
+from models.features import FEATURES, batch_features
+from models.text_signals import mark_edges
+from models.verdicts import BotJudgement
+
+PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
+TEXT_MODELS: tuple[str, ...] = ("generated",)
+EVIDENCE_MIN_LOGIT = 0.3
+EVIDENCE_MAX = 4
+HUMAN_TEXT_QUANTILE = 0.9
+
+
+def text_pipeline(C: float = 10.0, word_bits: int = 18, char_bits: int = 19) -> Pipeline:
+    """Word 1-2-grams and case-kept character 1-5-grams, hashed so the artifact carries no vocabulary."""
+    word = HashingVectorizer(
+        ngram_range=(1, 2),
+        lowercase=False,
+        token_pattern=r"\S+",
+        preprocessor=mark_edges,
+        n_features=2**word_bits,
+        alternate_sign=False,
+        norm=None,
+    )
+    char = HashingVectorizer(
+        analyzer="char",
+        ngram_range=(1, 5),
+        lowercase=False,
+        preprocessor=mark_edges,
+        n_features=2**char_bits,
+        alternate_sign=False,
+        norm=None,
+    )
+    return make_pipeline(
+        make_union(
+            make_pipeline(word, TfidfTransformer(sublinear_tf=True)),
+            make_pipeline(char, TfidfTransformer(sublinear_tf=True)),
+        ),
+        LogisticRegression(C=C, max_iter=3000, class_weight="balanced"),
+    )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+class BotClassifier(ClassifierMixin, BaseEstimator):
+    """P(bot) from text, behaviour and coordination; `fit(records, y, corpus=...)`, `predict_proba(records)`.
+
+    `records` is one batch (the batch is the context for behaviour and coordination). `corpus[i]` says what a
+    record's label means for the text models: "generated" (label = machine-generated or not), "human" (known
+    human-written, so a negative for every text model; its label only trains the top model), or anything else
+    (top model only). Human negatives from other sites keep the machine-text score quiet on ordinary reviews.
+    """
+
+    def __init__(self, text_C: float = 10.0, C: float = 0.5, n_bins: int = 8, folds: int = 5, seed: int = 13):
+        self.text_C = text_C
+        self.C = C
+        self.n_bins = n_bins
+        self.folds = folds
+        self.seed = seed
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(f"{name}_text" for name in self.text_models_) + FEATURES
+
+    def fit(self, records: Sequence[Mapping[str, Any]], y: Sequence[int], corpus: Sequence[str] | None = None):
+        y = np.asarray(y, dtype=int)
+        corpus = np.asarray(corpus if corpus is not None else ["top"] * len(y))
+        self.classes_ = np.array([0, 1])
+        texts = np.array([str(r.get("text") or "") for r in records], dtype=object)
+        self.text_models_: dict[str, Pipeline] = {}
+        self.text_floor_: dict[str, float] = {}
+        for name in TEXT_MODELS:
+            own = np.isin(corpus, (name, "human"))
+            target = np.where(corpus == name, y, 0)
+            if (corpus == name).sum() < 2 * self.folds or len(np.unique(target[own])) < 2:
+                continue
+            self.text_models_[name] = text_pipeline(self.text_C).fit(texts[own], target[own])
+            folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+            oof = cross_val_predict(
+                text_pipeline(self.text_C), texts[own], target[own], cv=folds, method="predict_proba"
+            )
+            # Only scores above the range of ordinary human text count: below it the score is noise.
+            self.text_floor_[name] = float(np.quantile(_logit(oof[target[own] == 0, 1]), HUMAN_TEXT_QUANTILE))
+        # The top model learns behaviour and coordination where they exist; the text corpora's labels mean
+        # "machine-generated", which the text term already carries.
+        top_rows = ~np.isin(corpus, TEXT_MODELS)
+        if top_rows.sum() < 20 or len(np.unique(y[top_rows])) < 2:
+            top_rows = np.ones(len(y), dtype=bool)
+        context = batch_features(records)
+        self.top_ = AdditiveLogit(n_bins=self.n_bins, C=self.C).fit(context[top_rows], y[top_rows])
+        return self
+
+    def explain(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw feature values and their log-odds terms, columns in `feature_names` order."""
+        texts = [str(r.get("text") or "") for r in records]
+        raw = [_logit(m.predict_proba(texts)[:, 1]) for m in self.text_models_.values()]
+        terms = [np.maximum(0.0, r - self.text_floor_[n]) for r, n in zip(raw, self.text_models_, strict=True)]
+        context = batch_features(records)
+        return (
+            np.column_stack([*raw, context]),
+            np.column_stack([*terms, self.top_.contributions(context)]),
+        )
+
+    def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        _, terms = self.explain(records)
+        p = 1.0 / (1.0 + np.exp(-(self.top_.intercept_ + terms.sum(axis=1))))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return (self.predict_proba(records)[:, 1] >= 0.5).astype(int)
+
+
+def _plural(n: float, word: str) -> str:
+    n = int(round(n))
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def describe(feature: str, value: float) -> str:
+    """One feature value in a reputation analyst's words (`value` is the raw feature, see models.features)."""
+    count = math.expm1(value) if not math.isnan(value) else 0.0
+    phrases = {
+        "generated_text": "wording typical of machine-generated reviews",
+        "deceptive_text": "wording typical of invented (deceptive) reviews",
+        "stock_words": f"stock praise or complaint wording ({value:.0%} of the words)",
+        "generic_praise": "generic praise or complaint, no specifics",
+        "length_words": f"review of {_plural(count, 'word')}",
+        "near_duplicate_authors": f"near-duplicate of reviews by {_plural(count, 'other author')}",
+        "shared_phrasing_authors": f"shares phrasing with {_plural(count, 'other account')}",
+        "author_review_count": f"account with {_plural(count, 'review')}",
+        "author_max_per_day": f"author posted {_plural(math.exp(value), 'review')} in one day",
+        "rating_extremity": "extreme rating" if value >= 0.8 else "middling rating",
+        "rating_deviation": f"rating {value * 10:.1f} points (of 10) away from this entity's average",
+        "co_reviewing_authors": f"reviews the same entities at the same time as {_plural(count, 'other account')}",
+    }
+    return phrases[feature]
+
+
+@dataclass
+class BotFilter:
+    """A fitted classifier with its decision threshold; `judge` is what the flow and `onps score` call."""
+
+    classifier: BotClassifier
+    threshold: float
+    model_version: str
+
+    def judge(self, records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None = None):
+        """One `BotJudgement` per record; understandings (optional) lend the derived score where no rating is."""
+        if not records:
+            return []
+        batch = [
+            _with_understanding(r, u) for r, u in zip(records, understandings or [None] * len(records), strict=True)
+        ]
+        X, terms = self.classifier.explain(batch)
+        p = 1.0 / (1.0 + np.exp(-(self.classifier.top_.intercept_ + terms.sum(axis=1))))
+        names = self.classifier.feature_names
+        judgements = []
+        for i in range(len(batch)):
+            order = np.argsort(-terms[i])
+            evidence = [describe(names[j], X[i, j]) for j in order[:EVIDENCE_MAX] if terms[i, j] >= EVIDENCE_MIN_LOGIT]
+            judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
+        return judgements
+
+
+def _with_understanding(record: Mapping[str, Any], understanding: Any) -> Mapping[str, Any]:
+    if understanding is None or getattr(understanding, "score", None) is None:
+        return record
+    return {**record, "score": understanding.score}
+
+
+def threshold_for_precision(p: np.ndarray, y: np.ndarray, precision: float) -> float:
+    """Lowest validation threshold whose precision reaches the target (most recall); 1.0 if none does."""
+    precisions, _, thresholds = precision_recall_curve(y, p)
+    ok = np.flatnonzero(precisions[:-1] >= precision)
+    return float(thresholds[ok[0]]) if len(ok) else 1.0
+
+
+def save_bot_filter(
+    path: Path, classifier: BotClassifier, validation_p: np.ndarray, validation_y: np.ndarray, model_version: str
+) -> None:
+    joblib.dump(
+        {
+            "classifier": classifier,
+            "validation_p": validation_p.astype(np.float32),
+            "validation_y": validation_y.astype(np.int8),
+            "model_version": model_version,
+        },
+        path,
+        compress=3,
+    )
+
+
+def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFilter:
+    """The configured artifact (default: the packaged one) with its threshold for `thresholds.bot_precision`."""
+    path = Path(getattr(models_config, "bot_model_path", None) or PACKAGED)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"bot model {path} not found: set models.bot_model_path or run `python -m models.train`"
+        )
+    bundle = joblib.load(path)
+    precision = getattr(thresholds, "bot_precision", 0.9)
+    threshold = threshold_for_precision(bundle["validation_p"], bundle["validation_y"], precision)
+    return BotFilter(bundle["classifier"], threshold, bundle["model_version"])
+
+
+def judge_json(
+    records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None, bot_filter: BotFilter
+) -> list[dict[str, Any]]:
+    """`{"p_bot", "bot", "bot_evidence"}` per record, ready to merge into an `onps score` output line."""
+    return [j.to_json() for j in bot_filter.judge(records, understandings)]

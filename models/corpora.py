@@ -1,0 +1,151 @@
+"""Readers of the labelled and dated data in ../shared/data into document records (docs/CONTRACTS.md shape).
+
+Training, evaluation and tests read the shared data; the product never does. Every reader raises a clear
+error when the folder is missing, naming the path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: training and evaluation need ../shared/data beside the repo")
+    return path
+
+
+def salminen(split: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Salminen et al. 2022 subset: original vs GPT-2 generated Amazon reviews; `split` is dev or test."""
+    frame = pd.read_csv(_need(DATA / "salminen" / "salminen_subset.csv"))
+    frame = frame[frame["split"] == split].reset_index(drop=True)
+    records = [{"id": f"salminen-{split}-{i}", "text": t} for i, t in enumerate(frame["text"])]
+    return records, frame["is_fake"].to_numpy(int)
+
+
+def ott() -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Ott et al. deceptive opinion spam: 1,600 Chicago hotel reviews, deceptive = 1."""
+    frame = pd.read_csv(_need(DATA / "ott" / "deceptive-opinion.csv"))
+    records = [
+        {"id": f"ott-{i}", "text": t, "entity": h}
+        for i, (t, h) in enumerate(zip(frame["text"], frame["hotel"], strict=True))
+    ]
+    return records, (frame["deceptive"] == "deceptive").to_numpy(int)
+
+
+def yelpchi() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """YelpCHI slice with Yelp's filter label; author_facts.review_count is the user's count in the slice.
+
+    The slice is all the reviews of its products for two months, so the count is what a reader of the site would
+    have seen of the user there. Returns records, labels and the product of each (for grouped splits).
+    """
+    frame = pd.read_csv(_need(DATA / "yelpchi" / "yelpchi_reviews.csv"))
+    counts = frame["user_id"].map(frame["user_id"].value_counts())
+    records = [
+        {
+            "id": str(row.review_id),
+            "text": str(row.text),
+            "author": f"yelp-{row.user_id}",
+            "entity": f"yelp-{row.product_id}",
+            "rating": float(row.rating),
+            "rating_scale": 5.0,
+            "published_at": pd.Timestamp(row.date).isoformat(),
+            "author_facts": {"review_count": int(count)},
+        }
+        for row, count in zip(frame.itertuples(), counts, strict=True)
+    ]
+    return records, frame["label"].to_numpy(int), frame["product_id"].to_numpy()
+
+
+def review_bombing() -> pd.DataFrame:
+    """Metacritic / Rotten Tomatoes user reviews of 21 titles (3 bombed, 18 controls), one row per review."""
+    frame = pd.read_csv(_need(DATA / "review-bombing-mc-rt" / "reviews.csv.gz"))
+    frame["rating_0_10"] = frame["score"] / frame["scale_max"] * 10.0
+    return frame
+
+
+def streams() -> dict[str, list[dict[str, Any]]]:
+    """Real dated per-entity review streams (Amazon 5-core, Google Play, Datafiniti, Trustpilot), by entity."""
+    out: dict[str, list[dict[str, Any]]] = {}
+
+    def add(entity: str, record: dict[str, Any]) -> None:
+        out.setdefault(entity, []).append(record)
+
+    amazon = pd.read_csv(_need(DATA / "amazon-5core-small" / "amazon_5core_small.csv.gz"))
+    for i, row in enumerate(amazon.itertuples()):
+        add(
+            f"amazon:{row.asin}",
+            {
+                "id": f"amz-{i}",
+                "author": str(row.reviewerID),
+                "text": str(row.reviewText),
+                "rating": float(row.overall),
+                "rating_scale": 5.0,
+                "published_at": pd.Timestamp(int(row.unixReviewTime), unit="s").isoformat(),
+                "author_facts": {"verified": bool(row.verified)},
+            },
+        )
+    chat = pd.read_csv(_need(DATA / "gplay-chatgpt-stream" / "gplay_reviews_chatgpt_like_app.csv.gz"))
+    for row in chat.itertuples():
+        add(
+            "gplay:chat-app",
+            {
+                "id": str(row.review_id),
+                "author": str(row.user_name),
+                "text": str(row.review_text),
+                "rating": float(row.rating),
+                "rating_scale": 5.0,
+                "published_at": pd.Timestamp(row.review_time).isoformat(),
+            },
+        )
+    banks = pd.read_csv(_need(DATA / "gplay-ethiopian-banks" / "gplay_bank_reviews.csv"))
+    for row in banks.itertuples():
+        add(
+            f"gplay:{row.bank_code}",
+            {
+                "id": f"bank-{row.review_id}",
+                "author": None,
+                "text": str(row.review_text),
+                "rating": float(row.rating),
+                "rating_scale": 5.0,
+                "published_at": pd.Timestamp(row.review_date).isoformat(),
+            },
+        )
+    devices = pd.read_csv(
+        _need(DATA / "datafiniti-samples" / "Datafiniti_Amazon_Consumer_Reviews_of_Amazon_Products.csv")
+    )
+    for i, row in enumerate(devices.to_dict("records")):
+        add(
+            f"datafiniti:{row['asins']}",
+            {
+                "id": f"dfa-{i}",
+                "author": str(row["reviews.username"]),
+                "text": str(row["reviews.text"]),
+                "rating": float(row["reviews.rating"]),
+                "rating_scale": 5.0,
+                "published_at": pd.Timestamp(row["reviews.date"]).isoformat(),
+            },
+        )
+    trust = pd.read_csv(_need(DATA / "trustpilot-keytrade-raw" / "reviews_flat.csv"))
+    for row in trust.to_dict("records"):
+        add(
+            "trustpilot:keytrade",
+            {
+                "id": f"tp-{row['id']}",
+                "author": str(row["consumer.id"]),
+                "text": str(row["text"]),
+                "rating": float(row["rating"]),
+                "rating_scale": 5.0,
+                "published_at": pd.Timestamp(row["dates.publishedDate"]).isoformat(),
+                "author_facts": {"review_count": int(row["consumer.numberOfReviews"])},
+            },
+        )
+    for records in out.values():
+        records.sort(key=lambda r: r["published_at"])
+    return out

@@ -1,0 +1,158 @@
+"""Per-document features computed over a batch: author behaviour and coordination need the other documents.
+
+Every feature is NaN when the input does not show what it needs (no author, no rating, no author facts, no
+date): the additive model then adds exactly nothing for it, so an absent field cannot push a verdict either way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from models.similarity import overlaps
+from models.text_signals import is_generic, stock_share, words
+
+FEATURES: tuple[str, ...] = (
+    "stock_words",
+    "generic_praise",
+    "length_words",
+    "near_duplicate_authors",
+    "shared_phrasing_authors",
+    "author_review_count",
+    "author_max_per_day",
+    "rating_extremity",
+    "rating_deviation",
+    "co_reviewing_authors",
+)
+CO_REVIEW_DAYS = 2
+MIN_ENTITY_RATINGS = 3
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO 8601 string or datetime -> aware UTC datetime; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def rating_0_10(record: Mapping[str, Any]) -> float | None:
+    """The record's rating on 0-10: `rating_0_10`, else the native rating rescaled, else the derived score.
+
+    A 5-point scale maps 1..5 onto 0..10 (stars start at 1); 10- and 100-point scales divide by their maximum.
+    """
+    for key in ("rating_0_10",):
+        if record.get(key) is not None:
+            return float(record[key])
+    rating = record.get("rating")
+    if rating is not None:
+        rating = float(rating)
+        scale = record.get("rating_scale") or (5.0 if rating <= 5 else 10.0 if rating <= 10 else 100.0)
+        scale = float(scale)
+        if scale == 5.0:
+            return max(0.0, (rating - 1.0) / 4.0 * 10.0)
+        return rating / scale * 10.0
+    score = record.get("score")
+    return float(score) if score is not None else None
+
+
+def _facts(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    facts = record.get("author_facts")
+    return facts if isinstance(facts, Mapping) else {}
+
+
+def _log1p(value: float | None) -> float:
+    return math.log1p(value) if value is not None and value >= 0 else math.nan
+
+
+def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Feature matrix (len(records) x len(FEATURES)), NaN where the batch does not show the needed fields."""
+    n = len(records)
+    out = np.full((n, len(FEATURES)), np.nan)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    texts = [str(r.get("text") or "") for r in records]
+    authors = [str(r["author"]) if r.get("author") else None for r in records]
+    entities = [str(r["entity"]) if r.get("entity") else None for r in records]
+    days = [(t.date() if (t := parse_time(r.get("published_at"))) else None) for r in records]
+    ratings = [rating_0_10(r) for r in records]
+
+    for i, text in enumerate(texts):
+        out[i, col["stock_words"]] = stock_share(text)
+        out[i, col["generic_praise"]] = float(is_generic(text))
+        out[i, col["length_words"]] = math.log1p(len(words(text)))
+        count = _facts(records[i]).get("review_count")
+        out[i, col["author_review_count"]] = _log1p(float(count)) if count is not None else math.nan
+        if ratings[i] is not None:
+            out[i, col["rating_extremity"]] = abs(ratings[i] - 5.0) / 5.0
+
+    overlap = overlaps(texts, authors)
+    out[:, col["near_duplicate_authors"]] = np.log1p(overlap.near_duplicate_authors)
+    out[:, col["shared_phrasing_authors"]] = np.log1p(overlap.shared_phrasing_authors)
+
+    per_author_day = Counter((a, d) for a, d in zip(authors, days, strict=True) if a and d)
+    max_per_day: dict[str, int] = defaultdict(int)
+    for (author, _), count in per_author_day.items():
+        max_per_day[author] = max(max_per_day[author], count)
+    for i, author in enumerate(authors):
+        if author and days[i]:
+            out[i, col["author_max_per_day"]] = math.log(max_per_day[author])
+
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for entity, rating in zip(entities, ratings, strict=True):
+        if entity and rating is not None:
+            sums[entity][0] += rating
+            sums[entity][1] += 1
+    for i, entity in enumerate(entities):
+        if entity and ratings[i] is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
+            mean_others = (sums[entity][0] - ratings[i]) / (sums[entity][1] - 1)
+            out[i, col["rating_deviation"]] = abs(ratings[i] - mean_others) / 10.0
+
+    co = co_reviewers(authors, entities, days)
+    for i, author in enumerate(authors):
+        if author and entities[i] and days[i]:
+            out[i, col["co_reviewing_authors"]] = math.log1p(co.get(author, 0))
+    return out
+
+
+def co_reviewers(
+    authors: Sequence[str | None], entities: Sequence[str | None], days: Sequence[date | None]
+) -> dict[str, int]:
+    """Per author, how many other authors reviewed at least two of the same entities within a few days of them.
+
+    Only authors with two or more entities in the batch can qualify, which keeps the pair count small even on
+    dense single-entity streams.
+    """
+    seen: dict[str, dict[str, date]] = defaultdict(dict)
+    for author, entity, day in zip(authors, entities, days, strict=True):
+        if author and entity and day:
+            seen[author].setdefault(entity, day)
+    multi = {a: e for a, e in seen.items() if len(e) >= 2}
+    by_entity: dict[str, list[tuple[str, date]]] = defaultdict(list)
+    for author, per_entity in multi.items():
+        for entity, day in per_entity.items():
+            by_entity[entity].append((author, day))
+    shared: Counter[tuple[str, str]] = Counter()
+    for members in by_entity.values():
+        for (a, da), (b, db) in combinations(sorted(members), 2):
+            if abs((da - db).days) <= CO_REVIEW_DAYS:
+                shared[(a, b)] += 1
+    partners: Counter[str] = Counter()
+    for (a, b), count in shared.items():
+        if count >= 2:
+            partners[a] += 1
+            partners[b] += 1
+    return dict(partners)
