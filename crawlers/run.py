@@ -80,6 +80,16 @@ def spider_entities(cfg: OnpsConfig, source: SourceConfig) -> dict[str, list[str
     return {e.name: e.all_aliases() for e in chosen}
 
 
+def spider_arguments(cfg: OnpsConfig, source: SourceConfig) -> dict[str, Any]:
+    """What a configured source's spider is told that needs no store (the store adds ids and known keys)."""
+    return {
+        "source": source.name, "url": source.url, "entity": source.entity,
+        "max_pages": source.max_pages or cfg.crawl.max_pages, "max_age_days": cfg.crawl.max_age_days,
+        "entities": spider_entities(cfg, source), "region": source.region, "touchpoint": source.touchpoint,
+        "language": source.language, "query": source.query, "selectors": source.selectors,
+    }
+
+
 def crawl_sources(
     cfg: OnpsConfig,
     db_url: str,
@@ -117,12 +127,9 @@ def crawl_sources(
                 "kind": source.kind,
                 "jobdir": str(Path(cfg.crawl.jobdir) / source.name),
                 "spider": {
-                    "source": source.name, "url": source.url, "entity": source.entity,
-                    "max_pages": source.max_pages or cfg.crawl.max_pages, "max_age_days": cfg.crawl.max_age_days,
+                    **spider_arguments(cfg, source),
                     "known_keys": list(keys), "newest": newest.isoformat() if newest else None,
-                    "entities": spider_entities(cfg, source), "run_id": run_id, "region": source.region,
-                    "touchpoint": source.touchpoint, "language": source.language, "query": source.query,
-                    "selectors": source.selectors, "source_id": source_id, "entity_ids": registry.entities,
+                    "run_id": run_id, "source_id": source_id, "entity_ids": registry.entities,
                 },
             })
     spec = {"settings": scrapy_settings(cfg.crawl, db_url=db_url), "sources": specs, "run_id": run_id}
