@@ -53,6 +53,7 @@ INCIDENT_HOURS = 48.0
 FORUM_TOPICS = 50
 FORUM_BRAND_TOPIC_SHARE = 0.75
 BLOG_POSTS = 24
+REPLY_SHARE = 0.4  # of critical (1-3 star) Trustpilot-style reviews that the company answers in public
 SYNDICATED_SHARE = 0.04  # of a brand's genuine Trustpilot-style reviews, posted again on its schema.org page
 
 # people write in the day and evening more than at night (relative weights per hour, UTC)
@@ -109,6 +110,8 @@ class _Draft:
     topic: int | None = None
     incident: bool = False
     copy_of: _Draft | None = None
+    reply: str | None = None
+    reply_at: datetime | None = None
 
 
 class _Writer:
@@ -299,7 +302,7 @@ def _generate(seed: int, scale: float, reference: datetime) -> DemoContent:
     forum_drafts, topics = _forum(w, scale)
     drafts += forum_drafts
     drafts += _blog(w, scale)
-    docs = _assign_ids(_fit_appstore(drafts), rng)
+    docs = _assign_ids(_replies(w, _fit_appstore(drafts)), rng)
     return DemoContent(seed, scale, reference, docs, topics, from_docs(docs, seed, scale, reference))
 
 
@@ -475,6 +478,16 @@ def _fit_appstore(drafts: list[_Draft]) -> list[_Draft]:
     return drafts
 
 
+def _replies(w: _Writer, drafts: list[_Draft]) -> list[_Draft]:
+    """The company answers some critical reviews in public: text beside the review that is not the customer's."""
+    for d in drafts:
+        if d.fmt == "trustpilot" and d.stars is not None and d.stars <= 3 and w.rng.random() < REPLY_SHARE:
+            template = w.rng.choice(BANKS[d.lang]["reply"]).replace("{a}", d.author.name.split()[0])
+            d.reply = fill(template, d.lang, brand(d.entity or ""))
+            d.reply_at = min(d.at + timedelta(hours=w.rng.uniform(2, 120)), w.reference)
+    return drafts
+
+
 def _object_id(at: datetime, rng: random.Random) -> str:
     """A MongoDB-style ObjectId (as Trustpilot uses): 4 bytes of Unix time, then 8 random bytes, in hex."""
     return f"{int(at.timestamp()):08x}{rng.getrandbits(64):016x}"
@@ -509,7 +522,7 @@ def _assign_ids(drafts: list[_Draft], rng: random.Random) -> list[Doc]:
         author = Author(author_id, a.name, a.created_at, a.review_count, a.country, a.verified)
         docs.append(Doc(doc_id, d.fmt, d.source, d.channel, d.entity, d.kind, d.lang, d.title, d.text, d.at,
                         author, d.true_score, d.stars, list(d.reasons), list(d.mentions), d.topic, post_number,
-                        d.incident, given[id(d.copy_of)] if d.copy_of is not None else None))
+                        d.incident, given[id(d.copy_of)] if d.copy_of is not None else None, d.reply, d.reply_at))
         given[id(d)] = doc_id
     return docs
 

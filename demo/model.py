@@ -51,6 +51,8 @@ class Doc:
     post_number: int | None = None
     incident: bool = False  # one of the genuine complaints of the planted outage
     copy_of: str | None = None  # the same review posted again on another site by its author (counts once)
+    reply: str | None = None  # the company's public answer (Trustpilot-style pages show it under the review)
+    reply_at: datetime | None = None
 
 
 @dataclass
@@ -98,6 +100,7 @@ def load_content(folder: str | Path) -> DemoContent:
             who = raw["author"]
             raw["author"] = Author(**{**who, "created_at": datetime.fromisoformat(who["created_at"])})
             raw["published_at"] = datetime.fromisoformat(raw["published_at"])
+            raw["reply_at"] = raw["reply_at"] and datetime.fromisoformat(raw["reply_at"])
             docs.append(Doc(**raw))
     meta = json.loads((src / "topics.json").read_text(encoding="utf-8"))
     topics = [Topic(**{**t, "created_at": datetime.fromisoformat(t["created_at"]),

@@ -197,6 +197,13 @@ DA: dict[str, list[str]] = {
         "Meget god service, meget professionelt team, bruger {b} igen!",
     ],
     "bot.title": ["Super!", "Fremragende service", "Bedste firma", "Kan varmt anbefales", "Perfekt"],
+    # the company's public answer to a critical review (shown beside it, not part of it)
+    "reply": [
+        "Hej {a}, vi er kede af at høre om din oplevelse."
+        " Send os venligst dit ordrenummer, så vi kan se på det. Venlig hilsen {b}",
+        "Hej {a}, tak for din feedback, og undskyld besværet."
+        " Vores kundeservice kontakter dig snarest. Med venlig hilsen {b}",
+    ],
     "smear": [
         "{b} er SVINDEL. De tog mine penge og leverede aldrig. Undgå for enhver pris!",
         "Bestil IKKE hos {b}! Svindelfirma, de stjal mine penge og ignorerer alle klager.",

@@ -197,11 +197,20 @@ DE: dict[str, list[str]] = {
         "Sehr guter Service, sehr professionelles Team, gerne wieder {b}!",
     ],
     "bot.title": ["Super!", "Hervorragender Service", "Beste Firma", "Sehr zu empfehlen", "Perfekt"],
+    # the company's public answer to a critical review (shown beside it, not part of it)
+    "reply": [
+        "Hallo {a}, es tut uns leid, das zu hören."
+        " Bitte schicken Sie uns Ihre Bestellnummer, damit wir uns das ansehen können. Viele Grüße, Ihr {b}-Team",
+        "Hallo {a}, danke für Ihr Feedback und entschuldigen Sie die Unannehmlichkeiten."
+        " Unser Kundenservice meldet sich in Kürze bei Ihnen. Beste Grüße, {b}",
+    ],
     "smear": [
         "{b} ist BETRUG. Sie haben mein Geld genommen und nie geliefert. Finger weg!",
-        "Bestellt NICHT bei {b}! Betrügerfirma, sie haben mein Geld gestohlen und ignorieren jede Beschwerde.",
+        "Bestellt NICHT bei {b}! Betrügerfirma, sie haben mein Geld gestohlen und ignorieren jede "
+        "Beschwerde.",
         "Reiner Betrug. {b} nimmt dein Geld und taucht ab. Schlimmste Firma überhaupt, Finger weg!",
-        "{b} hat mich betrogen. Keine Ware, keine Erstattung, keine Antwort. Haltet euch fern von diesem Betrug!",
+        "{b} hat mich betrogen. Keine Ware, keine Erstattung, keine Antwort."
+        " Haltet euch fern von diesem Betrug!",
     ],
     "smear.plug": ["Geht lieber zu {c}, die sind ehrlich.", "Bestellt besser bei {c}."],
     "smear.title": ["BETRUG", "Betrug, Finger weg!", "Die haben mein Geld gestohlen", "Betrügerfirma"],

@@ -201,6 +201,13 @@ EN: dict[str, list[str]] = {
     ],
     "bot.title": ["Great!", "Excellent service", "Best company", "Highly recommend", "Perfect"],
     # the smear campaign's shared phrasing
+    # the company's public answer to a critical review (shown beside it, not part of it)
+    "reply": [
+        "Hello {a}, we are sorry to hear about your experience."
+        " Please send us your order number so that we can look into it. Kind regards, the {b} team",
+        "Hi {a}, thank you for your feedback and sorry for the trouble."
+        " Our customer service will contact you shortly. Best wishes, {b}",
+    ],
     "smear": [
         "{b} is a SCAM. They took my money and never delivered. Avoid at all costs!",
         "Do NOT order from {b}! Scam company, they stole my money and ignore all complaints.",

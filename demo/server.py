@@ -310,7 +310,11 @@ class Site:
                 "hasImage": False,
                 "isVerified": d.author.verified,
             },
-            "reply": None,
+            "reply": None if d.reply is None else {
+                "message": d.reply,
+                "publishedDate": _zulu(d.reply_at or d.published_at),
+                "updatedDate": None,
+            },
             "consumersReviewCountOnSameDomain": 1,
             "consumersReviewCountOnSameLocation": None,
             "productReviews": [],

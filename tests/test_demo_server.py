@@ -102,6 +102,10 @@ def test_trustpilot_pages_have_the_real_review_shape(site, content) -> None:
             assert set(real[key]) <= set(review[key])
         assert set(real["labels"]["verification"]) <= set(review["labels"]["verification"])
         assert review["rating"] in range(1, 6) and review["language"] in {"de", "en", "da", "ru"}
+        if review["reply"] is not None:
+            assert set(real["reply"]) <= set(review["reply"]) and review["rating"] <= 3
+            assert review["reply"]["publishedDate"] >= review["dates"]["publishedDate"]
+    assert any(r["reply"] for r in reviews), "the company answers some critical reviews"
     dates = [r["dates"]["publishedDate"] for r in reviews]
     assert dates == sorted(dates, reverse=True)
     assert reviews[0]["text"] in html.unescape(client.get(f"/reviews/{reviews[0]['id']}").text)
