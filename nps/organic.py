@@ -22,12 +22,13 @@ from scipy.stats import beta
 
 from nps.classes import DETRACTOR, PASSIVE, PROMOTER
 from nps.interval import LEVEL, Interval, nps_interval
-from nps.quantify import em_prior_adjust
+from nps.quantify import EM_PSEUDO_VOICES, em_prior_adjust
 from nps.windows import parse_time, window_spans
 
 PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
 REASON_FIELD = "reason"  # grouping by reason code puts a document in one group per code it carries
 EXCLUSION_ORDER = ("bot", "campaign", "syndicated", "no_date", "repeat_author")
+ADJUSTED = f"em-prior (Saerens et al. 2002; MAP with {EM_PSEUDO_VOICES:g} pseudo-voices)"
 
 
 class Thresholds:
@@ -297,7 +298,7 @@ def estimate_groups(
                 detractors=float(expected[DETRACTOR]),
                 excluded={k: counts[k] for k in EXCLUSION_ORDER if counts[k]},
                 method=interval.method if model_se <= 0 else f"{interval.method} + model error {model_se:g}",
-                adjustment="em-prior (Saerens et al. 2002)" if train_prior is not None else "none (no training prior)",
+                adjustment=ADJUSTED if train_prior is not None else "none (the scorer gave no training prior)",
                 active_detractors=active,
                 active_share=_active_share(active, float(expected[DETRACTOR])),
                 wom=wom,
