@@ -110,15 +110,15 @@ def test_heartbeat_keeps_the_lease_and_notices_losing_it(db_url: str) -> None:
     from store.engine import session_scope
     from store.schema import FlowLock
 
-    ttl = timedelta(seconds=0.6)
+    ttl = timedelta(seconds=0.3)
     lease = locks.claim(db_url, "beat", locks.holder_id(5), ttl)
     with locks.Heartbeat(db_url, lease, ttl) as beat:
-        time.sleep(1.5)  # longer than the TTL: only the renewals keep it
+        time.sleep(0.7)  # longer than the TTL: only the renewals keep it
         with session_scope(db_url) as s:
             assert s.execute(select(FlowLock.expires_at)).scalar_one() > lease.expires_at
         beat.check()
         with session_scope(db_url) as s:  # another run takes the lease over
             s.execute(update(FlowLock).values(holder="another-host:1:6"))
-        time.sleep(0.5)
+        time.sleep(0.3)
         with pytest.raises(locks.LockLost):
             beat.check()
