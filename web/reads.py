@@ -107,41 +107,33 @@ def estimates(
     end: datetime | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """Stored estimates oldest window first; ``segment={}`` is the entity total, None any segment."""
-    query = select(NpsEstimate, Entity.name).join(Entity, NpsEstimate.entity_id == Entity.id)
+    """Stored estimates oldest window first; ``segment={}`` is the entity total, None any segment.
+
+    Plain columns rather than ORM objects: a dashboard asks for thousands of rows at once, and building mapped
+    instances cost three times the query itself.
+    """
+    est = NpsEstimate
+    query = select(
+        est.id, Entity.name.label("entity"), est.segment, est.segment_key, est.window_kind, est.window_start,
+        est.window_end, est.n, est.nps, est.low, est.high, est.promoters, est.passives, est.detractors,
+        est.excluded, est.method, est.extra,
+    ).join(Entity, est.entity_id == Entity.id)
     if entity:
         query = query.where(Entity.name.in_(entity))
     if segment is not None:
-        query = query.where(NpsEstimate.segment_key == segment_key(segment))
+        query = query.where(est.segment_key == segment_key(segment))
     if window:
-        query = query.where(NpsEstimate.window_kind == window)
+        query = query.where(est.window_kind == window)
     if start:
-        query = query.where(NpsEstimate.window_end > start)
+        query = query.where(est.window_end > start)
     if end:
-        query = query.where(NpsEstimate.window_start < end)
-    query = query.order_by(Entity.name, NpsEstimate.segment_key, NpsEstimate.window_start).limit(limit)
-    return [
-        {
-            "id": est.id,
-            "entity": name,
-            "segment": est.segment or {},
-            "segment_key": est.segment_key,
-            "window_kind": est.window_kind,
-            "window_start": est.window_start,
-            "window_end": est.window_end,
-            "n": est.n,
-            "nps": est.nps,
-            "low": est.low,
-            "high": est.high,
-            "promoters": est.promoters,
-            "passives": est.passives,
-            "detractors": est.detractors,
-            "excluded": est.excluded or {},
-            "method": est.method,
-            "extra": est.extra or {},
-        }
-        for est, name in session.execute(query)
-    ]
+        query = query.where(est.window_start < end)
+    query = query.order_by(Entity.name, est.segment_key, est.window_start).limit(limit)
+    rows = [dict(row) for row in session.execute(query).mappings()]
+    for row in rows:
+        for key in ("segment", "excluded", "extra"):
+            row[key] = row[key] or {}
+    return rows
 
 
 # -- reviews --------------------------------------------------------------------------------------------
