@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from config.schema import ModelsConfig  # noqa: E402
 from nlp import corpora  # noqa: E402
+from nlp.reasons import analyse  # noqa: E402
 from nlp.score import classes_from_levels, load_scorer, score_from_levels  # noqa: E402
 from nlp.train import stars_to_classes  # noqa: E402
 
@@ -227,7 +228,7 @@ def markdown(results: list[dict], reference: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def reason_sample(per_source: int = 13, seed: int = 4) -> list[dict]:
+def reason_sample(per_source: int = 13, seed: int = 4, with_scorer: bool = True) -> list[dict]:
     """A seeded sample of reason hits from real texts of several domains and languages, for checking by hand."""
     import csv
 
@@ -242,12 +243,12 @@ def reason_sample(per_source: int = 13, seed: int = 4) -> list[dict]:
         sources["gplay-banks"] = [{"text": r["review_text"], "lang": "en"} for r in csv.DictReader(f)]
     with open(corpora.SHARED_DATA / "trustpilot-keytrade-raw" / "reviews_flat.csv", encoding="utf-8") as f:
         sources["trustpilot"] = [{"text": r["text"], "lang": r["language"]} for r in csv.DictReader(f)]
-    scorer = load_scorer(ModelsConfig())
+    polarity = load_scorer(ModelsConfig()).sentence_polarity if with_scorer else None
     sample = []
     for name, records in sources.items():
         picked = [records[i] for i in rng.permutation(len(records))[:400]]
-        found = scorer.derive([{"id": str(i), **r} for i, r in enumerate(picked)], text_only=True)
-        hits = [(r, h) for r, u in zip(picked, found, strict=True) for h in u.reasons]
+        found = analyse([r["text"] for r in picked], [r["lang"] for r in picked], polarity)
+        hits = [(r, h) for r, signals in zip(picked, found, strict=True) for h in signals.reasons]
         for i in rng.permutation(len(hits))[:per_source]:
             record, hit = hits[i]
             sample.append({"source": name, "lang": record["lang"], "code": hit.code, "polarity": hit.polarity,
@@ -276,8 +277,8 @@ def reason_precision(checked: list[dict]) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) == 2 and sys.argv[1] == "--reason-sample":
-        print(json.dumps(reason_sample(), ensure_ascii=False, indent=1))
+    if sys.argv[1:2] == ["--reason-sample"]:
+        print(json.dumps(reason_sample(with_scorer="--no-scorer" not in sys.argv), ensure_ascii=False, indent=1))
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--path":
         print(json.dumps(measure(sys.argv[2])))
