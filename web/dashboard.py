@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -74,7 +74,8 @@ Editor = Annotated[Caller, Depends(page_caller("write"))]
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths, so the login form cannot be used to redirect people elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or urlsplit(target).netloc:
         return "/"
     return target
 
@@ -179,7 +180,7 @@ def reviews_page(
     flt = reads.ReviewFilter(entity=entity, cls=cls, reason=reason, bot=bot)
     total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)
     base = {k: v for k, v in request.query_params.items() if k != "page"}
-    query = "&".join(f"{k}={quote(v)}" for k, v in base.items())
+    query = urlencode(base)
     return _render(request, "reviews.html", caller, items=items, total=total, page=page,
                    pages=max(1, -(-total // PAGE)), query=query, filters=base)
 
