@@ -132,8 +132,9 @@ class Site:
                 f"</head>\n<body>\n{body}\n</body></html>\n")
         return 200, "text/html; charset=utf-8", page.encode()
 
-    def brand_by(self, **key: str) -> Brand | None:
-        (field, value), = key.items()
+    @staticmethod
+    def brand_by(field: str, value: object) -> Brand | None:
+        """The brand whose FIELD (slug, domain, app_id: how each site names it) is VALUE."""
         return next((b for b in BRANDS if getattr(b, field) == value), None)
 
     # -- plain pages ------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ class Site:
 
     # -- schema.org JSON-LD -----------------------------------------------------------------------------------
     def schemaorg_page(self, query: dict[str, list[str]], slug: str) -> Response:
-        b = self.brand_by(slug=slug)
+        b = self.brand_by("slug", slug)
         page = _page(query)
         if b is None or page is None:
             return self.not_found("unknown shop or page")
@@ -192,7 +193,7 @@ class Site:
         return self.html_response(f"{b.name} reviews, page {page}", body, head)
 
     def schemaorg_review(self, query: dict[str, list[str]], slug: str, doc_id: str) -> Response:
-        b = self.brand_by(slug=slug)
+        b = self.brand_by("slug", slug)
         doc = self.by_id.get(doc_id)
         if b is None or doc is None or doc.source != source_name("schemaorg", b):
             return self.not_found("unknown review")
@@ -228,7 +229,7 @@ class Site:
 
     # -- Trustpilot-style --------------------------------------------------------------------------------------
     def trustpilot_page(self, query: dict[str, list[str]], domain: str) -> Response:
-        b = self.brand_by(domain=domain)
+        b = self.brand_by("domain", domain)
         page = _page(query)
         if b is None or page is None:
             return self.not_found("unknown business or page")
@@ -324,7 +325,7 @@ class Site:
 
     # -- iTunes customer-reviews JSON feed --------------------------------------------------------------------
     def appstore_feed(self, query: dict[str, list[str]], app_id: str, page: str | None = None) -> Response:
-        b = self.brand_by(app_id=int(app_id)) if app_id.isdigit() else None
+        b = self.brand_by("app_id", int(app_id)) if app_id.isdigit() else None
         number = int(page) if page else _page(query)
         if b is None or number is None:
             return self.not_found("unknown app or page")
