@@ -117,14 +117,14 @@ def register(app: typer.Typer) -> None:
 
         table = Table("trainer", "status", "in use", "candidate", "detail", show_edge=False)
         failed = False
-        with tempfile.TemporaryDirectory(prefix="onps-retrain-", delete=False) as scratch:
-            for trainer in TRAINERS:
-                with err.status(f"training {trainer.module} (python -m {trainer.module})"):
-                    outcome = retrain_one(trainer, Path(scratch), dry_run)
-                failed |= outcome.status == "failed"
-                table.add_row(outcome.module, outcome.status,
-                              "-" if outcome.current is None else f"{outcome.current:.4f}",
-                              "-" if outcome.candidate is None else f"{outcome.candidate:.4f}", outcome.detail)
+        scratch = Path(tempfile.mkdtemp(prefix="onps-retrain-"))  # kept: a refused candidate stays to inspect
+        for trainer in TRAINERS:
+            with err.status(f"training {trainer.module} (python -m {trainer.module}); this takes a while"):
+                outcome = retrain_one(trainer, scratch, dry_run)
+            failed |= outcome.status == "failed"
+            table.add_row(outcome.module, outcome.status,
+                          "-" if outcome.current is None else f"{outcome.current:.4f}",
+                          "-" if outcome.candidate is None else f"{outcome.candidate:.4f}", outcome.detail)
         out.print(table)
         if failed:
             raise typer.Exit(exitcodes.RUN_FAILED)
