@@ -151,7 +151,8 @@ def render_run(run: dict[str, Any]) -> Group:
             by_source.add_row(source, _counts_text(counts))
         parts.append(by_source)
     if report.get("excluded"):
-        parts.append(Text("excluded from the organic NPS: " + _counts_text(report["excluded"])))
+        parts.append(Text("excluded from the organic NPS (all time, entities this run touched): "
+                          + _counts_text(report["excluded"])))
     changes = report.get("nps_changes") or []
     if changes:
         moves = Table(title="NPS changes", title_justify="left", show_edge=False)
