@@ -78,7 +78,7 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/intervals.py --draws {args.draws}` ({seconds:.0f} s). "
         f"Machine: 2-core x86_64, 24 GiB, no GPU (Python {platform.python_version()}).",
         f"{args.draws} seeded trinomial draws per case; 'product' is the interval `onps estimate` reports "
-        f"(Dirichlet posterior, uniform prior, below n = {thresholds.dirichlet_below_n}; adjusted Wald from there). "
+        f"(Dirichlet posterior, Jeffreys prior, below n = {thresholds.dirichlet_below_n}; adjusted Wald from there). "
         "Baseline in the same run: the plain Wald interval.",
         "",
         "| p+ | p- | n | product method | product coverage | mean half-width (points) | adjusted Wald at every n "

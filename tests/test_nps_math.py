@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nps.classes import nps_class, nps_from_shares, star_class
-from nps.interval import adjusted_wald, dirichlet, nps_interval, pooled
+from nps.interval import DIRICHLET_PRIOR, adjusted_wald, dirichlet, nps_interval, pooled
 from nps.quantify import em_prior_adjust
 
 
@@ -71,7 +71,7 @@ def test_adjusted_wald_stays_on_the_scale() -> None:
 
 def test_dirichlet_matches_posterior_moments() -> None:
     counts = np.array([30.0, 10.0, 20.0])
-    alpha = counts + 1
+    alpha = counts + DIRICHLET_PRIOR
     total = alpha.sum()
     mean = 100 * (alpha[0] - alpha[2]) / total
     var = 1e4 * (alpha[0] * (total - alpha[0]) + alpha[2] * (total - alpha[2]) + 2 * alpha[0] * alpha[2]) / (
@@ -102,7 +102,7 @@ def test_method_chosen_by_n_and_parent() -> None:
 
 @pytest.mark.parametrize(
     ("p_plus", "p_minus", "n"),
-    [(0.5, 0.2, 200), (0.3, 0.3, 100), (0.7, 0.1, 60), (0.2, 0.5, 20), (0.4, 0.4, 10)],
+    [(0.5, 0.2, 200), (0.3, 0.3, 100), (0.7, 0.1, 60), (0.2, 0.5, 20), (0.4, 0.4, 10), (0.85, 0.05, 12)],
 )
 def test_interval_coverage_close_to_95_percent(p_plus: float, p_minus: float, n: int) -> None:
     rng = np.random.default_rng(1234)
