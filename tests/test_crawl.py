@@ -45,8 +45,24 @@ def fast_crawl(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
             "jobdir": str(tmp_path / "jobs"), **overrides}
 
 
+def next_data(fixture: str) -> dict[str, Any]:
+    """The __NEXT_DATA__ JSON of one of our Trustpilot-style fixture pages."""
+    html = (PAGES / fixture).read_text(encoding="utf-8")
+    return json.loads(html.split('<script id="__NEXT_DATA__" type="application/json">')[1].split("</script>")[0])
+
+
+def endless(request: Request) -> Response:
+    """A site that ignores ?page=N: every page says it is page N of 10,000 and shows page 1's reviews."""
+    data = next_data("trustpilot/page1.html")
+    data["props"]["pageProps"]["filters"]["pagination"].update(
+        currentPage=int(request.args.get("page", 1)), totalPages=10_000)
+    return Response(f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>',
+                    content_type="text/html")
+
+
 def serve_all(server: HTTPServer) -> None:
-    """Every format, plus the broken pages: a loop, truncated JSON, a 10 MB page, a robots.txt-forbidden page."""
+    """Every format, plus the broken pages: two kinds of endless pagination, truncated JSON, a 10 MB page, a
+    robots.txt-forbidden page."""
     server.expect_request("/robots.txt").respond_with_data(ROBOTS, content_type="text/plain")
     page(server, "/review/acme", "trustpilot/page2.html", query="page=2")
     page(server, "/review/acme", "trustpilot/page1.html")
@@ -70,6 +86,7 @@ def serve_all(server: HTTPServer) -> None:
     server.expect_request("/huge.json").respond_with_data(b"[" + b" " * (10 * 1024 * 1024 + 10) + b"]",
                                                           content_type="application/json")
     page(server, "/private/reviews.html", "schemaorg/reviews-1.html")
+    server.expect_request("/review/endless").respond_with_handler(endless)
 
 
 def all_sources_config(server: HTTPServer, tmp_path: Path) -> OnpsConfig:
@@ -82,6 +99,7 @@ def all_sources_config(server: HTTPServer, tmp_path: Path) -> OnpsConfig:
             {"name": "shop", "kind": "schemaorg", "url": url("/shop/acme-account/reviews-1.html"),
              "entity": "Acme Bank"},
             {"name": "loop", "kind": "schemaorg", "url": url("/loop/loop-a.html"), "entity": "Acme Bank"},
+            {"name": "endless", "kind": "trustpilot", "url": url("/review/endless"), "entity": "Acme Bank"},
             {"name": "app", "kind": "appstore", "url": url("/rss/page=1/id=1/json"), "entity": "Acme Bank"},
             {"name": "badjson", "kind": "appstore", "url": url("/rss/truncated.json"), "entity": "Acme Bank"},
             {"name": "huge", "kind": "appstore", "url": url("/huge.json"), "entity": "Acme Bank"},
@@ -100,6 +118,7 @@ EXPECTED = {
     "shop": {"https://shop.example/reviews/r-101", "https://shop.example/reviews/r-102",
              "https://shop.example/reviews/r-103"},
     "loop": {"https://loop.example/reviews/a", "https://loop.example/reviews/b"},
+    "endless": {"tp0001", "tp0002"},
     "app": {"880001", "880002", "880003"},
     "forum": {"http://HOST/forum/viewtopic.php#p501", "http://HOST/forum/viewtopic.php#p503"},
     "disc": {"101", "103", "120"},
@@ -133,6 +152,8 @@ def test_crawl_sources_all_formats_twice_into_the_store(httpserver: HTTPServer, 
     assert problems == {
         ("tp", "http://HOST/reviews/tp0003", "item dropped"),
         ("loop", "http://HOST/loop/loop-a.html", "pagination loop"),
+        ("endless", "http://HOST/review/endless?page=2", "pagination loop"),
+        ("endless", "http://HOST/reviews/tp0003", "item dropped"),
         ("badjson", "http://HOST/rss/truncated.json", "malformed JSON"),
         ("huge", "http://HOST/huge.json", "DownloadCancelledError"),
         ("private", "http://HOST/private/reviews.html", "disallowed by robots.txt"),
@@ -143,7 +164,8 @@ def test_crawl_sources_all_formats_twice_into_the_store(httpserver: HTTPServer, 
     assert "/private/reviews.html" not in log and "/feed/atom.xml" in log
 
     with session_scope(db_url) as session:
-        doc = session.scalars(select(Document).where(Document.external_id == "tp0002")).one()
+        doc = session.scalars(select(Document).join(Source, Document.source_id == Source.id)
+                              .where(Source.name == "tp", Document.external_id == "tp0002")).one()
         assert doc.text == "Le service client était très lent, trois semaines pour une réponse."
         assert "Ã©" in doc.raw_text and doc.language == "fr" and doc.region == "BE"
         assert doc.rating == 2 and doc.rating_scale == 5 and doc.rating_0_10 == 4.0
@@ -173,8 +195,7 @@ def test_crawl_sources_all_formats_twice_into_the_store(httpserver: HTTPServer, 
 
 def slow_pages(server: HTTPServer, pages: int, delay: float, on_request: Callable[[int], None]) -> None:
     """A trustpilot-style source of PAGES pages, 2 reviews each, each page taking DELAY seconds."""
-    template = json.loads((PAGES / "trustpilot" / "page1.html").read_text().split(
-        '<script id="__NEXT_DATA__" type="application/json">')[1].split("</script>")[0])
+    template = next_data("trustpilot/page1.html")
 
     def handler(request: Request) -> Response:
         number = int(request.args.get("page", 1))
