@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/api.py [--entities 50] [--weeks 104] [--segments 4] 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import socket
 import statistics
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="Also run on a throw-away PostgreSQL cluster.")
     args = parser.parse_args()
     command = "python bench/api.py " + " ".join(sys.argv[1:])
+    load_before = os.getloadavg()[0]
     sections = []
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -147,7 +149,8 @@ def main() -> None:
     text = "\n".join([
         "## API latency: /api/estimates", "",
         f"Command: `{command.strip()}`  ",
-        f"Machine: 2-core x86_64, 24 GiB, no GPU (shared with other jobs while measured); "
+        f"Machine: 2-core x86_64, 24 GiB, no GPU, shared with other jobs while measured (1-minute load average "
+        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: expect noisy p95s); "
         f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.  ",
         "Sequential requests over one keep-alive connection to uvicorn on 127.0.0.1 "
         "(client and server on the same 2 cores); the key check (one indexed SELECT by SHA-256) is included. "
