@@ -90,10 +90,6 @@ def entities(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def entity_id(session: Session, name: str) -> int | None:
-    return session.scalar(select(Entity.id).where(Entity.name == name))
-
-
 # -- estimates ------------------------------------------------------------------------------------------
 
 
