@@ -6,8 +6,9 @@
 - small n (below ``thresholds.dirichlet_below_n``): the posterior of the class shares under the Jeffreys
   Dirichlet prior, whose quantiles stay inside -100..100 and stay honest where the normal approximation does not;
 - thin segments (below ``thresholds.thin_segment_n``, with a parent): partial pooling, a Dirichlet posterior
-  whose prior is the parent segment's shares with just enough pseudo-voices to bring the segment up to
-  ``thin_segment_n``; the pooling fades out smoothly as the segment reaches the threshold.
+  whose prior is the rest of the parent segment (its other voices) in its own mix, lending just enough
+  pseudo-voices to bring the segment up to ``thin_segment_n`` and never more than it holds; the pooling fades
+  out smoothly as the segment reaches the threshold.
 
 Counts may be fractional (expected counts from class probabilities). ``model_se`` (NPS points) adds the
 scorer's own error to the sampling error, so an interval over predicted classes is not falsely narrow.
@@ -103,21 +104,22 @@ def dirichlet(
 
 def pooled(
     counts: Sequence[float],
-    parent_shares: Sequence[float],
+    parent_counts: Sequence[float],
     target_n: float,
     level: float = LEVEL,
     model_se: float = 0.0,
     seed: int = 0,
 ) -> Interval:
-    """Partial pooling towards the parent: the parent lends ``target_n - n`` pseudo-voices in its own mix.
+    """Partial pooling towards the parent: the rest of the parent lends ``target_n - n`` pseudo-voices in its
+    own mix (at most as many as it has), so a prior never claims more evidence than there is.
 
     The point estimate is the pooled (posterior mean) NPS, so it lies between the segment's and the parent's.
     """
     arr = _check(counts)
-    parent = _check(parent_shares)
+    parent = _check(parent_counts)
     if parent.sum() <= 0:
         raise ValueError("the parent segment is empty; nothing to pool towards")
-    weight = max(target_n - arr.sum(), 0.0)
+    weight = min(max(target_n - arr.sum(), 0.0), parent.sum())
     alpha = arr + weight * parent / parent.sum() + 1e-9
     mean, low, high = _posterior(alpha, level, model_se, seed)
     return Interval(float(mean), low, high, f"pooled-to-parent (prior weight {weight:.1f})")
@@ -127,14 +129,15 @@ def nps_interval(
     counts: Sequence[float],
     dirichlet_below_n: int,
     thin_segment_n: int,
-    parent_shares: Sequence[float] | None = None,
+    parent_counts: Sequence[float] | None = None,
     model_se: float = 0.0,
     level: float = LEVEL,
 ) -> Interval:
-    """The interval of the module docstring, chosen by n and by whether the group has a parent."""
+    """The interval of the module docstring, chosen by n and by whether the group has a parent (the class
+    counts of the parent's other voices)."""
     n = float(np.sum(counts))
-    if parent_shares is not None and n < thin_segment_n and float(np.sum(parent_shares)) > 0:
-        return pooled(counts, parent_shares, thin_segment_n, level, model_se)
+    if parent_counts is not None and n < thin_segment_n and float(np.sum(parent_counts)) > 0:
+        return pooled(counts, parent_counts, thin_segment_n, level, model_se)
     if n < dirichlet_below_n:
         return dirichlet(counts, level, model_se)
     return adjusted_wald(counts, level, model_se)

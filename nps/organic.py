@@ -242,7 +242,8 @@ def estimate_groups(
 
     ``train_prior`` is the class mix the scorer was calibrated under (None: no class-mix correction, said in
     ``adjustment``); ``model_se`` (NPS points) is the scorer's measured per-group error, added to the interval.
-    Groups with a parent (the same entity, or everything, in the same window) are pooled towards it when thin.
+    Thin groups with a parent (the same entity, or everything, in the same window) are pooled towards the
+    parent's other voices, so a segment is never its own prior.
     """
     verdicts = exclusion(rows, window)
     parent_by = ["entity"] if "entity" in by else []
@@ -262,11 +263,6 @@ def estimate_groups(
             for span in spans:
                 parents[(tuple(row.get(k) for k in parent_by), span)].append(row)
 
-    parent_counts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
-    for key, members in parents.items():
-        _, expected, active = _tally(_voices(members)[0], train_prior)
-        parent_counts[key] = expected, _wom_counts(expected, active)
-
     estimates = []
     for key in sorted(set(cells) | set(excluded), key=_sort_key):
         values, (start, end) = key
@@ -278,8 +274,14 @@ def estimate_groups(
         if repeats:
             counts["repeat_author"] += repeats
         post, expected, active = _tally(voices, train_prior)
-        parent_key = (tuple(dict(zip(by, values, strict=True)).get(k) for k in parent_by), (start, end))
-        parent, wom_parent = parent_counts.get(parent_key, (None, None))
+        parent, wom_parent = None, None
+        if len(voices) < thresholds.thin_segment_n:
+            parent_key = (tuple(dict(zip(by, values, strict=True)).get(k) for k in parent_by), (start, end))
+            inside = {id(r) for r in members}
+            siblings = [r for r in parents.get(parent_key, []) if id(r) not in inside]
+            if siblings:
+                _, parent, sibling_active = _tally(_voices(siblings)[0], train_prior)
+                wom_parent = _wom_counts(parent, sibling_active)
         limits = thresholds.dirichlet_below_n, thresholds.thin_segment_n
         interval = nps_interval(expected, *limits, parent, model_se)
         wom = nps_interval(_wom_counts(expected, active), *limits, wom_parent, model_se)

@@ -69,3 +69,21 @@ def test_estimate_runs_the_whole_path_or_says_scoring_is_not_built(tmp_path: Pat
     for o in out:
         assert o["low"] <= o["high"] and o["method"]
         assert abs(o["promoters"] + o["passives"] + o["detractors"] - o["n"]) < 0.05
+
+
+def test_table_shows_each_group_with_its_interval_and_exclusions() -> None:
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from flows.commands.estimate import _table
+    from nps.organic import estimate_groups
+
+    rows = [{"id": str(i), "text": f"t{i}", "entity": "Acme", "source": "shop", "author": f"a{i}", "bot": i == 0,
+             "p_promoter": 0.8, "p_passive": 0.1, "p_detractor": 0.1} for i in range(12)]
+    lines = [e.to_dict() for e in estimate_groups(rows, ["entity", "source"], None,
+                                                  SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30), None)]
+    console = Console(width=250, record=True)
+    console.print(_table(lines, ["entity", "source"]))
+    text = console.export_text()
+    assert "Acme" in text and "shop" in text and "+70.0" in text and "bot 1" in text and "dirichlet" in text

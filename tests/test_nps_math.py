@@ -85,19 +85,21 @@ def test_dirichlet_matches_posterior_moments() -> None:
 
 
 def test_pooling_pulls_towards_the_parent_and_fades_at_the_threshold() -> None:
-    parent = [0.6, 0.3, 0.1]  # parent NPS +50
+    parent = [60, 30, 10]  # the parent's other voices: NPS +50
     thin = pooled([0, 1, 4], parent, target_n=30)  # the segment alone: -80
     assert -80 < thin.nps < 50
     assert thin.nps == pytest.approx(100 * (0 + 25 * 0.6 - 4 - 25 * 0.1) / 30, abs=1e-6)
     at_threshold = pooled([10, 10, 10], parent, target_n=30)
     assert at_threshold.nps == pytest.approx(0.0, abs=1e-6)
+    small_parent = pooled([0, 1, 4], [3, 0, 0], target_n=30)  # lends 3 voices, not 25
+    assert small_parent.nps == pytest.approx(100 * (3 - 4) / 8, abs=1e-6)
 
 
 def test_method_chosen_by_n_and_parent() -> None:
     assert nps_interval([40, 30, 30], 50, 30).method == "adjusted-wald"
     assert nps_interval([10, 10, 10], 50, 30).method == "dirichlet"
-    assert nps_interval([5, 5, 5], 50, 30, parent_shares=[0.5, 0.3, 0.2]).method.startswith("pooled-to-parent")
-    assert nps_interval([20, 10, 10], 50, 30, parent_shares=[0.5, 0.3, 0.2]).method == "dirichlet"
+    assert nps_interval([5, 5, 5], 50, 30, parent_counts=[50, 30, 20]).method.startswith("pooled-to-parent")
+    assert nps_interval([20, 10, 10], 50, 30, parent_counts=[50, 30, 20]).method == "dirichlet"
 
 
 @pytest.mark.parametrize(

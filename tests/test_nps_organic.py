@@ -81,6 +81,12 @@ def test_thin_segments_pool_towards_the_entity() -> None:
     assert ests["big"].method == "adjusted-wald"
 
 
+def test_a_segment_that_is_its_whole_parent_is_not_pooled_towards_itself() -> None:
+    rows = [row(i, PROMOTER, source="only") for i in range(10)]
+    [only] = estimate_groups(rows, ["entity", "source"], None, THRESHOLDS, None)
+    assert only.method == "dirichlet"
+
+
 def test_em_adjustment_moves_shares_towards_the_groups_mix() -> None:
     rows = [row(i, {"p_promoter": 0.3, "p_passive": 0.2, "p_detractor": 0.5}) for i in range(40)]
     [plain] = estimate_groups(rows, ["entity"], None, THRESHOLDS, None)
