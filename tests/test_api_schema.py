@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.test_api import Seeded, seed
 from web.app import create_app
 
-EXAMPLES = 8  # per operation
+EXAMPLES = 6  # per operation
 
 
 @pytest.fixture
