@@ -225,9 +225,10 @@ def _reason_summary(voices: Sequence[_Voice], posteriors: np.ndarray) -> dict[st
             entry = summary.setdefault(code, {"mentions": 0, "negative": 0, "detractors": 0.0, "promoters": 0.0})
             entry["mentions"] += 1
             entry["negative"] += polarity == "negative"
-            entry["detractors"] += round(float(post[DETRACTOR]), 4)
-            entry["promoters"] += round(float(post[PROMOTER]), 4)
-    return dict(sorted(summary.items(), key=lambda kv: -kv[1]["detractors"]))
+            entry["detractors"] += float(post[DETRACTOR])
+            entry["promoters"] += float(post[PROMOTER])
+    ranked = sorted(summary.items(), key=lambda kv: -kv[1]["detractors"])
+    return {code: {k: round(v, 3) for k, v in entry.items()} for code, entry in ranked}
 
 
 def estimate_groups(
