@@ -12,9 +12,10 @@ from typing import Any
 
 import apprise
 import httpx
+from sqlalchemy.orm import object_session
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from store.schema import Alert
+from store.schema import Alert, Entity
 from web.feeds import alert_summary
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,11 @@ class Delivery:
 def alert_message(alert: Alert | dict[str, Any]) -> dict[str, Any]:
     """The JSON body sent to plain webhooks: the alert as the API shows it, plus a readable ``text``."""
     if isinstance(alert, Alert):
+        session = object_session(alert)  # a row still in its session can name its entity
+        entity = session.get(Entity, alert.entity_id) if session is not None and alert.entity_id else None
         record: dict[str, Any] = {
-            "id": alert.id, "kind": alert.kind, "severity": alert.severity, "entity": None,
+            "id": alert.id, "kind": alert.kind, "severity": alert.severity,
+            "entity": entity.name if entity else None,
             "entity_id": alert.entity_id, "window_start": alert.window_start, "window_end": alert.window_end,
             "cause_key": alert.cause_key, "title": alert.title or f"{alert.kind} ({alert.severity})",
             "payload": alert.payload or {}, "created_at": alert.created_at,
