@@ -70,6 +70,9 @@ def test_overview_shows_estimates_charts_alerts_and_worklist(site: tuple[TestCli
     assert "Smear campaign against Velora" in html and html.count('class="ack"') == 2
     assert f"/reviews/{seeded.docs['broken']}" in html and f"/reviews/{seeded.docs['botty']}" not in html
     assert "cdn" not in html.lower() and '<script src="/static/plotly.min.js">' in html
+    benchmark = html[html.index('id="benchmark"'):html.index("</table>", html.index('id="benchmark"'))]
+    lead = seeded.velora_nps[-1] - 20.0  # Brixo's last seeded week: 10 + 2 * 5, both intervals +-12
+    assert "Brixo" in benchmark and f"{lead:+.0f}" in benchmark and "significant" not in benchmark
 
 
 def test_acknowledge_from_the_page_needs_write_and_same_origin(site: tuple[TestClient, Seeded, str]) -> None:

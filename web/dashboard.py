@@ -7,6 +7,7 @@ SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from nps.compare import difference
 from store.alerts_store import acknowledge
 from web import charts, reads
 from web.api import RowId
@@ -113,6 +115,19 @@ def logout() -> Response:
     return response
 
 
+def competitor_benchmark(latest: dict[str, Any] | None, trend: list[dict[str, Any]],
+                         competitors: list[str]) -> list[dict[str, Any]]:
+    """Each competitor's estimate for the same window as the entity's latest, and the entity's lead over it
+    (``nps.compare.difference``: entity minus competitor, with its 95% interval)."""
+    rows = []
+    for name in competitors:
+        same = next((e for e in trend if e["entity"] == name and latest is not None
+                     and e["window_start"] == latest["window_start"]), None)
+        lead = difference(SimpleNamespace(**latest), SimpleNamespace(**same)) if latest and same else None
+        rows.append({"name": name, "estimate": same, "lead": lead})
+    return rows
+
+
 @router.get("/", response_class=HTMLResponse, name="overview")
 def overview(request: Request, caller: Viewer, session: DB, entity: str | None = None,
              window: reads.WindowKind | None = None) -> HTMLResponse:
@@ -136,11 +151,13 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                    "high": p.survey.high} for p in pairs if p.window_start is not None]
         breakdown = reads.reason_breakdown(session, entity=chosen["name"])
         latest = organic[-1] if organic else None
+        benchmark = competitor_benchmark(latest, trend, chosen["competitors"])
         _, worklist = reads.reviews(session, reads.ReviewFilter(entity=chosen["name"], cls="detractor",
                                                                 organic=True, min_p_detractor=0.7),
                                     limit=10, offset=0)
         context |= {
             "latest": latest,
+            "benchmark": benchmark,
             "trend_chart": charts.nps_trend(trend, order=shown) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
             "survey_pairs": [p.to_dict() for p in pairs][-6:],
