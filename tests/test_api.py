@@ -147,6 +147,11 @@ def test_health_needs_no_key(api: tuple[TestClient, Seeded]) -> None:
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
 
 
+def test_health_reports_an_unreachable_database() -> None:
+    reply = TestClient(create_app("postgresql://onps@127.0.0.1:1/nowhere")).get("/health")
+    assert reply.status_code == 503 and reply.json() == {"status": "degraded", "database": "unreachable"}
+
+
 KEYED = ["/api/entities", "/api/estimates", "/api/reviews", "/api/alerts", "/api/campaigns", "/api/worklist",
          "/api/surveys/compare", "/feeds/alerts.atom", "/feeds/alerts.json"]
 

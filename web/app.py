@@ -41,7 +41,8 @@ def create_app(cfg_or_db_url: OnpsConfig | str) -> FastAPI:
     app.state.config = config
     app.state.db_url = config.database.url
 
-    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database reachability")
+    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database reachability",
+             responses={503: {"model": Health, "description": "The database cannot be reached."}})
     def health() -> JSONResponse:
         try:
             with engine_for(app.state.db_url).connect() as conn:
