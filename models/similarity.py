@@ -63,3 +63,25 @@ def overlaps(texts: Sequence[str], authors: Sequence[str | None]) -> Overlap:
         near[keep[j]] = len(near_by)
         shared[keep[j]] = len(shared_by)
     return Overlap(near, shared)
+
+
+def near_duplicate_pairs(texts: Sequence[str], authors: Sequence[str | None]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of near-duplicate texts by different (or unknown) authors."""
+    keep = [i for i, t in enumerate(texts) if len(words(t)) >= MIN_WORDS]
+    if len(keep) < 2:
+        return []
+    hashes = MinHash.bulk([_shingles(texts[i]) for i in keep], num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    for j, h in enumerate(hashes):
+        lsh.insert(j, h)
+    pairs = []
+    for j, h in enumerate(hashes):
+        for k in lsh.query(h):
+            a, b = keep[j], keep[k]
+            if (
+                a < b
+                and (authors[a] is None or authors[a] != authors[b])
+                and h.jaccard(hashes[k]) >= NEAR_DUPLICATE_JACCARD
+            ):
+                pairs.append((a, b))
+    return pairs

@@ -1,0 +1,317 @@
+"""Campaign detection over one entity's review stream: smear (negative) and stuffing (positive) bursts against
+the entity's own baseline, told apart from genuine incident waves.
+
+For each night and each window ending that night (1, 3 and 7 days), three one-sided tests per polarity:
+- volume: the window's count of negative (or positive) reviews against a negative-binomial fitted to the
+  entity's own previous eight weeks (overdispersion from the history's day-to-day variance, so a lumpy stream
+  is not surprised by its usual lumps);
+- suspects: the same test on the count of suspect reviews only (P(bot) >= 0.5, a near-duplicate of an earlier
+  review by another author in the last days, or a new or one-review account), which lets a small coordinated
+  push stand out inside a dense organic stream;
+- share: the negative (positive) share of the window against a beta-binomial from the history, with the
+  history's weight capped because shares drift; with no history, negatives are compared with a stated cold-start
+  prior (30% negative).
+p-values are Bonferroni-corrected over all tests of the night and compared with `thresholds.campaign_p_value`;
+the excess over the expectation must reach `thresholds.min_campaign_size`. Overlapping detections merge.
+
+Kind: a burst whose members are more suspect than the entity's usual reviewers (bot share, shared phrasing
+across authors, new accounts) is a campaign (smear or stuffing); a negative burst from established accounts with
+diverse, specific wording and low P(bot) is an "incident": a real event the reputation team should hear about,
+but whose reviews stay in the organic NPS. A positive organic wave is not reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from models.features import parse_time, rating_0_10
+from models.similarity import near_duplicate_pairs
+from models.text_signals import is_generic, specifics
+from models.verdicts import CampaignFinding
+
+WINDOWS = (1, 3, 7)
+HISTORY_DAYS = 56
+MIN_HISTORY_DAYS = 14
+SHARE_HISTORY_CAP = 200.0
+COLD_START_NEGATIVE = (30.0, 70.0)  # Beta prior: 30% negative, worth 100 reviews, when a stream has no history
+MIN_SHARE_HISTORY = 30
+COORDINATION_DAYS = 3
+NEW_ACCOUNT_DAYS = 30
+SUSPECT_P_BOT = 0.5
+CAMPAIGN_LIFT = 0.2
+CAMPAIGN_COORDINATED = 0.3
+POLARITIES = ("negative", "positive")
+
+
+@dataclass
+class _Review:
+    id: str
+    author: str | None
+    day: date
+    text: str
+    negative: bool
+    positive: bool
+    p_bot: float | None
+    new_account: bool | None
+    coordinated: bool = False
+
+    @property
+    def suspect(self) -> bool:
+        return bool((self.p_bot or 0.0) >= SUSPECT_P_BOT or self.coordinated or self.new_account)
+
+
+@dataclass
+class _Detection:
+    polarity: str
+    test: str
+    start: date
+    end: date
+    observed: float
+    expected: float
+    p_value: float
+
+
+def _polarity(record: Mapping[str, Any]) -> tuple[bool, bool] | None:
+    """(negative, positive) from class probabilities when present, else from the 0-10 rating (NPS bands)."""
+    if record.get("p_detractor") is not None and record.get("p_promoter") is not None:
+        return float(record["p_detractor"]) >= 0.5, float(record["p_promoter"]) >= 0.5
+    rating = rating_0_10(record)
+    if rating is None:
+        return None
+    return rating <= 6.0, rating >= 9.0
+
+
+def _new_account(record: Mapping[str, Any]) -> bool | None:
+    facts = record.get("author_facts") if isinstance(record.get("author_facts"), Mapping) else {}
+    age, count = facts.get("account_age_days"), facts.get("review_count")
+    if age is None and count is None:
+        return None
+    return bool((age is not None and age <= NEW_ACCOUNT_DAYS) or (count is not None and count <= 1))
+
+
+def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_Review]:
+    out = []
+    for record in stream:
+        moment, polarity = parse_time(record.get("published_at")), _polarity(record)
+        if moment is None or polarity is None or (until and moment.date() > until):
+            continue
+        p_bot = record.get("p_bot")
+        out.append(
+            _Review(
+                str(record.get("id")),
+                str(record["author"]) if record.get("author") else None,
+                moment.date(),
+                str(record.get("text") or ""),
+                polarity[0],
+                polarity[1],
+                float(p_bot) if p_bot is not None else None,
+                _new_account(record),
+            )
+        )
+    out.sort(key=lambda r: r.day)
+    # A review is coordinated when an EARLIER review by another author, within a few days, nearly duplicates it:
+    # only the past is used, so a nightly run and a replay agree.
+    for i, j in near_duplicate_pairs([r.text for r in out], [r.author for r in out]):
+        first, second = (i, j) if (out[i].day, i) <= (out[j].day, j) else (j, i)
+        if (out[second].day - out[first].day).days <= COORDINATION_DAYS:
+            out[second].coordinated = True
+    return out
+
+
+def _nb_tail(observed: np.ndarray, total: np.ndarray, squares: np.ndarray, length: np.ndarray, window: int):
+    """P(count >= observed) over `window` days under a negative binomial fitted to each daily history.
+
+    `total`, `squares`, `length`: the history's sum, sum of squares and number of days, one per tested window.
+    """
+    mean = (total + 0.5) / (length + 1.0)  # Gamma(0.5, 1) prior keeps an empty history finite
+    var = np.where(length > 1, squares / np.maximum(length, 1) - (total / np.maximum(length, 1)) ** 2, mean)
+    expected = mean * window
+    over = var > mean
+    size = np.where(over, mean**2 / np.where(over, var - mean, 1.0) * window, 1.0)
+    p = np.where(
+        over,
+        stats.nbinom.sf(observed - 1, size, size / (size + expected)),
+        stats.poisson.sf(observed - 1, expected),
+    )
+    return p, expected
+
+
+def _share_tail(hits: np.ndarray, total: np.ndarray, hist_hits: np.ndarray, hist_total: np.ndarray, cold: bool):
+    """P(share >= observed) under a beta-binomial from the (capped) history, or the cold-start prior."""
+    weight = np.minimum(1.0, SHARE_HISTORY_CAP / np.maximum(hist_total, 1.0))
+    known = hist_total >= MIN_SHARE_HISTORY
+    a = np.where(known, hist_hits * weight + 1.0, COLD_START_NEGATIVE[0])
+    b = np.where(known, (hist_total - hist_hits) * weight + 1.0, COLD_START_NEGATIVE[1])
+    p = stats.betabinom.sf(hits - 1, total.astype(int), a, b)
+    usable = known | cold
+    return np.where(usable, p, 1.0), np.where(usable, total * a / (a + b), np.inf)
+
+
+def _scan(reviews: list[_Review], days: list[date], only: date | None, thresholds: Any) -> list[_Detection]:
+    first = days[0]
+    n_days = (days[-1] - first).days + 1
+    daily = {p: np.zeros(n_days) for p in ("all", *POLARITIES, *(f"{p}_suspect" for p in POLARITIES))}
+    for r in reviews:
+        d = (r.day - first).days
+        daily["all"][d] += 1
+        for polarity, flag in zip(POLARITIES, (r.negative, r.positive), strict=True):
+            if flag:
+                daily[polarity][d] += 1
+                daily[f"{polarity}_suspect"][d] += r.suspect
+    cum = {k: np.concatenate([[0.0], np.cumsum(v)]) for k, v in daily.items()}
+    sq = {k: np.concatenate([[0.0], np.cumsum(v**2)]) for k, v in daily.items()}
+    tests = len(WINDOWS) * 3 * len(POLARITIES)
+    alpha, min_size = thresholds.campaign_p_value, thresholds.min_campaign_size
+    found = []
+    for w in WINDOWS:
+        ends = np.array([(only - first).days] if only else range(n_days))
+        ends = ends[ends - w + 1 >= 0]
+        start = ends - w + 1
+        h0 = np.maximum(0, start - HISTORY_DAYS)
+        length = (start - h0).astype(float)
+        enough = start >= MIN_HISTORY_DAYS
+
+        def window_sum(series: str, s=start, e=ends) -> np.ndarray:
+            return cum[series][e + 1] - cum[series][s]
+
+        def history(series: str, s=start, h=h0) -> tuple[np.ndarray, np.ndarray]:
+            return cum[series][s] - cum[series][h], sq[series][s] - sq[series][h]
+
+        for polarity in POLARITIES:
+            results = []
+            for test, series in (("volume", polarity), ("suspects", f"{polarity}_suspect")):
+                observed = window_sum(series)
+                total, squares = history(series)
+                rough = (total + 0.5) / (length + 1.0) * w
+                pick = enough & (observed - rough >= min_size)
+                if pick.any():
+                    p, expected = _nb_tail(observed[pick], total[pick], squares[pick], length[pick], w)
+                    results.append((test, np.flatnonzero(pick), observed[pick], expected, p))
+            hits, total = window_sum(polarity), window_sum("all")
+            hist_hits, _ = history(polarity)
+            hist_total, _ = history("all")
+            pick = hits >= min_size
+            if pick.any():
+                p, expected = _share_tail(
+                    hits[pick], total[pick], hist_hits[pick], hist_total[pick], cold=polarity == "negative"
+                )
+                results.append(("share", np.flatnonzero(pick), hits[pick], expected, p))
+            for test, rows, observed, expected, p in results:
+                p_adj = np.minimum(1.0, p * tests)
+                for k in np.flatnonzero((p_adj < alpha) & (observed - expected >= min_size)):
+                    i = rows[k]
+                    found.append(
+                        _Detection(
+                            polarity,
+                            test,
+                            first + timedelta(days=int(start[i])),
+                            first + timedelta(days=int(ends[i])),
+                            float(observed[k]),
+                            float(expected[k]),
+                            float(p_adj[k]),
+                        )
+                    )
+    return found
+
+
+def _merge(detections: list[_Detection]) -> list[tuple[_Detection, date]]:
+    """Overlapping or adjacent detections of one polarity -> (strongest detection, first night it fired)."""
+    groups: list[list[_Detection]] = []
+    for det in sorted(detections, key=lambda d: (d.polarity, d.start, d.end)):
+        last = groups[-1] if groups else None
+        if last and last[0].polarity == det.polarity and det.start <= max(d.end for d in last) + timedelta(days=1):
+            last.append(det)
+        else:
+            groups.append([det])
+    return [(min(g, key=lambda d: (d.p_value, (d.end - d.start).days)), min(d.end for d in g)) for g in groups]
+
+
+def _share(values: list[bool | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
+
+
+def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> CampaignFinding | None:
+    flag = (lambda r: r.negative) if det.polarity == "negative" else (lambda r: r.positive)
+    window = [r for r in reviews if det.start <= r.day <= det.end and flag(r)]
+    history = [r for r in reviews if det.start - timedelta(days=HISTORY_DAYS) <= r.day < det.start and flag(r)]
+    members = [r for r in window if r.suspect] if det.test == "suspects" else window
+    suspicion = float(np.mean([r.suspect for r in window])) if window else 0.0
+    baseline = float(np.mean([r.suspect for r in history])) if history else None
+    coordinated = float(np.mean([r.coordinated for r in window])) if window else 0.0
+    lift = suspicion - (baseline if baseline is not None else 0.0)
+    campaign = det.test == "suspects" or lift >= CAMPAIGN_LIFT or coordinated >= CAMPAIGN_COORDINATED
+    if not campaign and det.polarity == "positive":
+        return None
+    kind = ("smear" if det.polarity == "negative" else "stuffing") if campaign else "incident"
+    p_bots = [r.p_bot for r in window if r.p_bot is not None]
+    evidence: dict[str, Any] = {
+        "test": det.test,
+        "observed": det.observed,
+        "expected": round(det.expected, 2),
+        "window_reviews": len(window),
+        "suspect_share": round(suspicion, 3),
+        "baseline_suspect_share": round(baseline, 3) if baseline is not None else None,
+        "coordinated_share": round(coordinated, 3),
+        "bot_share": round(float(np.mean([p >= SUSPECT_P_BOT for p in p_bots])), 3) if p_bots else None,
+        "mean_p_bot": round(float(np.mean(p_bots)), 3) if p_bots else None,
+        "new_account_share": _share([r.new_account for r in window]),
+        "generic_share": round(float(np.mean([is_generic(r.text) for r in window])), 3) if window else 0.0,
+        "specific_share": round(float(np.mean([specifics(r.text) > 0 for r in window])), 3) if window else 0.0,
+        "distinct_authors": len({r.author for r in window if r.author}),
+        "first_detected": first_night.isoformat(),
+    }
+    evidence["summary"] = _summary(kind, det, evidence)
+    strength = (det.observed - det.expected) / math.sqrt(det.expected + 1.0)
+    return CampaignFinding(
+        kind=kind,
+        window_start=datetime.combine(det.start, time.min, UTC),
+        window_end=datetime.combine(det.end, time.max, UTC),
+        member_ids=[r.id for r in members],
+        member_authors=sorted({r.author for r in members if r.author}),
+        strength=round(float(strength), 3),
+        p_value=det.p_value,
+        evidence=evidence,
+    )
+
+
+def _summary(kind: str, det: _Detection, ev: Mapping[str, Any]) -> str:
+    what = {"volume": "reviews", "suspects": "suspect reviews", "share": "reviews (share test)"}[det.test]
+    days = (det.end - det.start).days + 1
+    head = f"{det.polarity} {what}: {det.observed:.0f} in {days} day(s) against {det.expected:.1f} expected"
+    if kind == "incident":
+        return head + "; members look organic (established accounts, diverse wording): likely a real incident"
+    parts = [f"{ev['suspect_share']:.0%} suspect vs {ev['baseline_suspect_share'] or 0:.0%} usually"]
+    if ev["coordinated_share"]:
+        parts.append(f"{ev['coordinated_share']:.0%} near-duplicates of other authors")
+    if ev["new_account_share"]:
+        parts.append(f"{ev['new_account_share']:.0%} new or one-review accounts")
+    return head + "; " + ", ".join(parts)
+
+
+def detect_campaigns(
+    stream: Sequence[Mapping[str, Any]], thresholds: Any, now: datetime | date | None = None
+) -> list[CampaignFinding]:
+    """Campaigns and incident waves in ONE entity's stream (see the module docstring).
+
+    `now` set: the nightly view, only windows ending on that day, records after it ignored. `now` None: every
+    night of the stream is tested (a backfill); each night still sees only its past, and a finding's
+    `evidence["first_detected"]` is the first night it would have fired.
+    """
+    until = now.date() if isinstance(now, datetime) else now
+    reviews = _reviews(stream, until)
+    if not reviews:
+        return []
+    days = [reviews[0].day, until or reviews[-1].day]
+    if days[1] < days[0]:
+        return []
+    detections = _scan(reviews, days, until, thresholds)
+    findings = [_finding(det, first, reviews) for det, first in _merge(detections)]
+    return [f for f in findings if f is not None]
