@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nps.compare import difference
-from nps.organic import Estimate, segment_key
+from nps.organic import segment_key
 from nps.windows import parse_time, previous_span
 
 
@@ -25,6 +25,21 @@ class Rule(Protocol):
     severity: str
     min_n: int
     factor: float
+
+
+class WindowEstimate(Protocol):
+    """An estimate of one group and window, computed (nps.organic.Estimate) or stored."""
+
+    group: dict[str, Any]
+    window: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    n: float
+    nps: float
+    low: float
+    high: float
+    detractors: float
+    reasons: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -77,9 +92,9 @@ def campaign_alerts(findings: Iterable[Mapping[str, Any]], rules: Iterable[Rule]
     return drafts
 
 
-def _latest_pairs(estimates: Sequence[Estimate]) -> list[tuple[Estimate, Estimate]]:
+def _latest_pairs(estimates: Sequence[WindowEstimate]) -> list[tuple[WindowEstimate, WindowEstimate]]:
     """(previous, current) for each group whose latest window directly follows another estimated window."""
-    series: dict[str, list[Estimate]] = defaultdict(list)
+    series: dict[str, list[WindowEstimate]] = defaultdict(list)
     for est in estimates:
         if est.window and est.window_start and est.window_end:
             series[segment_key(est.group)].append(est)
@@ -94,7 +109,7 @@ def _latest_pairs(estimates: Sequence[Estimate]) -> list[tuple[Estimate, Estimat
     return pairs
 
 
-def _draft(rule: Rule, current: Estimate, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
+def _draft(rule: Rule, current: WindowEstimate, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
     label = segment_key(current.group)
     return AlertDraft(
         kind=rule.kind,
@@ -108,7 +123,7 @@ def _draft(rule: Rule, current: Estimate, cause: str, title: str, payload: dict[
     )
 
 
-def estimate_alerts(estimates: Sequence[Estimate], rules: Iterable[Rule]) -> list[AlertDraft]:
+def estimate_alerts(estimates: Sequence[WindowEstimate], rules: Iterable[Rule]) -> list[AlertDraft]:
     """NPS drop, detractor surge and rising reason codes: each group's latest window against the one before.
 
     - ``nps_drop``: both windows hold at least ``min_n`` voices and the difference interval lies below zero

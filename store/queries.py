@@ -17,7 +17,7 @@ from store.schema import Entity, NpsEstimate, SurveyResponse
 
 @dataclass(frozen=True)
 class StoredEstimate:
-    """An ``nps_estimates`` row in the shape ``nps.compare`` reads (group includes the entity name)."""
+    """An ``nps_estimates`` row in the shape ``nps.compare`` and ``nps.alerts`` read (group includes the entity)."""
 
     group: dict[str, Any]
     window: str
@@ -28,6 +28,7 @@ class StoredEstimate:
     low: float
     high: float
     method: str
+    detractors: float = 0.0
     reasons: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -53,6 +54,7 @@ def stored_estimates(session: Session, window_kind: str, entity: str | None = No
             group={"entity": name, **(row.segment or {})}, window=row.window_kind,
             window_start=None if row.window_kind == "all" else row.window_start,
             window_end=row.window_end, n=row.n, nps=row.nps, low=row.low, high=row.high, method=row.method,
+            detractors=row.detractors,
             reasons=(row.extra or {}).get("reasons", {}),
         )
         for row, name in session.execute(stmt).all()
