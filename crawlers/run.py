@@ -65,6 +65,8 @@ def run_spec(spec: dict[str, Any], progress: bool, budgets: dict[str, int]) -> C
                         source = json.loads(line[len("PROGRESS "):]).get("source")
                         if source in tasks:
                             bar.advance(tasks[source])
+                for task in bar.tasks:  # a source that stopped early (incremental, last page) is complete too
+                    bar.update(task.id, total=task.completed)
             code = child.wait()
             log.seek(0)
             tail = log.read()[-3000:]
