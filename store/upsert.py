@@ -6,11 +6,28 @@ Both SQLite and PostgreSQL speak ``INSERT ... ON CONFLICT``; SQLAlchemy exposes 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@lru_cache(maxsize=256)
+def _statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]) -> Insert:
+    """One statement per (table, key, update): SQLAlchemy caches its compiled form, so a batch costs one
+    compile, and executemany ("insertmanyvalues") sends the rows in large pages, not one round trip each."""
+    insert = _INSERTS.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
+    stmt = insert(table)
+    if update:
+        return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update})
+    return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
 def upsert(
@@ -22,23 +39,15 @@ def upsert(
 ) -> int:
     """Insert ROWS; on a clash of KEY, overwrite the UPDATE columns (none: keep the stored row).
 
-    Returns the number of rows handed to the database. Rows are sent in one statement per 500, so a batch is
-    one round trip, not one per row.
+    Rows may differ in which columns they carry; each group of rows with the same columns is one executemany.
+    Returns the number of rows handed to the database.
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
-    for start in range(0, len(rows), 500):
-        chunk = list(rows[start : start + 500])
-        stmt = insert(table).values(chunk)
-        if update:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(key), set_={c: stmt.excluded[c] for c in update}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-        session.execute(stmt)
+    stmt = _statement(session.get_bind().dialect.name, table, tuple(key), tuple(update or ()))
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        session.execute(stmt, group)
     return len(rows)
