@@ -84,8 +84,11 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
     (top model only). Human negatives from other sites keep the machine-text score quiet on ordinary reviews.
     """
 
-    def __init__(self, text_C: float = 10.0, C: float = 0.5, n_bins: int = 8, folds: int = 5, seed: int = 13):
+    def __init__(
+        self, text_C: float = 10.0, C: float = 0.5, n_bins: int = 8, folds: int = 5, seed: int = 13, hash_bits: int = 19
+    ):
         self.text_C = text_C
+        self.hash_bits = hash_bits
         self.C = C
         self.n_bins = n_bins
         self.folds = folds
@@ -107,10 +110,16 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
             target = np.where(corpus == name, y, 0)
             if (corpus == name).sum() < 2 * self.folds or len(np.unique(target[own])) < 2:
                 continue
-            self.text_models_[name] = text_pipeline(self.text_C).fit(texts[own], target[own])
+            self.text_models_[name] = text_pipeline(self.text_C, self.hash_bits - 1, self.hash_bits).fit(
+                texts[own], target[own]
+            )
             folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
             oof = cross_val_predict(
-                text_pipeline(self.text_C), texts[own], target[own], cv=folds, method="predict_proba"
+                text_pipeline(self.text_C, self.hash_bits - 1, self.hash_bits),
+                texts[own],
+                target[own],
+                cv=folds,
+                method="predict_proba",
             )
             # Only scores above the range of ordinary human text count: below it the score is noise.
             self.text_floor_[name] = float(np.quantile(_logit(oof[target[own] == 0, 1]), HUMAN_TEXT_QUANTILE))
@@ -141,6 +150,23 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return (self.predict_proba(records)[:, 1] >= 0.5).astype(int)
+
+
+# When a raw value is worth telling an analyst about: a binned term can be positive for a dull value (a bin
+# effect of the training data), and "0% stock words" is no reason to call anyone a bot.
+TELLING: dict[str, Any] = {
+    "generated_text": lambda v: True,
+    "stock_words": lambda v: v >= 0.15,
+    "generic_praise": lambda v: v >= 1,
+    "length_words": lambda v: v <= math.log1p(15),
+    "near_duplicate_authors": lambda v: v > 0,
+    "shared_phrasing_authors": lambda v: v > 0,
+    "author_review_count": lambda v: v <= math.log1p(3),
+    "author_max_per_day": lambda v: v >= math.log(2),
+    "rating_extremity": lambda v: v >= 0.8,
+    "rating_deviation": lambda v: v >= 0.2,
+    "co_reviewing_authors": lambda v: v > 0,
+}
 
 
 def _plural(n: float, word: str) -> str:
@@ -189,7 +215,11 @@ class BotFilter:
         judgements = []
         for i in range(len(batch)):
             order = np.argsort(-terms[i])
-            evidence = [describe(names[j], X[i, j]) for j in order[:EVIDENCE_MAX] if terms[i, j] >= EVIDENCE_MIN_LOGIT]
+            evidence = [
+                describe(names[j], X[i, j])
+                for j in order
+                if terms[i, j] >= EVIDENCE_MIN_LOGIT and TELLING[names[j]](X[i, j])
+            ][:EVIDENCE_MAX]
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
 
