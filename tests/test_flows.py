@@ -137,8 +137,9 @@ def test_demo_run_reports_recovered_beside_true(reference: dict[str, Any]) -> No
     assert reference["code"] == (exitcodes.NOT_BUILT if any(
         s["status"] == "not built" for s in stages_run.values()) else exitcodes.OK)
     assert "organic NPS vs the demo's truth" in out
+    check = out[out.index("organic NPS vs the demo's truth"):].splitlines()
     for name, brand in truth.brands.items():  # every brand's true NPS is printed beside what was recovered
-        line = next(line for line in out.splitlines() if line.lstrip().startswith(name.split()[0]))
+        line = next(line for line in check if line.lstrip().startswith(name.split()[0]))
         assert f"{brand.true_nps:+.1f}" in line
     assert f"planted smear campaign against {truth.campaign.entity}" in out
     if stages_run["estimate"]["status"] == "done":
