@@ -278,11 +278,17 @@ def bot_version(cfg: OnpsConfig) -> str:
 
 
 def pending_judge_ids(db_url: str, score_model: str, bot_model: str) -> list[int]:
-    """Scored documents with no verdict from BOT_MODEL (the filter reads the scores, so it runs after them)."""
+    """Scored documents with no verdict from BOT_MODEL (the filter reads the scores, so it runs after them).
+
+    Ordered by entity and publication time, so a batch holds one entity's reviews of the same days: the filter's
+    coordination evidence (near-duplicates across authors, bursts of new accounts) only sees its own batch.
+    """
     with session_scope(db_url) as session:
         judged = exists().where(BotVerdict.document_id == Score.document_id, BotVerdict.model_version == bot_model)
-        stmt = select(Score.document_id).where(Score.model_version == score_model, ~judged)
-        return list(session.execute(stmt.order_by(Score.document_id)).scalars())
+        stmt = (select(Score.document_id).join(Document, Document.id == Score.document_id)
+                .where(Score.model_version == score_model, ~judged)
+                .order_by(Document.entity_id, Document.published_at, Document.id))
+        return list(session.execute(stmt).scalars())
 
 
 def stored_understandings(session: Session, records: Sequence[dict[str, Any]], model_version: str) -> list[Any]:
