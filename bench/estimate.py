@@ -151,11 +151,11 @@ def write_section(title: str, body: str) -> None:
 def accuracy(args: argparse.Namespace) -> None:
     thresholds = ThresholdsConfig()
     rng = np.random.default_rng(2026)
-    lines, scorer_name = [], ""
+    lines, scorers = [], {}
     started = time.perf_counter()
     for lang in track(args.langs.split(","), description="languages"):
         train, dev, test = (pd.read_csv(MARC / f"{lang}_{split}.csv") for split in ("train", "dev", "test"))
-        p_dev, dev_stars, p_test, prior, scorer_name = probabilities(lang, train, dev, test)
+        p_dev, dev_stars, p_test, prior, scorers[lang] = probabilities(lang, train, dev, test)
         test_stars = test.stars.to_numpy()
         on_dev = group_errors(p_dev, dev_stars, draw_groups(dev_stars, args.groups, rng), prior)
         model_se = float(np.sqrt(np.mean((on_dev["em"] - on_dev["truth"]) ** 2)))
@@ -184,7 +184,10 @@ def accuracy(args: argparse.Namespace) -> None:
         "",
         f"Command: `.venv/bin/python bench/estimate.py --part accuracy --groups {args.groups} --langs {args.langs}` "
         f"({seconds:.0f} s). Machine: 2-core x86_64, 24 GiB, no GPU ({platform.python_version()}).",
-        f"Scorer: {scorer_name}. {args.groups} test groups of {GROUP_SIZE} reviews per language, star mix drawn "
+        "Scorer: " + "; ".join(f"{name} ({', '.join(k for k, v in scorers.items() if v == name)})"
+                               for name in dict.fromkeys(scorers.values()))
+        + f". Training prior: the scorer's `train_prior`, else its mean probability on the held-out data. "
+        f"{args.groups} test groups of {GROUP_SIZE} reviews per language, star mix drawn "
         "from Dirichlet(1,1,1,1,1); truth = the group's star-based NPS (5 promoter, 4 passive, 1-3 detractor).",
         "Baseline (same run): the plain average of the same probabilities. ML-EM is Saerens et al. (2002) as "
         "published; MAP-EM (what `nps.organic` uses) adds 3 pseudo-voices in the training mix "
