@@ -9,6 +9,7 @@ compare with the planted bots. A stage that is not built says so; nothing is fil
 
 from __future__ import annotations
 
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,7 @@ def run_demo(seed: int = 7, scale: float = 1.0, port: int = 8765, db_url: str | 
     from flows.nightly import run_nightly
     from flows.report import load_run, print_run
 
-    console = console or Console()
+    console = console or (Console() if sys.stdout.isatty() else Console(width=120))  # logs: keep tables whole
     err = Console(stderr=True)
     db_url = db_url or f"sqlite:///{VAR / f'seed{seed}-scale{scale:g}.db'}"
     with err.status(f"generating the demo (seed {seed}, scale {scale:g})"):
