@@ -2,8 +2,9 @@
 
 Data and splits (all from ../shared/data, the test parts never trained on):
 - Salminen subset: `dev` split 80/20 (stratified, seeded) into train / validation; `test` reported.
-- Ott deceptive opinion spam: all 1,600 train the "deceptive" text model (bench/filter.py reports its 5-fold CV).
-- YelpCHI slice: products split 60/20/20 (grouped, seeded) into train / validation / test.
+- YelpCHI slice: products split 60/20/20 (grouped, seeded) into train / validation / test; its texts are also
+  human-written negatives for the machine-text model.
+- Ott deceptive opinion spam is not used (bench/filter.py reports a 5-fold CV of the text model on it).
 The decision threshold is chosen at load time from the stored validation scores for the configured precision.
 """
 
