@@ -135,15 +135,21 @@ def _spans(row: Mapping[str, Any], window: str | None) -> list[tuple[datetime | 
     return list(window_spans(parse_time(row["published_at"]), window))
 
 
-def _probs(row: Mapping[str, Any]) -> np.ndarray:
-    try:
-        probs = np.array([float(row[key]) for key in PROB_KEYS])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"row {row.get('id')!r} lacks class probabilities {PROB_KEYS}: {exc}") from exc
-    total = probs.sum()
-    if (probs < 0).any() or not np.isclose(total, 1.0, atol=1e-3):
-        raise ValueError(f"row {row.get('id')!r}: class probabilities must be >= 0 and sum to 1, got {probs}")
-    return probs / total
+def _prob_matrix(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """(n, 3) class probabilities of ROWS, each row normalised; a bad row is an error that names it."""
+    values = []
+    for row in rows:
+        try:
+            values.append([float(row[key]) for key in PROB_KEYS])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"row {row.get('id')!r} lacks class probabilities {PROB_KEYS}: {exc}") from exc
+    probs = np.array(values, dtype=float).reshape(-1, 3)
+    bad = (probs < 0).any(axis=1) | ~np.isclose(probs.sum(axis=1), 1.0, atol=1e-3)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValueError(f"row {rows[first].get('id')!r}: class probabilities must be >= 0 and sum to 1, "
+                         f"got {probs[first]}")
+    return probs / probs.sum(axis=1, keepdims=True)
 
 
 def exclusion(rows: Sequence[Mapping[str, Any]], window: str | None) -> list[str | None]:
@@ -179,25 +185,24 @@ class _Voice:
 
 def _voices(rows: Iterable[Mapping[str, Any]]) -> tuple[list[_Voice], int]:
     """One voice per author per entity: the mean of that author's probabilities. Returns voices and repeats."""
-    by_author: dict[tuple[Any, Any], list[Mapping[str, Any]]] = defaultdict(list)
-    anonymous = 0
-    for row in rows:
+    rows = list(rows)
+    probs = _prob_matrix(rows)
+    by_author: dict[tuple[Any, Any], list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
         author = row.get("author")
         if author in (None, ""):
-            anonymous += 1
-            author = ("anonymous", anonymous)  # no author id: each document is its own voice
-        by_author[(row.get("entity"), author)].append(row)
-    voices, repeats = [], 0
-    for group in by_author.values():
-        repeats += len(group) - 1
+            author = ("anonymous", i)  # no author id: each document is its own voice
+        by_author[(row.get("entity"), author)].append(i)
+    voices = []
+    for members in by_author.values():
         voices.append(
             _Voice(
-                probs=np.mean([_probs(r) for r in group], axis=0),
-                active=float(np.mean([float(r.get("active_detractor") or 0.0) for r in group])),
-                reasons=list(dict.fromkeys(c for r in group for c in reason_codes(r))),
+                probs=probs[members].mean(axis=0),
+                active=sum(float(rows[i].get("active_detractor") or 0.0) for i in members) / len(members),
+                reasons=list(dict.fromkeys(c for i in members for c in reason_codes(rows[i]))),
             )
         )
-    return voices, repeats
+    return voices, len(rows) - len(voices)
 
 
 def _shares(voices: Sequence[_Voice], train_prior: Sequence[float] | None) -> np.ndarray:
