@@ -49,35 +49,45 @@ def run_batched(stage: str, plan: Plan, batch_task: Any, db_url: str, cfg: OnpsC
     return result
 
 
+def failure(stage: str, exc: Exception, started: datetime) -> StageResult:
+    """A stage that failed after its retries: recorded, and the run goes on with what is stored."""
+    seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
+    return StageResult(stage, status="failed", errors=[f"{type(exc).__name__}: {exc}"], seconds=seconds)
+
+
 def guarded(stage: str, call: Callable[[], StageResult]) -> StageResult:
-    """Run a single-task stage; a failure after its retries is recorded and the run goes on to what it can do."""
+    """Run a single-task stage; a failure is recorded rather than ending the run (a lost lease does end it)."""
     started = datetime.now(UTC)
     try:
         return call()
     except locks.LockLost:
         raise
-    except Exception as exc:  # the report shows it; downstream stages use what is stored
-        seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
-        return StageResult(stage, status="failed", errors=[f"{type(exc).__name__}: {exc}"], seconds=seconds)
+    except Exception as exc:
+        return failure(stage, exc, started)
 
 
-def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: bool, heartbeat: locks.Heartbeat) -> None:
+def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: bool,
+             heartbeat: locks.Heartbeat) -> None:
     """The stages in order, each recorded in the run's report as soon as it ends."""
 
     def record(result: StageResult) -> None:
         report.record_stage(db_url, run_id, result)
         heartbeat.check()
 
+    def batched(stage: str, plan_task: Any, batch_task: Any) -> StageResult:
+        started = datetime.now(UTC)
+        try:
+            plan = plan_task(db_url, cfg)
+        except Exception as exc:
+            return failure(stage, exc, started)
+        return run_batched(stage, plan, batch_task, db_url, cfg, heartbeat)
+
     if crawl:
         record(guarded("crawl", lambda: tasks.crawl_task(db_url, cfg, run_id)))
     else:
         record(StageResult("crawl", status="skipped"))
-    plan = guarded("score", lambda: StageResult("score", detail={"plan": tasks.score_plan_task(db_url, cfg)}))
-    record(plan if plan.status == "failed" else run_batched(
-        "score", plan.detail["plan"], tasks.score_batch_task, db_url, cfg, heartbeat))
-    plan = guarded("bots", lambda: StageResult("bots", detail={"plan": tasks.judge_plan_task(db_url, cfg)}))
-    record(plan if plan.status == "failed" else run_batched(
-        "bots", plan.detail["plan"], tasks.judge_batch_task, db_url, cfg, heartbeat))
+    record(batched("score", tasks.score_plan_task, tasks.score_batch_task))
+    record(batched("bots", tasks.judge_plan_task, tasks.judge_batch_task))
     record(guarded("campaigns", lambda: tasks.campaigns_task(db_url, cfg, run_id, scope)))
     record(guarded("estimate", lambda: tasks.estimate_task(db_url, cfg, run_id, scope)))
     record(guarded("alerts", lambda: tasks.alerts_task(db_url, cfg, run_id, scope)))
@@ -90,10 +100,6 @@ def summarise(db_url: str, run_id: int) -> tuple[str, dict[str, Any]]:
     missing = [name for name, s in stages.items() if s["status"] == "not built"]
     estimate = stages.get("estimate", {}).get("detail", {})
     excluded = dict(estimate.get("excluded", {}))
-    bots = stages.get("bots", {}).get("counts", {}).get("bots")
-    if bots is not None:
-        excluded.setdefault("bot", 0)
-        excluded["new bot verdicts"] = bots
     notes = [f"stage not built: {name}" for name in missing]
     return ("failed" if failed else "completed"), {
         "excluded": excluded, "nps_changes": estimate.get("nps_changes", []), "notes": notes,
