@@ -90,7 +90,7 @@ def classification(lines: list[str], bot) -> None:
         f"## YelpCHI slice, product-grouped split (train {len(ytr)}, test {len(yte)} reviews, test products unseen)",
         "| model | ROC-AUC | precision@thr | recall@thr |",
         "| --- | --- | --- | --- |",
-        f"| baseline: LR on review count, |rating deviation|, extremity, length | {roc_auc_score(yte_y, bl):.3f} | | |",
+        f"| baseline: LR on review count, abs. rating deviation, extremity, length | {roc_auc_score(yte_y, bl):.3f} | | |",
         f"| baseline: text-only TF-IDF LR | {roc_auc_score(yte_y, text_only):.3f} | | |",
         f"| packaged filter | {roc_auc_score(yte_y, pf):.3f} | {precision_score(yte_y, d, zero_division=0):.3f} "
         f"| {recall_score(yte_y, d):.3f} |",
