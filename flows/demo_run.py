@@ -170,7 +170,8 @@ def run_demo(seed: int = 7, scale: float = 1.0, port: int = 8765, db_url: str | 
         config_path.write_text(DEMO_TOML.read_text(encoding="utf-8").replace(DEFAULT_BASE_URL, base_url),
                                encoding="utf-8")
         err.print(f"demo sites on {base_url}/ ({len(content.docs)} documents); store {db_url}")
-        run_id = run_nightly(str(config_path), db_url, crawl=True, dask_workers=dask_workers)
+        run_id = run_nightly(str(config_path), db_url, crawl=True, dask_workers=dask_workers,
+                             progress=err.is_terminal)
     run = load_run(db_url, run_id)
     print_run(console, run)
     console.print(render_check(check_against_truth(db_url, content.truth), run["report"].get("stages", {})))

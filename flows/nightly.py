@@ -67,7 +67,7 @@ def guarded(stage: str, call: Callable[[], StageResult]) -> StageResult:
 
 
 def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: bool,
-             heartbeat: locks.Heartbeat) -> None:
+             heartbeat: locks.Heartbeat, progress: bool = False) -> None:
     """The stages in order, each recorded in the run's report as soon as it ends."""
 
     def record(result: StageResult) -> None:
@@ -83,7 +83,7 @@ def pipeline(cfg: OnpsConfig, db_url: str, run_id: int, scope: Scope, crawl: boo
         return run_batched(stage, plan, batch_task, db_url, cfg, heartbeat)
 
     if crawl:
-        record(guarded("crawl", lambda: tasks.crawl_task(db_url, cfg, run_id)))
+        record(guarded("crawl", lambda: tasks.crawl_task(db_url, cfg, run_id, progress)))
     else:
         record(StageResult("crawl", status="skipped"))
     record(batched("score", tasks.score_plan_task, tasks.score_batch_task))
@@ -109,11 +109,11 @@ def summarise(db_url: str, run_id: int) -> tuple[str, dict[str, Any]]:
 
 @flow(name="nightly", persist_result=False, log_prints=False, validate_parameters=False)
 def nightly(config_path: str | None = None, database_url: str | None = None, crawl: bool = True,
-            published_since: str | None = None, flow_label: str = "nightly") -> int:
+            published_since: str | None = None, flow_label: str = "nightly", progress: bool = False) -> int:
     """Run every stage once over what is new; return the id of the run's ``runs`` row.
 
     ``published_since`` (ISO date) turns it into a backfill: no crawl unless asked, and the windows of
-    everything published since that date are recomputed.
+    everything published since that date are recomputed. ``progress`` shows the crawl's progress bars.
     """
     cfg = load(config_path)
     db_url = database_url or cfg.database.url
@@ -132,7 +132,7 @@ def nightly(config_path: str | None = None, database_url: str | None = None, cra
         watermark = None if since_date else report.last_completed_start(db_url, ("nightly", "backfill"))
         scope = Scope(since=watermark, published_since=since_date)
         with locks.Heartbeat(db_url, lease, LEASE_TTL) as heartbeat:
-            pipeline(cfg, db_url, run_id, scope, crawl, heartbeat)
+            pipeline(cfg, db_url, run_id, scope, crawl, heartbeat, progress)
         status, sections = summarise(db_url, run_id)
         report.finish_run(db_url, run_id, status, **sections)
     except BaseException as exc:
@@ -145,12 +145,12 @@ def nightly(config_path: str | None = None, database_url: str | None = None, cra
 
 def run_nightly(config_path: str | None = None, database_url: str | None = None, crawl: bool = True,
                 published_since: str | None = None, dask_workers: int = 0, dask_address: str | None = None,
-                flow_label: str = "nightly", dask_processes: bool = False) -> int:
+                flow_label: str = "nightly", dask_processes: bool = False, progress: bool = False) -> int:
     """Run the flow with the chosen task runner (in process by default, Dask when asked)."""
     from flows.orchestrator import task_runner
 
     runner = task_runner(dask_workers, dask_address, dask_processes)
     return nightly.with_options(task_runner=runner)(
         config_path=config_path, database_url=database_url, crawl=crawl, published_since=published_since,
-        flow_label=flow_label,
+        flow_label=flow_label, progress=progress,
     )

@@ -44,8 +44,8 @@ RETRIES: dict[str, Any] = {
 
 
 @task(name="crawl", **RETRIES)
-def crawl_task(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
-    return stages.crawl(db_url, cfg, run_id)
+def crawl_task(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> StageResult:
+    return stages.crawl(db_url, cfg, run_id, progress)
 
 
 @task(name="plan-scoring", **RETRIES)

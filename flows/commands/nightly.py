@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         db_url = database_url or cfg.database.url
         config_path = str(state(ctx).config_path) if state(ctx).config_path else None
         run_id = run_nightly(config_path, db_url, crawl, None, dask_workers, dask_address,
-                             dask_processes=dask_processes)
+                             dask_processes=dask_processes, progress=err.is_terminal)
         _finish(db_url, run_id)
 
     @app.command(help="Recompute campaigns, estimates and alerts for every window since DATE (and score or "
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
 
         db_url = database_url or cfg.database.url
         config_path = str(state(ctx).config_path) if state(ctx).config_path else None
-        run_id = run_nightly(config_path, db_url, crawl, since, flow_label="backfill")
+        run_id = run_nightly(config_path, db_url, crawl, since, flow_label="backfill", progress=err.is_terminal)
         _finish(db_url, run_id)
 
     @app.command(help="List past runs (newest first), or show one run's full report with --id.")
