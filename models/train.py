@@ -100,6 +100,9 @@ def card(version: str, sets: dict[str, Any], report: dict[str, Any], classifier:
         f"- YelpCHI slice (Yelp filter labels): products split 60/20/20 grouped (seed {SEED}).",
         "- Author facts used: review_count (YelpCHI: the user's reviews in the slice). Account age and verified "
         "status have no labelled data here and are NOT in this model (the campaign detector uses account age).",
+        "- Coordination features (near-duplicates, shared phrasing, co-reviewing) and generic praise are computed but "
+        "never vary in the labelled data, so they carry zero weight here; coordination acts in the campaign "
+        "detector (models/campaigns.py) instead.",
         "",
         "| part | n |",
         "| --- | --- |",
