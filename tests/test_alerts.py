@@ -104,3 +104,24 @@ def test_one_alert_per_cause_and_acknowledged_causes_stay_quiet(db_url: str, tmp
     assert "analyst" in runner.invoke(app, ["alerts", "--all"], env=env).output
     missing = runner.invoke(app, ["alerts", "--ack", "9999"], env=env)
     assert missing.exit_code == 2 and "no alert with id 9999" in missing.output
+
+
+def test_rules_run_on_stored_estimates(db_url: str) -> None:
+    from store import queries
+    from store.schema import NpsEstimate
+
+    rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
+    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
+                                                    parent=None)], sources=[])
+    with session_scope(db_url) as session:
+        ids = sync_config(session, cfg).entities  # type: ignore[arg-type]
+        for est in weekly(rows):
+            session.add(NpsEstimate(entity_id=ids["Acme"], segment={}, segment_key="", window_kind="week",
+                                    window_start=est.window_start, window_end=est.window_end, n=est.n,
+                                    nps=est.nps, low=est.low, high=est.high, promoters=est.promoters,
+                                    passives=est.passives, detractors=est.detractors, method=est.method,
+                                    extra={"reasons": est.reasons}))
+    with session_scope(db_url) as session:
+        stored = queries.stored_estimates(session, "week", "Acme")
+    assert sorted(d.kind for d in estimate_alerts(stored, RULES)) == sorted(
+        d.kind for d in estimate_alerts(weekly(rows), RULES))
