@@ -159,10 +159,10 @@ def run_demo(seed: int = 7, scale: float = 1.0, port: int = 8765, db_url: str | 
     with ExitStack() as stack:
         try:
             base_url = stack.enter_context(serving(content, port))
-        except OSError as exc:
-            err.print(f"[red]error:[/red] cannot serve the demo on 127.0.0.1:{port} ({exc.strerror}); "
-                      "free the port or pick another with --port (0 picks a free one)")
-            return exitcodes.USAGE
+        except OSError as exc:  # e.g. a `onps demo serve` already on 8765: the config follows whatever port we get
+            err.print(f"[yellow]127.0.0.1:{port} is not free ({exc.strerror}); "
+                      "serving the demo on a free port instead[/yellow]")
+            base_url = stack.enter_context(serving(content, 0))
         demo_config(base_url)  # validates the demo config as moved to this server
         # the flow reads its config from a file, as a scheduled run would: the demo's, moved to this server
         config_path = VAR / f"onps-seed{seed}-scale{scale:g}.toml"
