@@ -130,6 +130,7 @@ def measure(path: str) -> dict:
     out["germeval"] = three_way(levels(texts), polarity)
     out["danish"] = danish_proxy(levels)
     records = speed_sample()[: limit or SPEED_TEXTS]
+    scorer.derive([{"id": "w", "text": "warm-up", "lang": lang} for lang in (*corpora.MARC_LANGS, "da", "ru", "und")])
     texts = [r["text"] for r in records]
     start = time.perf_counter()
     levels(texts)
@@ -215,7 +216,7 @@ def markdown(results: list[dict], reference: dict, command: str) -> str:
             f"{r['filmstarts']['balanced']:.3f} | {g['accuracy']:.3f} / {g['macro_f1']:.3f} ({g['majority']:.3f}) / "
             f"{g['pos_neg_accuracy']:.3f} | {d['spearman']:.3f} / {d['sign_agreement']:.3f} (n={d['n']}) |")
     lines += ["", "### Speed (2,000 MARC test texts, de/en/fr/es mixed; 2 threads)", "",
-              "| path | head texts/s | full derive texts/s (lang id + head + reasons) | vs baseline derive | "
+              "| path | head texts/s | full derive texts/s (lang id + head + reasons; warm) | vs baseline derive | "
               "peak RSS MiB | load s |", "| --- | --- | --- | --- | --- | --- |"]
     for r in ok:
         ratio = r["derive_texts_per_s"] / base["derive_texts_per_s"] if base else float("nan")

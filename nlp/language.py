@@ -21,6 +21,8 @@ MIXED_SHARE = 0.7  # when the main language covers less of the text than this, t
 SHORT_WORDS = 3  # texts with fewer words lean on the hint
 HINT_CONFIDENCE = 0.5  # what a hint alone is worth when the text says little
 SENTENCE_END = ".!?;:\n"
+MAX_CHARS = 1000  # language id reads the start of a text: enough to decide, and it keeps lingua fast
+PLAIN_CONFIDENCE = 0.95  # above this no second language is looked for
 
 
 def normalise(code: str | None) -> str | None:
@@ -56,10 +58,15 @@ def identify_many(
     """`identify` for a batch, using lingua's parallel calls (the per-text path is the same)."""
     allowed = tuple(languages)
     hints = list(hints) if hints is not None else [None] * len(texts)
-    stripped = [t.strip() for t in texts]
+    stripped = [t.strip()[:MAX_CHARS] for t in texts]
     lingua = detector(allowed)
     values = lingua.compute_language_confidence_values_in_parallel(stripped)
-    parts = lingua.detect_multiple_languages_in_parallel_of(stripped)
+    # Splitting into languages is the slow call: only for texts whose language is not already plain.
+    unsure = [i for i, v in enumerate(values) if v and v[0].value < PLAIN_CONFIDENCE]
+    found = lingua.detect_multiple_languages_in_parallel_of([stripped[i] for i in unsure])
+    parts: list[list] = [[] for _ in stripped]
+    for i, sections in zip(unsure, found, strict=True):
+        parts[i] = sections
     out = []
     for text, hint, ranked_values, sections in zip(stripped, hints, values, parts, strict=True):
         ranked = [(v.language.iso_code_639_1.name.lower(), v.value) for v in ranked_values]
