@@ -21,7 +21,7 @@ from nlp.static import words
 RAW = Path("var/static-e5-raw.npz")
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "static-e5.npz"
 MAX_WORDS = 40000
-DIMS = 128
+DIMS = 64
 
 
 def vocabulary() -> tuple[list[str], Counter[str]]:

@@ -102,29 +102,36 @@ class _LanguageLists:
         def terms(entry: dict) -> list[str]:
             return [t for code in wanted for t in entry.get(code, [])]
 
-        self.reasons = Matcher(self.nlp.vocab)
+        # One matcher for every list (labels "reason:price", "touch:delivery", "warn", "cue:negators", ...):
+        # one pass over each text instead of one per list.
+        self.matcher = Matcher(self.nlp.vocab)
         for code, entry in data["reasons"].items():
-            self.reasons.add(code, _patterns(self.nlp, terms(entry)))
-        self.touchpoints = Matcher(self.nlp.vocab)
+            self.matcher.add(f"reason:{code}", _patterns(self.nlp, terms(entry)))
         for name, entry in data["touchpoints"].items():
             borrowed = [t for code in entry.get("reasons", []) for t in terms(data["reasons"][code])]
-            self.touchpoints.add(name, _patterns(self.nlp, borrowed + terms(entry)))
-        self.warnings = Matcher(self.nlp.vocab)
-        self.warnings.add("warns_others", _patterns(self.nlp, terms(data["active_detractor"])))
-        self.cues = Matcher(self.nlp.vocab)
+            self.matcher.add(f"touch:{name}", _patterns(self.nlp, borrowed + terms(entry)))
+        self.matcher.add("warn", _patterns(self.nlp, terms(data["active_detractor"])))
         for label in ("positive", "negative", "negators", "contrast"):
-            self.cues.add(label, _patterns(self.nlp, terms(data["polarity"][label])))
+            self.matcher.add(f"cue:{label}", _patterns(self.nlp, terms(data["polarity"][label])))
 
-    def signals(self, doc: Doc, sentence_polarity: dict[str, float]) -> TextSignals:
+    def matches(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """(label, start, end) of every list's matches, in text order."""
         strings = self.nlp.vocab.strings
-        cues = [(strings[k], s, e) for k, s, e in self.cues(doc)]
-        negators = {s for label, s, _ in cues if label == "negators"}
-        breaks = {i for label, s, e in cues if label == "contrast" for i in range(s, e)}
-        breaks |= {t.i for t in doc if t.is_punct and t.text not in "'’-"}
-        polar = [(label, s, e) for label, s, e in cues if label in ("positive", "negative")]
+        return sorted(((strings[k], s, e) for k, s, e in self.matcher(doc)), key=lambda m: (m[1], -m[2]))
+
+    def signals(self, doc: Doc, found: list[tuple[str, int, int]], sentence_polarity: dict[str, float]) -> TextSignals:
+        negators = {s for label, s, _ in found if label == "cue:negators"}
+        contrast = {i for label, s, e in found if label == "cue:contrast" for i in range(s, e)}
+        polar = [(label[4:], s, e) for label, s, e in found if label in ("cue:positive", "cue:negative")]
+
+        def breaks(i: int) -> bool:
+            return i in contrast or (doc[i].is_punct and doc[i].text not in "'’-")
+
         hits, seen = [], set()
-        for key, start, end in sorted(self.reasons(doc), key=lambda m: m[1]):
-            code, sent = strings[key], doc[start].sent
+        for label, start, end in found:
+            if not label.startswith("reason:"):
+                continue
+            code, sent = label[7:], doc[start].sent
             if (code, sent.start) in seen:
                 continue
             seen.add((code, sent.start))
@@ -137,22 +144,21 @@ class _LanguageLists:
         touched: Counter[str] = Counter()
         first: dict[str, int] = {}
         reach: dict[str, int] = {}
-        for k, s, e in sorted(self.touchpoints(doc), key=lambda m: (m[1], -m[2])):
-            name = strings[k]
-            if s >= reach.get(name, 0):  # overlapping matches of one touchpoint count once
-                touched[name] += 1
-                first.setdefault(name, s)
-                reach[name] = e
+        for label, s, e in found:
+            if label.startswith("touch:") and s >= reach.get(label, 0):  # overlaps of one touchpoint count once
+                touched[label[6:]] += 1
+                first.setdefault(label[6:], s)
+                reach[label] = e
         touchpoint = min(touched, key=lambda n: (-touched[n], first[n])) if touched else None
-        return TextSignals(hits, touchpoint, bool(self.warnings(doc)))
+        return TextSignals(hits, touchpoint, any(label == "warn" for label, _, _ in found))
 
 
-def _clause(breaks: set[int], start: int, end: int, sent: Span) -> tuple[int, int]:
+def _clause(breaks: Callable[[int], bool], start: int, end: int, sent: Span) -> tuple[int, int]:
     """Token range of the clause around a term: the sentence cut at punctuation and at contrast words."""
     left, right = start, end
-    while left > sent.start and left - 1 not in breaks:
+    while left > sent.start and not breaks(left - 1):
         left -= 1
-    while right < sent.end and right not in breaks:
+    while right < sent.end and not breaks(right):
         right += 1
     return left, right
 
@@ -197,16 +203,6 @@ def _lists(lang: str) -> _LanguageLists:
     return _LanguageLists(lang)
 
 
-def hit_sentences(texts: Sequence[str], langs: Sequence[str]) -> list[list[str]]:
-    """Per text, the sentences that hold a reason term (what ``sentence_polarity`` will be asked about)."""
-    out = []
-    for text, lang in zip(texts, langs, strict=True):
-        lists = _lists(lang)
-        doc = lists.nlp(text)
-        out.append(list(dict.fromkeys(doc[s].sent.text.strip() for _, s, _ in lists.reasons(doc))))
-    return out
-
-
 def analyse(
     texts: Sequence[str], langs: Sequence[str], sentence_polarity: SentencePolarity | None = None
 ) -> list[TextSignals]:
@@ -218,14 +214,16 @@ def analyse(
     for lang, rows in by_lang.items():
         lists = _lists(lang)
         docs = list(lists.nlp.pipe(texts[i] for i in rows))
+        found = [lists.matches(doc) for doc in docs]
         polarity: dict[str, float] = {}
         if sentence_polarity is not None:
-            sentences = list(
-                dict.fromkeys(doc[s].sent.text.strip() for doc in docs for _, s, _ in lists.reasons(doc))
-            )
+            sentences = list(dict.fromkeys(
+                doc[s].sent.text.strip() for doc, hits in zip(docs, found, strict=True)
+                for label, s, _ in hits if label.startswith("reason:")
+            ))
             polarity = dict(zip(sentences, sentence_polarity(sentences), strict=True)) if sentences else {}
-        for i, doc in zip(rows, docs, strict=True):
-            out[i] = lists.signals(doc, polarity)
+        for i, doc, hits in zip(rows, docs, found, strict=True):
+            out[i] = lists.signals(doc, hits, polarity)
     return [signals for signals in out if signals is not None]
 
 
