@@ -92,7 +92,8 @@ class ScheduleConfig(Strict):
 
 class ModelsConfig(Strict):
     scorer: Literal["baseline", "static", "transformer"] = Field(
-        "baseline", description="Which scorer implementation derives the 0-10 score."
+        "static",
+        description="Which scorer derives the 0-10 score; static measured best (bench/results/score.md).",
     )
     scorer_path: str | None = Field(None, description="Trained scorer artifact; default: the packaged one.")
     transformer_model: str = Field(
