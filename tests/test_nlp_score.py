@@ -27,6 +27,8 @@ PAIRS = [  # (clearly positive, clearly negative) per language
      "Horrible, cassé au bout d'un jour. Très déçu, à éviter."),
     ("es", "Excelente producto, perfecto y de muy buena calidad. Lo recomiendo totalmente.",
      "Horrible, se rompió al primer día. Muy decepcionado, no lo recomiendo."),
+    ("da", "Fantastisk god service og hurtig levering. Jeg anbefaler dem varmt!",
+     "Elendig service, jeg er meget skuffet. Køb ikke her, de snyder."),
     ("ru", "Отличная книга, прекрасный слог, читается на одном дыхании. Всем рекомендую!",
      "Ужасная книга, скучно и бездарно. Пожалела о потраченном времени, никому не советую."),
 ]
