@@ -14,11 +14,13 @@ from config.schema import OnpsConfig
 
 
 def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bool = False) -> list[dict[str, Any]]:
-    """Each record with the scorer's fields added (``lang`` becomes the identified language)."""
+    """Each record with the scorer's fields added (``lang`` becomes the identified language; a touchpoint the
+    source declares is kept, the one read from the text fills in where there is none)."""
     from flows.stages import scorer_for
 
     understandings = scorer_for(cfg).derive(records, text_only=text_only)
-    return [{**record, **u.to_json()} for record, u in zip(records, understandings, strict=True)]
+    return [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint}
+            for record, u in zip(records, understandings, strict=True)]
 
 
 def check_record(record: Any) -> str | None:

@@ -98,7 +98,7 @@ def test_cli_contract_bad_lines_reported_others_scored(tmp_path: Path) -> None:
     assert [r["id"] for r in rows] == ["a", "b", "8"]
     for row in rows:
         assert {"lang", "score", "p_promoter", "p_passive", "p_detractor", "confidence", "reasons"} <= set(row)
-        assert "text" not in row
+        assert "text" not in row and "touchpoint" in row
     errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
     assert [e["line"] for e in errors] == [2, 4, 6]
     assert "in.jsonl:2" in result.output and "in.jsonl:6" in result.output

@@ -22,7 +22,7 @@ from flows.state import state
 
 err = Console(stderr=True)
 INPUT_FIELDS = ("title", "text", "rating", "rating_scale", "author", "author_facts", "published_at", "source",
-                "entity", "region", "touchpoint", "url")
+                "entity", "region", "url")
 
 
 def errors_path(output: Path) -> Path:
