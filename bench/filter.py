@@ -90,7 +90,8 @@ def classification(lines: list[str], bot) -> None:
         f"## YelpCHI slice, product-grouped split (train {len(ytr)}, test {len(yte)} reviews, test products unseen)",
         "| model | ROC-AUC | precision@thr | recall@thr |",
         "| --- | --- | --- | --- |",
-        f"| baseline: LR on review count, abs. rating deviation, extremity, length | {roc_auc_score(yte_y, bl):.3f} | | |",
+        f"| baseline: LR on review count, abs. rating deviation, extremity, length "
+        f"| {roc_auc_score(yte_y, bl):.3f} | | |",
         f"| baseline: text-only TF-IDF LR | {roc_auc_score(yte_y, text_only):.3f} | | |",
         f"| packaged filter | {roc_auc_score(yte_y, pf):.3f} | {precision_score(yte_y, d, zero_division=0):.3f} "
         f"| {recall_score(yte_y, d):.3f} |",
@@ -222,6 +223,7 @@ def injection(lines: list[str], bot) -> None:
                     "campaign_findings": len(campaigns_found),
                     "wording": wording,
                     "share": share,
+                    "polarity": polarity,
                 }
             )
     lines += [
@@ -229,17 +231,20 @@ def injection(lines: list[str], bot) -> None:
         "Amazon 5-core, Google Play banks, Datafiniti, Trustpilot; start >= 60 days into the stream; 1-3 days long; "
         "bot share 0.3/0.6/1.0; templated or varied wording; negative or positive; P(bot) from the packaged filter)",
         "| size | recall (any finding, by the night after it ends) | recall as smear/stuffing | templated | varied | "
-        "precision of smear/stuffing findings | median delay (nights from start) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "negative (smear) | positive (stuffing) | precision of smear/stuffing findings | median delay (nights) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size, rows in outcomes.items():
         delays = [r["delay"] for r in rows if r["delay"] is not None]
         found_c = sum(r["campaign_findings"] for r in rows)
         templ = [r["kind"] for r in rows if r["wording"] == "templated"]
         varied = [r["kind"] for r in rows if r["wording"] == "varied"]
+        neg = [r["kind"] for r in rows if r["polarity"] == "negative"]
+        pos = [r["kind"] for r in rows if r["polarity"] == "positive"]
         lines.append(
             f"| {size} | {np.mean([r['any'] for r in rows]):.2f} | {np.mean([r['kind'] for r in rows]):.2f} | "
             f"{np.mean(templ) if templ else float('nan'):.2f} | {np.mean(varied) if varied else float('nan'):.2f} | "
+            f"{np.mean(neg) if neg else float('nan'):.2f} | {np.mean(pos) if pos else float('nan'):.2f} | "
             f"{sum(r['true_campaign_findings'] for r in rows) / found_c if found_c else float('nan'):.2f} | "
             f"{np.median(delays) if delays else float('nan'):.0f} |"
         )
@@ -250,6 +255,13 @@ def injection(lines: list[str], bot) -> None:
         f"**{100 * (false['smear'] + false['stuffing']) / months:.3f} per 100 entity-months** (target < 1); "
         f"{false['incident']} incident waves. Google Play chat app: 10 days only, below the 14-day history the volume "
         "tests need, so only its share test runs.",
+        "",
+        "Reading: a planted burst is always significant against the entity's baseline, but it is only called a "
+        "campaign when its members look more suspect than the entity's usual reviewers (P(bot), near-duplicates "
+        "across authors, new or one-review accounts). Templated campaigns are caught; campaigns in varied wording "
+        "on sources that show no author facts look like organic waves (negative ones are reported as incidents, "
+        "positive ones are not reported), which is the price of not calling genuine incident waves fake. The "
+        "recall target (0.9 for 30+) is met for templated wording only.",
         "",
     ]
 
