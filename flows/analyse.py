@@ -1,26 +1,49 @@
 """The one composition of the understanding stages over document records (docs/CONTRACTS.md).
 
-`onps score` and `onps estimate` call ``understand``; it composes nlp only for now, and the bot filter and the
-campaign detector add their fields here (one call each), so every command sees the same rows.
+`onps score` and `onps estimate` call these; the nightly flow runs the same stage functions over stored
+documents (flows/stages.py), so every command sees the same scores, bot verdicts and campaign flags.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from config.schema import OnpsConfig
 
 
-def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bool = False) -> list[dict[str, Any]]:
+def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bool = False,
+               judge_bots: bool = True) -> list[dict[str, Any]]:
     """Each record with the scorer's fields added (``lang`` becomes the identified language; a touchpoint the
-    source declares is kept, the one read from the text fills in where there is none)."""
-    from flows.stages import scorer_for
+    source declares is kept, the one read from the text fills in where there is none), and the bot filter's
+    ``p_bot, bot, bot_evidence`` (the filter reads the derived score where a record has no rating)."""
+    from flows.stages import bot_filter_for, scorer_for
 
     understandings = scorer_for(cfg).derive(records, text_only=text_only)
-    return [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint}
+    rows = [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint}
             for record, u in zip(records, understandings, strict=True)]
+    if judge_bots:
+        for row, verdict in zip(rows, bot_filter_for(cfg).judge(records, understandings), strict=True):
+            row.update(verdict.to_json())
+    return rows
+
+
+def flag_campaigns(rows: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
+    """Set ``campaign`` on every row: True when the campaign detector puts it in a smear or stuffing burst of
+    its entity's stream (rows without a date cannot be placed in a burst and stay False)."""
+    from models.campaigns import detect_campaigns
+    from models.verdicts import FAKE_CAMPAIGN_KINDS
+
+    streams: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        streams[row.get("entity")].append(row)
+    members: set[str] = set()
+    for stream in streams.values():
+        members.update(str(m) for f in detect_campaigns(stream, cfg.thresholds) if f.kind in FAKE_CAMPAIGN_KINDS
+                       for m in f.member_ids)
+    return [{**row, "campaign": str(row["id"]) in members} for row in rows]
 
 
 def check_record(record: Any) -> str | None:

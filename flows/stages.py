@@ -490,9 +490,11 @@ ALL_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # window_start of the all-time esti
 
 def campaign_members(session: Session, entity_id: int) -> set[str]:
     """Documents in a smear or stuffing campaign (an incident wave is genuine customers: they stay in)."""
+    from models.verdicts import FAKE_CAMPAIGN_KINDS
+
     lists = session.execute(
         select(Campaign.member_documents).where(Campaign.entity_id == entity_id,
-                                                Campaign.kind.in_(("smear", "stuffing")),
+                                                Campaign.kind.in_(FAKE_CAMPAIGN_KINDS),
                                                 Campaign.status != "dismissed")
     ).scalars()
     return {str(m) for members in lists for m in members}
@@ -508,6 +510,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
 
     scorer = scorer_for(cfg)
     train_prior = getattr(scorer, "train_prior", None)
+    model_se = float(getattr(scorer, "group_nps_error", 0.0) or 0.0)
     score_model = str(scorer.model_version)
     bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
@@ -522,7 +525,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
             rows = []
             for window in (None, cfg.estimate.window):
                 for by in groupings:
-                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior):
+                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior, model_se):
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}

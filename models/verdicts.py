@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 CampaignKind = Literal["smear", "stuffing", "incident"]
+# Kinds whose members are fake voices and leave the organic NPS; an "incident" wave is genuine customers.
+FAKE_CAMPAIGN_KINDS: tuple[str, ...] = ("smear", "stuffing")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import exitcodes
-from flows.analyse import understand
+from flows.analyse import flag_campaigns, understand
 from flows.commands.score import read_lines
 from flows.stages import scorer_for
 from flows.state import not_built, state
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as exc:  # the scorer artifact is not trained yet
             err.print(f"[yellow]{exc}[/yellow]")
             raise not_built("scoring for estimates (the trained scorer)", 4) from exc
-        rows = understand(records, cfg, text_only)
+        rows = flag_campaigns(understand(records, cfg, text_only), cfg)
         estimates = estimate_groups(rows, fields, window, cfg.thresholds,
                                     train_prior=getattr(scorer, "train_prior", None),
                                     model_se=float(getattr(scorer, "group_nps_error", 0.0) or 0.0))
