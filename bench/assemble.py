@@ -6,6 +6,7 @@ only puts them in a fixed order under one heading, so BENCHMARKS.md is never edi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,9 +19,17 @@ noisy. Regenerate a section by running its script, then `python bench/assemble.p
 """
 
 
+def as_section(text: str) -> str:
+    """Shift a section's headings so its top level is ``##`` (scripts may start theirs at ``#`` or ``##``)."""
+    lines = text.strip().splitlines()
+    levels = [len(line) - len(line.lstrip("#")) for line in lines if re.match(r"#+ ", line)]
+    shift = 2 - min(levels) if levels else 0
+    return "\n".join(("#" * shift + line if shift > 0 and re.match(r"#+ ", line) else line) for line in lines)
+
+
 def assemble(results: Path = ROOT / "bench" / "results") -> str:
     sections = sorted(results.glob("*.md"), key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else 99, p.stem))
-    return HEADER + "".join("\n" + p.read_text(encoding="utf-8").strip() + "\n" for p in sections)
+    return HEADER + "".join("\n" + as_section(p.read_text(encoding="utf-8")) + "\n" for p in sections)
 
 
 if __name__ == "__main__":
