@@ -103,12 +103,20 @@ def document_text(record: dict) -> str:
 
 
 class Scorer:
-    """Derives an `Understanding` per record; everything is batched (language id, head, spaCy)."""
+    """Derives an `Understanding` per record; everything is batched (language id, head, spaCy).
 
-    def __init__(self, head: TextHead, models: ModelsConfig) -> None:
+    ``train_prior`` (promoter, passive, detractor) is the class mix the probabilities are calibrated under, for
+    the EM prior adjustment of group NPS (nps.quantify); ``group_nps_error`` is the RMS error in NPS points of
+    that corrected group NPS on held-out groups, the model error of the interval. Both come from the artifact's
+    card (None / 0.0 where the card predates them: no correction, no model error, as nps.organic says)."""
+
+    def __init__(self, head: TextHead, models: ModelsConfig, train_prior: Sequence[float] | None = None,
+                 group_nps_error: float = 0.0) -> None:
         self.head = head
         self.models = models
         self.model_version = head.version
+        self.train_prior = tuple(float(x) for x in train_prior) if train_prior is not None else None
+        self.group_nps_error = float(group_nps_error)
 
     def sentence_polarity(self, sentences: list[str]) -> list[float]:
         """P(promoter) - P(detractor) of single sentences: the fallback polarity of a reason."""
@@ -173,8 +181,12 @@ def load_head(models: ModelsConfig) -> TextHead:
 
 
 def load_scorer(models_config: ModelsConfig) -> Scorer:
-    """The configured scorer with its packaged (or configured) artifact; loading needs no network."""
-    return Scorer(load_head(models_config), models_config)
+    """The configured scorer with its packaged (or configured) artifact and its card's calibration figures;
+    loading needs no network."""
+    head = load_head(models_config)
+    card_path = _artifact(models_config).with_suffix(".card.json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0))
 
 
 def model_card(models_config: ModelsConfig) -> dict:

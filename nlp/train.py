@@ -29,6 +29,8 @@ from nlp.features import char_tfidf, static_union
 from nlp.score import ARTIFACTS, SklearnHead, classes_from_levels, score_from_levels, softmax
 from nps.classes import CLASSES, star_class
 
+GROUPS_PER_LANG = 300  # held-out groups per language for the group NPS error
+
 CS = {"baseline": (1.0,), "static": (1.0,), "transformer": (1.0, 10.0)}  # C=1 won on dev for baseline (vs 4)
 VECTOR_CACHE = Path("var/train-vectors")
 TEST_LIMIT = {"transformer": 500}  # test texts per set scored for the card
@@ -100,6 +102,34 @@ def balanced_weights(data: corpora.Labelled) -> np.ndarray:
     return weights * len(weights) / weights.sum()
 
 
+def train_prior(data: corpora.Labelled) -> list[float]:
+    """(promoter, passive, detractor) share of the training weight: the class mix the probabilities are
+    calibrated under, which EM prior adjustment (nps.quantify) divides out. Data, not a constant: it follows
+    the weights and the label convention."""
+    classes = stars_to_classes(labels(data))
+    weights = balanced_weights(data)
+    mix = np.array([weights[classes == k].sum() for k in range(len(CLASSES))]) / weights.sum()
+    return [round(float(x), 4) for x in mix]
+
+
+def group_nps_error(p_levels: dict[str, np.ndarray], held_out: dict[str, corpora.Labelled], prior: Sequence[float],
+                    seed: int = 2026) -> float:
+    """RMS error, in NPS points, of the EM-corrected NPS of held-out groups of 100 reviews with a random star mix
+    (bench/estimate.py's groups): the model error `nps.organic.estimate_groups` adds to its interval.
+
+    Measured on probabilities of a head that never saw ``held_out``."""
+    from bench.estimate import draw_groups, group_errors
+
+    rng = np.random.default_rng(seed)
+    errors = []
+    for lang, data in held_out.items():
+        stars = labels(data)
+        found = group_errors(classes_from_levels(p_levels[lang]), stars, draw_groups(stars, GROUPS_PER_LANG, rng),
+                             np.asarray(prior))
+        errors.append(found["em"] - found["truth"])
+    return round(float(np.sqrt(np.mean(np.concatenate(errors) ** 2))), 3)
+
+
 def train_sklearn(kind: str, train: corpora.Labelled, dev: dict[str, corpora.Labelled]) -> tuple[SklearnHead, dict]:
     dev_all = concat(*dev.values())
     best = None
@@ -113,14 +143,26 @@ def train_sklearn(kind: str, train: corpora.Labelled, dev: dict[str, corpora.Lab
         if best is None or nll < best[0]:
             best = (nll, c, temperature, pipe)
     _, c, temperature, pipe = best
-    dev_metrics = {lang: metrics(softmax(pipe.decision_function(d.texts) / temperature), d.labels)
-                   for lang, d in dev.items()}
+    p_dev = {lang: softmax(pipe.decision_function(d.texts) / temperature) for lang, d in dev.items()}
+    dev_metrics = {lang: metrics(p_dev[lang], d.labels) for lang, d in dev.items()}
     everything = concat(train, dev_all)
+    prior = train_prior(everything)
     final = sklearn_pipeline(kind, c).fit(everything.texts, labels(everything),
                                           logisticregression__sample_weight=balanced_weights(everything))
     _shrink(final)
     head = SklearnHead(final, temperature, f"{kind}-{time.strftime('%Y%m%d')}")
-    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics}
+    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics, **calibration(prior, p_dev, dev)}
+
+
+def calibration(prior: list[float], p_dev: dict[str, np.ndarray], dev: dict[str, corpora.Labelled]) -> dict:
+    """The card fields `load_scorer` exposes as `Scorer.train_prior` and `Scorer.group_nps_error`."""
+    return {
+        "train_prior": prior,
+        "group_nps_error": group_nps_error(p_dev, dev, prior),
+        "group_nps_error_note": f"RMS of EM-corrected minus true NPS over {GROUPS_PER_LANG} groups of 100 MARC dev "
+        "reviews per language (Dirichlet star mix), scored by the head fit on train only (before the refit "
+        "with dev); the temperature was fit on the same dev, so this is slightly optimistic",
+    }
 
 
 def _shrink(pipe: object) -> None:
@@ -173,15 +215,16 @@ def train_transformer(name: str, train: corpora.Labelled, dev: dict[str, corpora
         if best is None or nll < best[0]:
             best = (nll, c, temperature, clf)
     _, c, temperature, clf = best
-    dev_metrics = {lang: metrics(softmax(clf.decision_function(x_dev[lang]) / temperature), d.labels)
-                   for lang, d in dev.items()}
+    p_dev = {lang: softmax(clf.decision_function(x_dev[lang]) / temperature) for lang in dev}
+    dev_metrics = {lang: metrics(p_dev[lang], d.labels) for lang, d in dev.items()}
     everything = concat(train, dev_all)
     final = LogisticRegression(C=c, max_iter=1000).fit(np.vstack([x_train, x_dev_all]), labels(everything),
                                                         sample_weight=balanced_weights(everything))
     head = TransformerHead(name, final, temperature, f"transformer-{Path(name).name}-{time.strftime('%Y%m%d')}")
     head._encoder = encoder
     note = f"fit on {TRANSFORMER_LIMIT} train + {TRANSFORMER_LIMIT // 2} dev texts per language (seeded sample)"
-    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics, "encoder": name, "note": note}
+    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics, "encoder": name, "note": note,
+                  **calibration(train_prior(everything), p_dev, dev)}
 
 
 def write(kind: str, head: object, info: dict, test: dict[str, corpora.Labelled], out: Path) -> None:

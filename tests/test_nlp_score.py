@@ -133,3 +133,21 @@ def test_missing_artifact_says_how_to_make_it(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError, match="nlp.train"):
         load_scorer(ModelsConfig(scorer_path=str(tmp_path / "none.joblib")))
+
+
+def test_scorer_carries_its_training_prior_and_group_error_into_onps_estimate(scorer, tmp_path: Path) -> None:  # noqa: ANN001
+    from nps.organic import ADJUSTED
+
+    prior = scorer.train_prior
+    assert prior is not None and len(prior) == 3 and sum(prior) == pytest.approx(1.0, abs=1e-3)
+    assert min(prior) > 0 and 0 < scorer.group_nps_error < 50
+    texts = ["Great service, I recommend them to everyone", "Terrible, never again, avoid", "Fine, nothing special"]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": t, "entity": "Acme", "author": f"a{i}",
+                                          "published_at": "2026-11-02T10:00:00Z"}) + "\n"
+                              for i, t in enumerate(texts)))
+    result = CliRunner().invoke(app, ["estimate", str(source), "--by", "entity"])
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert row["adjustment"] == ADJUSTED
+    assert f"model error {scorer.group_nps_error:g}" in row["method"]
