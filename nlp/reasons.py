@@ -17,8 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import spacy
+from spacy.attrs import LOWER
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from nlp.result import Polarity, ReasonHit
@@ -66,9 +67,17 @@ def _token_spec(piece: str) -> dict:
     return {"LOWER": piece.lower()}
 
 
-def _patterns(nlp: Language, terms: Sequence[str]) -> list[list[dict]]:
-    """Token patterns for ``terms``; single tokens merged into one set and one regex per label."""
-    plain, wild, multi = [], [], []
+@dataclass
+class _Terms:
+    """One label's terms: multi-token patterns for the spaCy Matcher, single tokens as a set and one regex."""
+
+    multi: list[list[dict]]
+    plain: set[str]
+    wild: re.Pattern | None
+
+
+def _patterns(nlp: Language, terms: Sequence[str]) -> _Terms:
+    plain, wild, multi = set(), [], []
     for term in terms:
         tokens: list[dict] = []
         for piece in term.split():
@@ -81,17 +90,17 @@ def _patterns(nlp: Language, terms: Sequence[str]) -> list[list[dict]]:
         elif "REGEX" in str(tokens[0]["LOWER"]):
             wild.append(tokens[0]["LOWER"]["REGEX"])
         else:
-            plain.append(tokens[0]["LOWER"])
-    out = multi
-    if plain:
-        out.append([{"LOWER": {"IN": sorted(set(plain))}}])
-    if wild:
-        out.append([{"LOWER": {"REGEX": "|".join(f"(?:{w})" for w in wild)}}])
-    return out
+            plain.add(tokens[0]["LOWER"])
+    return _Terms(multi, plain, re.compile("|".join(f"(?:{w})" for w in wild)) if wild else None)
 
 
 class _LanguageLists:
-    """The matchers of one language (or of all lists at once, for text in an unlisted language)."""
+    """The word lists of one language (or of all lists at once, for text in an unlisted language).
+
+    Single-token terms (most of them) are looked up per distinct lower-cased word and the answer is cached by the
+    word's hash: a text costs one dict lookup per token instead of every label's predicates per token (what made
+    the spaCy Matcher the scorer's slowest step). Multi-token terms go through a PhraseMatcher (hash lookups),
+    the few with a wildcard through a Matcher."""
 
     def __init__(self, lang: str) -> None:
         data = taxonomy()
@@ -102,22 +111,46 @@ class _LanguageLists:
         def terms(entry: dict) -> list[str]:
             return [t for code in wanted for t in entry.get(code, [])]
 
-        # One matcher for every list (labels "reason:price", "touch:delivery", "warn", "cue:negators", ...):
-        # one pass over each text instead of one per list.
-        self.matcher = Matcher(self.nlp.vocab)
-        for code, entry in data["reasons"].items():
-            self.matcher.add(f"reason:{code}", _patterns(self.nlp, terms(entry)))
+        # Labels "reason:price", "touch:delivery", "warn", "cue:negators", ...: one pass over each text for all.
+        lists = {f"reason:{code}": terms(entry) for code, entry in data["reasons"].items()}
         for name, entry in data["touchpoints"].items():
             borrowed = [t for code in entry.get("reasons", []) for t in terms(data["reasons"][code])]
-            self.matcher.add(f"touch:{name}", _patterns(self.nlp, borrowed + terms(entry)))
-        self.matcher.add("warn", _patterns(self.nlp, terms(data["active_detractor"])))
+            lists[f"touch:{name}"] = borrowed + terms(entry)
+        lists["warn"] = terms(data["active_detractor"])
         for label in ("positive", "negative", "negators", "contrast"):
-            self.matcher.add(f"cue:{label}", _patterns(self.nlp, terms(data["polarity"][label])))
+            lists[f"cue:{label}"] = terms(data["polarity"][label])
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.matcher = Matcher(self.nlp.vocab)
+        self.single: list[tuple[str, _Terms]] = []
+        for label, words in lists.items():
+            found = _patterns(self.nlp, words)
+            literal = [p for p in found.multi if all(isinstance(t["LOWER"], str) for t in p)]
+            if literal:
+                self.phrases.add(label, [Doc(self.nlp.vocab, words=[t["LOWER"] for t in p]) for p in literal])
+            if wildcard := [p for p in found.multi if p not in literal]:
+                self.matcher.add(label, wildcard)
+            self.single.append((label, found))
+        self._words: dict[int, tuple[str, ...]] = {}
+        self.rank = {label: i for i, label in enumerate(lists)}  # ties in text order: the lists' order
+
+    def _labels(self, key: int) -> tuple[str, ...]:
+        """The labels whose single-token terms match the word with LOWER hash ``key`` (cached)."""
+        labels = self._words.get(key)
+        if labels is None:
+            word = self.nlp.vocab.strings[key]
+            labels = tuple(label for label, t in self.single
+                           if word in t.plain or (t.wild is not None and t.wild.search(word)))
+            self._words[key] = labels
+        return labels
 
     def matches(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(label, start, end) of every list's matches, in text order."""
         strings = self.nlp.vocab.strings
-        return sorted(((strings[k], s, e) for k, s, e in self.matcher(doc)), key=lambda m: (m[1], -m[2]))
+        found = {(label, i, i + 1) for i, key in enumerate(doc.to_array(LOWER).tolist()) for label in self._labels(key)}
+        found.update((strings[k], s, e) for k, s, e in self.phrases(doc))
+        if len(self.matcher):
+            found.update((strings[k], s, e) for k, s, e in self.matcher(doc))
+        return sorted(found, key=lambda m: (m[1], -m[2], self.rank[m[0]]))
 
     def signals(self, doc: Doc, found: list[tuple[str, int, int]], sentence_polarity: dict[str, float]) -> TextSignals:
         negators = {s for label, s, _ in found if label == "cue:negators"}
