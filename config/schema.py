@@ -110,6 +110,10 @@ class ModelsConfig(Strict):
 
 class ThresholdsConfig(Strict):
     bot_precision: float = Field(0.9, gt=0, le=1, description="Target precision for the bot decision.")
+    bot_copy_authors: int = Field(
+        3, ge=1, description="A review copied (near-duplicate) by this many other accounts on the same source is a bot."
+    )
+    bot_copy_days: float = Field(2.0, gt=0, description="The window, in days, in which those copies must fall.")
     campaign_p_value: float = Field(0.001, gt=0, lt=1)
     min_campaign_size: int = Field(8, ge=2)
     thin_segment_n: int = Field(30, ge=1, description="Below this n a segment is pooled towards its parent.")

@@ -10,6 +10,16 @@
 P(bot) is a sum of log-odds terms: the machine-text score above the range of human text, plus an
 `AdditiveLogit` over behaviour and coordination (fit on YelpCHI, where those exist). Each term is also the
 evidence sentence's weight, and a feature the input lacks contributes nothing.
+
+Copy-paste rule (`copy_probability`): the labelled data has no review farms, so the coordination features got
+no weight there, yet a review that other accounts posted again on the SAME source within a few days is the
+plainest bot signal there is. It is therefore a stated rule, not a learned term: with n other authors posting a
+copy (models.similarity.same_source_copies, n >= K = `thresholds.bot_copy_authors`, window
+`thresholds.bot_copy_days`), P(copy-paste bot) = 1 - (1 - COPY_P_AT_K) ** (n / K), i.e. COPY_P_AT_K at exactly K
+copies, rising with the cluster. It joins the learned probability by noisy-OR, p = 1 - (1 - p_learned)(1 - p_copy):
+either cause alone can make a bot, and neither lowers the other. Copies on another source are syndication (the
+organic rules count them once) and never count here; short texts count only under the conditions in
+models.similarity.
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from models.additive import AdditiveLogit
-from models.features import FEATURES, batch_features
+from models.features import FEATURES, batch_features, is_new_account, parse_time
+from models.similarity import same_source_copies
 from models.text_signals import mark_edges
 from models.verdicts import BotJudgement
 
@@ -39,6 +50,7 @@ TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
 HUMAN_TEXT_QUANTILE = 0.9
+COPY_P_AT_K = 0.9
 
 
 def text_pipeline(C: float = 10.0, word_bits: int = 18, char_bits: int = 19) -> Pipeline:
@@ -194,6 +206,16 @@ def describe(feature: str, value: float) -> str:
     return phrases[feature]
 
 
+def copy_probability(copies: np.ndarray, k: int) -> np.ndarray:
+    """P(copy-paste bot) from the number of other authors' same-source copies: 0 below K (see the module doc)."""
+    return np.where(copies >= k, 1.0 - (1.0 - COPY_P_AT_K) ** (copies / k), 0.0)
+
+
+def _copy_evidence(copies: float, days: float) -> str:
+    window = f"{days:g} day" if days == 1 else f"{days:g} days"
+    return f"near-duplicate of {_plural(copies, 'review')} by other accounts on the same site within {window}"
+
+
 @dataclass
 class BotFilter:
     """A fitted classifier with its decision threshold; `judge` is what the flow and `onps score` call."""
@@ -201,25 +223,41 @@ class BotFilter:
     classifier: BotClassifier
     threshold: float
     model_version: str
+    copy_authors: int = 3
+    copy_days: float = 2.0
 
     def judge(self, records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None = None):
-        """One `BotJudgement` per record; understandings (optional) lend the derived score where no rating is."""
+        """One `BotJudgement` per record; understandings (optional) lend the derived score where no rating is.
+
+        P(bot) is the noisy-OR of the learned probability and the copy-paste rule (module doc)."""
         if not records:
             return []
         batch = [
             _with_understanding(r, u) for r, u in zip(records, understandings or [None] * len(records), strict=True)
         ]
         X, terms = self.classifier.explain(batch)
-        p = 1.0 / (1.0 + np.exp(-(self.classifier.top_.intercept_ + terms.sum(axis=1))))
+        learned = 1.0 / (1.0 + np.exp(-(self.classifier.top_.intercept_ + terms.sum(axis=1))))
+        copies = same_source_copies(
+            [str(r.get("text") or "") for r in batch],
+            [str(r["author"]) if r.get("author") else None for r in batch],
+            [str(r["source"]) if r.get("source") else None for r in batch],
+            [parse_time(r.get("published_at")) for r in batch],
+            [is_new_account(r) for r in batch],
+            self.copy_days,
+        )
+        copied = copy_probability(copies, self.copy_authors)
+        p = 1.0 - (1.0 - learned) * (1.0 - copied)
         names = self.classifier.feature_names
         judgements = []
         for i in range(len(batch)):
             order = np.argsort(-terms[i])
-            evidence = [
+            evidence = [_copy_evidence(copies[i], self.copy_days)] if copied[i] > 0 else []
+            evidence += [
                 describe(names[j], X[i, j])
                 for j in order
                 if terms[i, j] >= EVIDENCE_MIN_LOGIT and TELLING[names[j]](X[i, j])
-            ][:EVIDENCE_MAX]
+            ]
+            evidence = evidence[:EVIDENCE_MAX]
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
 
@@ -262,7 +300,13 @@ def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFil
     bundle = joblib.load(path)
     precision = getattr(thresholds, "bot_precision", 0.9)
     threshold = threshold_for_precision(bundle["validation_p"], bundle["validation_y"], precision)
-    return BotFilter(bundle["classifier"], threshold, bundle["model_version"])
+    return BotFilter(
+        bundle["classifier"],
+        threshold,
+        bundle["model_version"],
+        getattr(thresholds, "bot_copy_authors", 3),
+        getattr(thresholds, "bot_copy_days", 2.0),
+    )
 
 
 def judge_json(

@@ -32,6 +32,7 @@ FEATURES: tuple[str, ...] = (
 )
 CO_REVIEW_DAYS = 2
 MIN_ENTITY_RATINGS = 3
+NEW_ACCOUNT_DAYS = 30
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -73,6 +74,13 @@ def rating_0_10(record: Mapping[str, Any]) -> float | None:
 def _facts(record: Mapping[str, Any]) -> Mapping[str, Any]:
     facts = record.get("author_facts")
     return facts if isinstance(facts, Mapping) else {}
+
+
+def is_new_account(record: Mapping[str, Any]) -> bool:
+    """True when the source shows a one-review account or one at most NEW_ACCOUNT_DAYS old; False when unknown."""
+    facts = _facts(record)
+    age, count = facts.get("account_age_days"), facts.get("review_count")
+    return bool((age is not None and float(age) <= NEW_ACCOUNT_DAYS) or (count is not None and float(count) <= 1))
 
 
 def _log1p(value: float | None) -> float:

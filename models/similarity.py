@@ -3,12 +3,19 @@
 Exact pairwise comparison is quadratic; LSH finds the candidate pairs in about linear time and the MinHash
 estimate of Jaccard similarity verifies them. Very short texts ("very good") are skipped: thousands of people
 write them independently, so their repetition says nothing about coordination.
+
+`same_source_copies` is the one exception, for the bot filter's copy-paste rule: there a short text counts when
+it is repeated word for word (after lower-casing and dropping punctuation) on the SAME source within a few days,
+and it is either at least EXACT_MIN_WORDS words long or written by new / one-review accounts on both sides.
+"Very good" from established accounts never counts; copies on another source are syndication, never counted.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -20,6 +27,7 @@ SHINGLE = 3
 MIN_WORDS = 8
 SHARED_PHRASING_JACCARD = 0.3
 NEAR_DUPLICATE_JACCARD = 0.6
+EXACT_MIN_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,59 @@ def near_duplicate_pairs(texts: Sequence[str], authors: Sequence[str | None]) ->
             ):
                 pairs.append((a, b))
     return pairs
+
+
+def same_source_copies(
+    texts: Sequence[str],
+    authors: Sequence[str | None],
+    sources: Sequence[str | None],
+    times: Sequence[datetime | None],
+    new_accounts: Sequence[bool],
+    window_days: float,
+) -> np.ndarray:
+    """Per document, how many OTHER authors posted a copy of it on the same source within `window_days`.
+
+    A copy is a near-duplicate (MinHash Jaccard >= NEAR_DUPLICATE_JACCARD) for texts of MIN_WORDS words or more;
+    for shorter texts, the same words in the same order, counted only when the text has EXACT_MIN_WORDS words or
+    both accounts are new (`new_accounts`). Undated documents are never copies (they cannot be placed in a
+    window); documents without a source share one (the batch is then the only context there is).
+    """
+    n = len(texts)
+    found: list[set[str]] = [set() for _ in range(n)]
+    owner = [a if a else f"\x00doc{i}" for i, a in enumerate(authors)]
+    tokens = [words(t) for t in texts]
+    window = window_days * 86400.0
+
+    def close(i: int, j: int) -> bool:
+        return (
+            owner[i] != owner[j]
+            and sources[i] == sources[j]
+            and times[i] is not None
+            and times[j] is not None
+            and abs((times[i] - times[j]).total_seconds()) <= window
+        )
+
+    groups: dict[tuple[str | None, tuple[str, ...]], list[int]] = defaultdict(list)
+    for i, toks in enumerate(tokens):
+        if toks and len(toks) < MIN_WORDS and times[i] is not None:
+            groups[(sources[i], tuple(toks))].append(i)
+    for (_, toks), members in groups.items():
+        if len(members) < 2:
+            continue
+        for i in members:
+            for j in members:
+                if close(i, j) and (len(toks) >= EXACT_MIN_WORDS or (new_accounts[i] and new_accounts[j])):
+                    found[i].add(owner[j])
+
+    keep = [i for i, toks in enumerate(tokens) if len(toks) >= MIN_WORDS and times[i] is not None]
+    if len(keep) >= 2:
+        hashes = MinHash.bulk([_shingles(texts[i]) for i in keep], num_perm=NUM_PERM)
+        lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+        for j, h in enumerate(hashes):
+            lsh.insert(j, h)
+        for j, h in enumerate(hashes):
+            for k in lsh.query(h):
+                a, b = keep[j], keep[k]
+                if close(a, b) and h.jaccard(hashes[k]) >= NEAR_DUPLICATE_JACCARD:
+                    found[a].add(owner[b])
+    return np.array([len(f) for f in found], dtype=float)
