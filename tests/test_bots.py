@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from config.schema import ModelsConfig, ThresholdsConfig
+from demo.generate import generate
 from models import corpora
 from models.bots import BotClassifier, judge_json, load_bot_filter
-from models.similarity import near_duplicate_pairs, overlaps
+from models.features import parse_time
+from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
 from models.train import yelp_split
 from tests.conftest import DATA, need_shared
 
@@ -104,3 +109,81 @@ def test_near_duplicates_across_authors_only():
 def test_missing_artifact_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="models.train"):
         load_bot_filter(ModelsConfig(bot_model_path=str(tmp_path / "none.joblib")), ThresholdsConfig())
+
+
+COPY_RULE = "by other accounts on the same site"
+
+
+def _by_entity(bot_filter, records):
+    """Judge one entity's records per batch, as the flow does."""
+    batches = defaultdict(list)
+    for r in records:
+        batches[r.get("entity")].append(r)
+    return [(r, j) for batch in batches.values() for r, j in zip(batch, bot_filter.judge(batch), strict=True)]
+
+
+def test_same_source_copies_count_farms_not_syndication_or_common_phrases():
+    farm = "Super firm, everything perfect. Thanks Nordkauf!"  # 6 words: counts as an exact copy
+    times = [parse_time(f"2024-03-01T{h:02d}:00") for h in range(10)]
+    texts = [farm, farm.lower() + " :)", farm.replace("!", "!!"), farm, farm, "very good", "very good", "very good",
+             "very good", "A farm text elsewhere about delivery."]
+    authors = [f"a{i}" for i in range(10)]
+    sources = ["tp", "tp", "tp", "tp", "shop", "tp", "tp", "tp", "tp", "tp"]
+    established = [False] * 10
+    copies = same_source_copies(texts, authors, sources, times, established, 2.0)
+    assert list(copies[:5]) == [3, 3, 3, 3, 0]  # the copy on another site is syndication, and not counted
+    assert list(copies[5:9]) == [0, 0, 0, 0]  # "very good" from established accounts is what people write
+    assert list(same_source_copies(texts, authors, sources, times, [True] * 10, 2.0)[5:9]) == [3, 3, 3, 3]
+    late = [*times[:3], parse_time("2024-03-09T00:00"), *times[4:]]
+    assert same_source_copies(texts, authors, sources, late, established, 2.0)[3] == 0  # outside the window
+    assert same_source_copies(texts, ["a"] * 10, sources, times, established, 2.0)[0] == 0  # one author repeating
+    long_text = "This vacuum cleaner is the best I have ever owned, powerful suction and a quiet motor, buy it now"
+    near = [long_text, long_text.replace("now", "today"), long_text.replace("best", "finest")]
+    assert list(same_source_copies(near, ["x", "y", "z"], ["s"] * 3, times[:3], [False] * 3, 2.0)) == [2, 2, 2]
+
+
+def test_copy_rule_evidence_and_threshold(packaged):
+    base = {"text": "Great company, I can only recommend them! Best service ever!", "entity": "e", "source": "tp",
+            "rating": 5, "published_at": "2024-03-01T10:00"}
+    farm = [{**base, "id": str(i), "author": f"a{i}"} for i in range(5)]
+    judged = packaged.judge(farm)
+    assert all(j.bot for j in judged)
+    assert judged[0].evidence[0] == "near-duplicate of 4 reviews by other accounts on the same site within 2 days"
+    three = packaged.judge(farm[:3])  # two other accounts: below K = 3, the rule stays silent
+    assert not any(COPY_RULE in e for j in three for e in j.evidence)
+    assert all(t.p_bot < j.p_bot for t, j in zip(three, judged, strict=False))
+
+
+def test_planted_bots_are_caught_and_genuine_or_syndicated_reviews_are_not(packaged):
+    content = generate(seed=7, scale=0.5)
+    records = [
+        {"id": d.id, "text": d.text, "title": d.title, "rating": d.stars, "rating_scale": 5, "entity": d.entity,
+         "author": d.author.name if d.format == "schemaorg" else d.author.id, "source": d.source,
+         "published_at": d.published_at.isoformat(), "kind": d.kind, "copy": d.copy_of is not None,
+         # as the crawlers show them: only Trustpilot pages carry the reviewer's review count
+         "author_facts": {"review_count": d.author.review_count} if d.format == "trustpilot" else {}}
+        for d in content.docs
+        if d.format not in ("discourse", "blog")
+    ]
+    judged = _by_entity(packaged, records)
+    bots = [j.bot for r, j in judged if r["kind"] == "bot"]
+    genuine = [j.bot for r, j in judged if r["kind"] == "genuine"]
+    syndicated = [j for r, j in judged if r["copy"]]
+    assert len(bots) >= 20 and len(syndicated) >= 5
+    assert sum(bots) / len(bots) >= 0.7
+    assert sum(genuine) / len(genuine) <= 0.02
+    assert not any(COPY_RULE in e for j in syndicated for e in j.evidence)
+
+
+def test_copy_rule_leaves_a_real_stream_alone(packaged):
+    need_shared(DATA / "gplay-chatgpt-stream")
+    chat = pd.read_csv(DATA / "gplay-chatgpt-stream" / "gplay_reviews_chatgpt_like_app.csv.gz", nrows=5000)
+    records = [
+        {"id": str(r.review_id), "text": r.review_text if isinstance(r.review_text, str) else "", "rating": r.rating,
+         "author": r.user_name, "published_at": r.review_time, "entity": "chat", "source": "gplay"}
+        for r in chat.itertuples()
+    ]
+    without_rule = load_bot_filter(ModelsConfig(), ThresholdsConfig(bot_copy_authors=10**6))
+    before = sum(j.bot for j in without_rule.judge(records))
+    after = sum(j.bot for j in packaged.judge(records))
+    assert after - before <= 0.002 * len(records)  # at most 10 new flags in 5,000 real reviews
