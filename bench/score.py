@@ -38,6 +38,7 @@ from nlp.train import stars_to_classes  # noqa: E402
 
 PATHS = ("baseline", "static", "transformer")
 SPEED_TEXTS = 2000
+WARM_TEXTS = 400  # MARC dev texts derived before the speed is timed
 LIMIT = {"transformer": 500}  # texts per held-out set for the slow path (~50 texts/s here); stated in the output
 RESULTS = ROOT / "bench" / "results" / "score.md"
 
@@ -130,7 +131,11 @@ def measure(path: str) -> dict:
     out["germeval"] = three_way(levels(texts), polarity)
     out["danish"] = danish_proxy(levels)
     records = speed_sample()[: limit or SPEED_TEXTS]
+    # Warm: lingua loads its models on first use (~2 s) and the reason lists cache each word's labels; a
+    # long-running scorer has paid both, so they are paid here on other texts (MARC dev), not on the timed ones.
     scorer.derive([{"id": "w", "text": "warm-up", "lang": lang} for lang in (*corpora.MARC_LANGS, "da", "ru", "und")])
+    scorer.derive([{"id": "w", "text": t} for lang in corpora.MARC_LANGS
+                   for t in corpora.marc(lang, "dev").texts[: WARM_TEXTS // 4]])
     texts = [r["text"] for r in records]
     start = time.perf_counter()
     levels(texts)
@@ -218,8 +223,8 @@ def markdown(results: list[dict], reference: dict, command: str) -> str:
             f"{r['filmstarts']['balanced']:.3f} | {g['accuracy']:.3f} / {g['macro_f1']:.3f} ({g['majority']:.3f}) / "
             f"{g['pos_neg_accuracy']:.3f} | {d['spearman']:.3f} / {d['sign_agreement']:.3f} (n={d['n']}) |")
     lines += ["", "### Speed (2,000 MARC test texts, de/en/fr/es mixed; 2 threads)", "",
-              "| path | head texts/s | full derive texts/s (lang id + head + reasons; warm) | vs baseline derive | "
-              "peak RSS MiB | load s |", "| --- | --- | --- | --- | --- | --- |"]
+              "| path | head texts/s | full derive texts/s (lang id + head + reasons; warm: after 400 MARC dev "
+              "texts) | vs baseline derive | peak RSS MiB | load s |", "| --- | --- | --- | --- | --- | --- |"]
     for r in ok:
         ratio = r["derive_texts_per_s"] / base["derive_texts_per_s"] if base else float("nan")
         lines.append(f"| {r['path']} | {r['head_texts_per_s']:.0f} | {r['derive_texts_per_s']:.0f} | {ratio:.2f}x | "

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -152,7 +152,9 @@ class _LanguageLists:
             found.update((strings[k], s, e) for k, s, e in self.matcher(doc))
         return sorted(found, key=lambda m: (m[1], -m[2], self.rank[m[0]]))
 
-    def signals(self, doc: Doc, found: list[tuple[str, int, int]], sentence_polarity: dict[str, float]) -> TextSignals:
+    def signals(self, doc: Doc, found: list[tuple[str, int, int]]) -> tuple[TextSignals, list[tuple[int, str]]]:
+        """The text's signals, and (hit index, sentence) of each reason without a polarity cue: those are
+        "neutral" until `analyse` asks ``sentence_polarity`` about their sentences, all in one batch."""
         negators = {s for label, s, _ in found if label == "cue:negators"}
         contrast = {i for label, s, e in found if label == "cue:contrast" for i in range(s, e)}
         polar = [(label[4:], s, e) for label, s, e in found if label in ("cue:positive", "cue:negative")]
@@ -160,7 +162,7 @@ class _LanguageLists:
         def breaks(i: int) -> bool:
             return i in contrast or (doc[i].is_punct and doc[i].text not in "'’-")
 
-        hits, seen = [], set()
+        hits, seen, uncued = [], set(), []
         for label, start, end in found:
             if not label.startswith("reason:"):
                 continue
@@ -171,9 +173,9 @@ class _LanguageLists:
             clause = _clause(breaks, start, end, sent)
             polarity = _nearest_cue(polar, negators, clause, start, end)
             if polarity is None:
-                polarity = _sign(sentence_polarity.get(sent.text.strip(), 0.0))
+                uncued.append((len(hits), sent.text.strip()))
             quoted = doc[clause[0] : clause[1]] if clause[1] - clause[0] >= MIN_CLAUSE_TOKENS else sent
-            hits.append(ReasonHit(code, polarity, _evidence(doc, quoted, start, end)))
+            hits.append(ReasonHit(code, polarity or "neutral", _evidence(doc, quoted, start, end)))
         touched: Counter[str] = Counter()
         first: dict[str, int] = {}
         reach: dict[str, int] = {}
@@ -183,7 +185,7 @@ class _LanguageLists:
                 first.setdefault(label[6:], s)
                 reach[label] = e
         touchpoint = min(touched, key=lambda n: (-touched[n], first[n])) if touched else None
-        return TextSignals(hits, touchpoint, any(label == "warn" for label, _, _ in found))
+        return TextSignals(hits, touchpoint, any(label == "warn" for label, _, _ in found)), uncued
 
 
 def _clause(breaks: Callable[[int], bool], start: int, end: int, sent: Span) -> tuple[int, int]:
@@ -241,22 +243,21 @@ def analyse(
 ) -> list[TextSignals]:
     """Reasons, touchpoint and warnings for a batch; each language's texts go through ``nlp.pipe`` together."""
     out: list[TextSignals | None] = [None] * len(texts)
+    pending: dict[int, list[tuple[int, str]]] = {}
     by_lang: dict[str, list[int]] = {}
     for i, lang in enumerate(langs):
         by_lang.setdefault(lang, []).append(i)
     for lang, rows in by_lang.items():
         lists = _lists(lang)
-        docs = list(lists.nlp.pipe(texts[i] for i in rows))
-        found = [lists.matches(doc) for doc in docs]
-        polarity: dict[str, float] = {}
-        if sentence_polarity is not None:
-            sentences = list(dict.fromkeys(
-                doc[s].sent.text.strip() for doc, hits in zip(docs, found, strict=True)
-                for label, s, _ in hits if label.startswith("reason:")
-            ))
-            polarity = dict(zip(sentences, sentence_polarity(sentences), strict=True)) if sentences else {}
-        for i, doc, hits in zip(rows, docs, found, strict=True):
-            out[i] = lists.signals(doc, hits, polarity)
+        for i, doc in zip(rows, lists.nlp.pipe(texts[i] for i in rows), strict=True):
+            out[i], pending[i] = lists.signals(doc, lists.matches(doc))
+    if sentence_polarity is not None:
+        sentences = list(dict.fromkeys(sentence for waiting in pending.values() for _, sentence in waiting))
+        polarity = dict(zip(sentences, sentence_polarity(sentences), strict=True)) if sentences else {}
+        for i, waiting in pending.items():
+            hits = out[i].reasons  # type: ignore[union-attr]
+            for k, sentence in waiting:
+                hits[k] = replace(hits[k], polarity=_sign(polarity[sentence]))
     return [signals for signals in out if signals is not None]
 
 
