@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from models.features import parse_time, rating_0_10
+from models.features import account_is_new, parse_time, rating_0_10
 from models.similarity import near_duplicate_pairs
 from models.text_signals import is_generic, specifics
 from models.verdicts import CampaignFinding
@@ -43,7 +43,6 @@ SHARE_HISTORY_CAP = 200.0
 COLD_START_NEGATIVE = (30.0, 70.0)  # Beta prior: 30% negative, worth 100 reviews, when a stream has no history
 MIN_SHARE_HISTORY = 30
 COORDINATION_DAYS = 3
-NEW_ACCOUNT_DAYS = 30
 SUSPECT_P_BOT = 0.5
 CAMPAIGN_LIFT = 0.2
 CAMPAIGN_COORDINATED = 0.3
@@ -88,14 +87,6 @@ def _polarity(record: Mapping[str, Any]) -> tuple[bool, bool] | None:
     return rating <= 6.0, rating >= 9.0
 
 
-def _new_account(record: Mapping[str, Any]) -> bool | None:
-    facts = record.get("author_facts") if isinstance(record.get("author_facts"), Mapping) else {}
-    age, count = facts.get("account_age_days"), facts.get("review_count")
-    if age is None and count is None:
-        return None
-    return bool((age is not None and age <= NEW_ACCOUNT_DAYS) or (count is not None and count <= 1))
-
-
 def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_Review]:
     out = []
     for record in stream:
@@ -112,7 +103,7 @@ def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_R
                 polarity[0],
                 polarity[1],
                 float(p_bot) if p_bot is not None else None,
-                _new_account(record),
+                account_is_new(record),
             )
         )
     out.sort(key=lambda r: r.day)

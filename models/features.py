@@ -76,11 +76,19 @@ def _facts(record: Mapping[str, Any]) -> Mapping[str, Any]:
     return facts if isinstance(facts, Mapping) else {}
 
 
-def is_new_account(record: Mapping[str, Any]) -> bool:
-    """True when the source shows a one-review account or one at most NEW_ACCOUNT_DAYS old; False when unknown."""
+def account_is_new(record: Mapping[str, Any]) -> bool | None:
+    """True when the source shows a one-review account or one at most NEW_ACCOUNT_DAYS old; None when the source
+    shows neither fact (the campaign detector treats unknown apart from established)."""
     facts = _facts(record)
     age, count = facts.get("account_age_days"), facts.get("review_count")
+    if age is None and count is None:
+        return None
     return bool((age is not None and float(age) <= NEW_ACCOUNT_DAYS) or (count is not None and float(count) <= 1))
+
+
+def is_new_account(record: Mapping[str, Any]) -> bool:
+    """`account_is_new`, with unknown read as not new."""
+    return account_is_new(record) is True
 
 
 def _log1p(value: float | None) -> float:
