@@ -101,12 +101,28 @@ def card(version: str, sets: dict[str, Any], report: dict[str, Any], classifier:
         "- Author facts used: review_count (YelpCHI: the user's reviews in the slice). Account age and verified "
         "status have no labelled data here and are NOT in this model (the campaign detector uses account age).",
         "- Coordination features (near-duplicates, shared phrasing, co-reviewing) and generic praise are computed but "
-        "never vary in the labelled data, so they carry zero weight here; coordination acts in the campaign "
-        "detector (models/campaigns.py) instead.",
+        "never vary in the labelled data, so they carry zero weight here; coordination acts through the copy-paste "
+        "rule below and in the campaign detector (models/campaigns.py).",
         "",
         "| part | n |",
         "| --- | --- |",
         *[f"| {name} | {size} |" for name, size in sizes.items()],
+        "",
+        "## Copy-paste rule (not learned)",
+        "Because the labelled data carries no review farms, `BotFilter.judge` adds a stated rule on top of the "
+        "learned P(bot) (models/bots.py, models/similarity.py `same_source_copies`):",
+        "- n = the number of OTHER authors who posted a copy of the review on the SAME source within "
+        "`thresholds.bot_copy_days` (default 2) days. A copy is a MinHash near-duplicate (Jaccard >= 0.6 on word "
+        "3-shingles) for texts of 8+ words; for shorter texts, the same words in the same order (case and "
+        "punctuation ignored), counted only when the text has 5+ words or both accounts are new (review_count <= 1 "
+        "or account_age_days <= 30). Undated reviews are never copies.",
+        "- P(copy) = 1 - (1 - 0.9) ** (n / K) for n >= K = `thresholds.bot_copy_authors` (default 3), else 0; "
+        "P(bot) = 1 - (1 - P_learned)(1 - P(copy)) (noisy-OR). At K copies P(copy) = 0.9, above the decision "
+        "threshold, so a farm of K+1 accounts is flagged, with the evidence \"near-duplicate of N reviews by other "
+        "accounts on the same site within 2 days\".",
+        "- Copies on another source are syndication (the organic rules count them once) and never count; \"very "
+        "good\" from established accounts never counts. Its effect is measured in tests/test_bots.py (demo recall, "
+        "genuine and syndicated false flags, real Google Play stream).",
         "",
         "## Features",
         ", ".join(classifier.feature_names),
