@@ -64,7 +64,8 @@ def env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("__") if "__" in rest else rest.partition("_")
-        if section and key:
+        # only the config's own sections: other ONPS_* variables (test switches, say) are not settings
+        if section in OnpsConfig.model_fields and key:
             found.setdefault(section, {})[key] = value
     return found
 

@@ -64,7 +64,7 @@ def test_unknown_key_and_dangling_reference_are_errors() -> None:
 def test_environment_overrides_the_file() -> None:
     text = GOOD.replace("max_pages = 0", "")
     cfg = parse(text, Path("onps.toml"), environ={"ONPS_DATABASE_URL": "postgresql://db/onps",
-                                                  "ONPS_CRAWL__MAX_PAGES": "7"})
+                                                  "ONPS_CRAWL__MAX_PAGES": "7", "ONPS_REQUIRE_POSTGRES": "1"})
     assert cfg.database.url == "postgresql://db/onps"
     assert cfg.crawl.max_pages == 7
     assert cfg.entity("Velora").all_aliases() == ["Velora", "Velora GmbH"]
