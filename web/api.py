@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from store.alerts_store import acknowledge
@@ -38,8 +39,21 @@ Reader = Annotated[Caller, Depends(require("read"))]
 Writer = Annotated[Caller, Depends(require("write"))]
 DB = Annotated[Session, Depends(db_session)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Row id (a 32-bit integer key in the store).")]
-From = Annotated[datetime | None, Query(alias="from", description="Only windows/items ending after this time.")]
-To = Annotated[datetime | None, Query(alias="to", description="Only windows/items starting before this time.")]
+
+
+def _in_utc_range(value: datetime | None) -> datetime | None:
+    """The store keeps UTC: a time whose UTC form falls outside years 1-9999 is a bad parameter (422), not a 500."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("time out of range once converted to UTC") from exc
+
+
+When = Annotated[datetime | None, AfterValidator(_in_utc_range)]
+From = Annotated[When, Query(alias="from", description="Only windows/items ending after this time.")]
+To = Annotated[When, Query(alias="to", description="Only windows/items starting before this time.")]
 
 
 @router.get("/entities", response_model=list[EntityOut], summary="Brands and products, with competitors")
@@ -82,7 +96,7 @@ def list_reviews(
     start: From = None,
     end: To = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     flt = reads.ReviewFilter(entity=entity, source=source, cls=cls, reason=reason, bot=bot, language=language,
                              start=start, end=end)
