@@ -216,18 +216,22 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
                        by_source=per_source(records, "scored"))
 
 
-def missing_scorer(cfg: OnpsConfig) -> str | None:
-    """Why the scorer cannot run here (its package is not in the tree, or its packaged artifact was never
+def missing_model(module: str, load: Callable[[], Any], configured_path: str | None) -> str | None:
+    """Why a model stage cannot run here (its package is not in the tree, or its packaged artifact was never
     trained), or None. A *configured* artifact that is missing is a config error and raises instead."""
-    if not is_built("nlp.score"):
-        return "nlp.score"
+    if not is_built(module):
+        return module
     try:
-        scorer_for(cfg)
+        load()
     except FileNotFoundError as exc:
-        if cfg.models.scorer_path:
+        if configured_path:
             raise
         return str(exc)
     return None
+
+
+def missing_scorer(cfg: OnpsConfig) -> str | None:
+    return missing_model("nlp.score", lambda: scorer_for(cfg), cfg.models.scorer_path)
 
 
 @dataclass
@@ -336,16 +340,7 @@ def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
 
 
 def missing_bot_filter(cfg: OnpsConfig) -> str | None:
-    """As ``missing_scorer``, for the bot filter."""
-    if not is_built("models.bots"):
-        return "models.bots"
-    try:
-        bot_filter_for(cfg)
-    except FileNotFoundError as exc:
-        if cfg.models.bot_model_path:
-            raise
-        return str(exc)
-    return None
+    return missing_model("models.bots", lambda: bot_filter_for(cfg), cfg.models.bot_model_path)
 
 
 def judge_plan(db_url: str, cfg: OnpsConfig) -> Plan:

@@ -65,9 +65,7 @@ class AppStoreSpider(SourceSpider):
     kind = "appstore"
 
     def parse(self, response: Response) -> Iterator[Any]:
-        if not self.begin_page(response):
-            return
-        data = self.json_body(response)
+        data = self.json_page(response)
         if data is None:
             return
         feed = data.get("feed") if isinstance(data, dict) else None

@@ -148,6 +148,11 @@ class SourceSpider(scrapy.Spider):
         done.update([url, *response.meta.get("redirect_urls", [])])
         return True
 
+    def json_page(self, response: Response) -> Any:
+        """A JSON page's body for its parser: None when the page was parsed already (``begin_page``) or its JSON
+        is malformed (``json_body`` records the error)."""
+        return self.json_body(response) if self.begin_page(response) else None
+
     def json_body(self, response: Response) -> Any:
         """The page's JSON, or None with an error recorded (malformed, truncated or not JSON at all)."""
         try:

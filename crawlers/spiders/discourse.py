@@ -63,9 +63,7 @@ class DiscourseSpider(SourceSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A topic listing (latest or search): request each topic not stale, then the next listing page."""
-        if not self.begin_page(response):
-            return
-        data = self.json_body(response)
+        data = self.json_page(response)
         if data is None:
             return
         if not isinstance(data, dict):
@@ -97,9 +95,7 @@ class DiscourseSpider(SourceSpider):
             self.stat("incremental_stops")
 
     def parse_topic(self, response: Response) -> Iterator[Any]:
-        if not self.begin_page(response):
-            return
-        topic = self.json_body(response)
+        topic = self.json_page(response)
         if topic is None:
             return
         posts = ((topic.get("post_stream") or {}).get("posts")) if isinstance(topic, dict) else None

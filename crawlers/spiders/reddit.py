@@ -59,9 +59,7 @@ class RedditSpider(SourceSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A listing page: request each post's comments page, then the next listing page (``after``)."""
-        if not self.begin_page(response):
-            return
-        data = self.json_body(response)
+        data = self.json_page(response)
         if data is None:
             return
         listing = data.get("data") if isinstance(data, dict) and data.get("kind") == "Listing" else None
@@ -82,9 +80,7 @@ class RedditSpider(SourceSpider):
                 yield request
 
     def parse_thread(self, response: Response) -> Iterator[Any]:
-        if not self.begin_page(response):
-            return
-        data = self.json_body(response)
+        data = self.json_page(response)
         if data is None:
             return
         if not isinstance(data, list) or len(data) != 2:
