@@ -75,7 +75,9 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
         planted = {by_ext[m] for m in camp.member_ids if m in by_ext}
         caught = {int(m) for c in found_rows for m in c.member_documents} & planted
         has_campaign_stage = bool(found_rows) or session.execute(select(Campaign.id).limit(1)).first() is not None
-        verdicts = session.execute(select(BotVerdict.document_id, BotVerdict.decision)).all()
+        latest = session.scalar(select(BotVerdict.model_version).order_by(BotVerdict.id.desc()).limit(1))
+        verdicts = session.execute(select(BotVerdict.document_id, BotVerdict.decision)
+                                   .where(BotVerdict.model_version == latest)).all()
         bots = {by_ext[b] for b in truth.bot_ids if b in by_ext}
         flagged = {doc for doc, decision in verdicts if decision}
         in_fake = {int(m) for members in session.execute(

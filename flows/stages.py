@@ -379,8 +379,9 @@ def affected_entities(db_url: str, since: datetime | None, published_since: date
         )
         if since is not None:
             recent_score = aliased(Score)
-            touched = exists().where(recent_score.document_id == Document.id, recent_score.created_at >= since)
-            stmt = stmt.where(or_(Document.crawled_at >= since, touched))
+            scored = exists().where(recent_score.document_id == Document.id, recent_score.created_at >= since)
+            judged = exists().where(BotVerdict.document_id == Document.id, BotVerdict.created_at >= since)
+            stmt = stmt.where(or_(Document.crawled_at >= since, scored, judged))
         if published_since is not None:
             stmt = stmt.where(Document.published_at >= published_since)
         return dict(session.execute(stmt).all())

@@ -300,13 +300,11 @@ def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFil
     bundle = joblib.load(path)
     precision = getattr(thresholds, "bot_precision", 0.9)
     threshold = threshold_for_precision(bundle["validation_p"], bundle["validation_y"], precision)
-    return BotFilter(
-        bundle["classifier"],
-        threshold,
-        bundle["model_version"],
-        getattr(thresholds, "bot_copy_authors", 3),
-        getattr(thresholds, "bot_copy_days", 2.0),
-    )
+    copy_authors = getattr(thresholds, "bot_copy_authors", 3)
+    copy_days = getattr(thresholds, "bot_copy_days", 2.0)
+    # the version names every setting that changes a decision, so the nightly flow re-judges when one changes
+    version = f"{bundle['model_version']}+p{precision:g}+copy{copy_authors}in{copy_days:g}d"
+    return BotFilter(bundle["classifier"], threshold, version, copy_authors, copy_days)
 
 
 def judge_json(

@@ -172,6 +172,8 @@ class BotVerdict(Base):
     p_bot: Mapped[float] = mapped_column(Float)
     decision: Mapped[bool] = mapped_column(Boolean)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
+    # when judged: a re-judged document (new filter version) makes the nightly flow re-estimate its entity
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Campaign(Base):

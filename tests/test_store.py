@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from store.engine import session_scope
 from store.migrate import current, upgrade
-from store.schema import Document, Entity, Source
+from store.schema import BotVerdict, Document, Entity, Source
 from store.upsert import upsert
 
 
@@ -33,8 +33,25 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:
+    assert current(db_url) == "0002"
+    assert upgrade(db_url) == "0002"
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str) -> None:
+    """A store created at 0001 and filled, then upgraded: rows survive and the new column is there."""
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0001")
     assert current(db_url) == "0001"
-    assert upgrade(db_url) == "0001"
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        upsert(s, Document.__table__, [_doc(sid, "1")], key=["source_id", "external_id"])
+    assert upgrade(db_url) == "0002"
+    with session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 1
+        assert s.scalar(select(func.count()).select_from(BotVerdict)) == 0
 
 
 def test_upsert_never_duplicates_and_updates_when_asked(db_url: str) -> None:
