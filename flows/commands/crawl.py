@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -42,6 +44,19 @@ def show(report: CrawlReport) -> int:
     return exitcodes.BAD_INPUT if report.errors else exitcodes.OK
 
 
+@contextmanager
+def crawl_errors() -> Iterator[None]:
+    """Both crawl modes: a browser that cannot be used is a usage error, a dead crawler process a failed run."""
+    try:
+        yield
+    except RenderUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exitcodes.USAGE) from exc
+    except CrawlFailed as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exitcodes.RUN_FAILED) from exc
+
+
 def register(app: typer.Typer) -> None:
     @app.command(name="crawl")
     def _crawl(
@@ -65,31 +80,20 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[red]error:[/red] no enabled {escape('[[sources]]')} in the config; add one, or try a "
                           "site with `onps crawl URL --kind K -o OUT.jsonl`.")
                 raise typer.Exit(exitcodes.USAGE)
-            try:
-                report = crawl_sources(cfg, cfg.database.url, progress=True)
-            except (OperationalError, ProgrammingError) as exc:
-                err.print(f"[red]error:[/red] the database at {cfg.database.url} is not ready ({exc.orig}); "
-                          "run `onps db upgrade` first.")
-                raise typer.Exit(exitcodes.USAGE) from exc
-            except RenderUnavailable as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
-            except CrawlFailed as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.RUN_FAILED) from exc
+            with crawl_errors():
+                try:
+                    report = crawl_sources(cfg, cfg.database.url, progress=True)
+                except (OperationalError, ProgrammingError) as exc:
+                    err.print(f"[red]error:[/red] the database at {cfg.database.url} is not ready ({exc.orig}); "
+                              "run `onps db upgrade` first.")
+                    raise typer.Exit(exitcodes.USAGE) from exc
             raise typer.Exit(show(report))
         if kind not in SPIDERS or output is None:
             err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(SPIDERS)}) and -o OUT.jsonl")
             raise typer.Exit(exitcodes.USAGE)
-        try:
+        with crawl_errors():
             report = crawl_url(url, kind, entity=entity, max_pages=max_pages, out_path=output, cfg=cfg,
                                progress=True)
-        except RenderUnavailable as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(exitcodes.USAGE) from exc
-        except CrawlFailed as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(exitcodes.RUN_FAILED) from exc
         total = report.totals
         err.print(f"{total.new} items written to {output}")
         raise typer.Exit(show(report))
