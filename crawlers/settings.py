@@ -3,6 +3,8 @@ concurrency, a descriptive User-Agent, retries with backoff), a page-size cap, o
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from config.schema import CrawlConfig
@@ -15,8 +17,13 @@ PIPELINES = {
 }
 
 
+# Headless without a sandbox (crawls run as root in containers) and without the browser's own background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
 class RenderUnavailable(RuntimeError):
-    """JavaScript rendering was asked for but scrapy-playwright is not installed."""
+    """JavaScript rendering was asked for but scrapy-playwright or a chromium browser is missing."""
 
 
 def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: bool = False) -> dict[str, Any]:
@@ -40,6 +47,10 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
         "DOWNLOAD_TIMEOUT": 60,
         "ITEM_PIPELINES": PIPELINES,
+        # The spider's persisted state is the frontier and its request log the duplicate filter (SourceSpider.request):
+        # no disk queue and no fingerprint file in JOBDIR (crawlers/scheduler.py says why).
+        "SCHEDULER": "crawlers.scheduler.MemoryQueueScheduler",
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "EXTENSIONS": {"crawlers.report.ReportCollector": 0},
         "TELNETCONSOLE_ENABLED": False,  # no listening ports in a crawler
         "REMOTE_CONTROL_ENABLED": False,
@@ -54,9 +65,27 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
             import scrapy_playwright  # noqa: F401
         except ImportError as exc:
             raise RenderUnavailable(
-                "crawl.render_js needs scrapy-playwright: pip install scrapy-playwright, or set render_js = false"
+                "crawl.render_js needs scrapy-playwright: pip install 'organic-nps[js]' (or scrapy-playwright), "
+                "or set render_js = false"
             ) from exc
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
         settings["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
-        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = {"executable_path": crawl.chromium_path, "headless": True}
+        settings["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
+        # The system's chromium, never a browser Playwright would download; root in a container needs no sandbox.
+        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = {
+            "executable_path": chromium(crawl.chromium_path), "headless": True, "args": CHROMIUM_ARGS,
+        }
     return settings
+
+
+def chromium(configured: str) -> str:
+    """The browser to render with: the configured path, else a chromium found on PATH."""
+    if Path(configured).is_file():
+        return configured
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    raise RenderUnavailable(
+        f"crawl.render_js needs a chromium browser: {configured} does not exist and none is on PATH; "
+        "install Debian's (apt-get install chromium) or set crawl.chromium_path"
+    )

@@ -13,15 +13,19 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.job import job_dir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from twisted.internet.task import LoopingCall
 
 from crawlers.items import ReviewItem
+from crawlers.spiders.base import SourceSpider
 from store.engine import session_scope
 from store.schema import Author, Document
 from store.upsert import upsert
 
-BATCH = 200  # items per transaction: one round trip per table, small enough to lose little on a hard kill
+BATCH = 500  # items per transaction: one round trip per table; a kill loses at most this (asked again on resume)
+FLUSH_SECONDS = 2.0  # a slow source's items are stored (and its crawl checkpointed) at least this often
 
 
 def _when(value: str | None) -> datetime | None:
@@ -88,10 +92,16 @@ def store_items(
 
 
 class PersistPipeline:
+    """Buffers items and writes them a batch at a time: when BATCH items wait, every FLUSH_SECONDS, and when the
+    spider closes. After each committed batch the spider's state is checkpointed into JOBDIR, so a killed crawl
+    loses only the uncommitted batch, whose pages it asks for again on resume (the upserts make that harmless)."""
+
     def __init__(self, crawler: Crawler, db_url: str) -> None:
         self.crawler = crawler
         self.db_url = db_url
+        self.jobdir = job_dir(crawler.settings)
         self.buffer: list[ReviewItem] = []
+        self.timer = LoopingCall(self.flush)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
@@ -100,6 +110,9 @@ class PersistPipeline:
             raise NotConfigured("no ONPS_DB_URL: items go to the JSON-lines feed only")
         return cls(crawler, db_url)
 
+    def open_spider(self) -> None:
+        self.timer.start(FLUSH_SECONDS, now=False)
+
     def process_item(self, item: ReviewItem) -> ReviewItem:
         self.buffer.append(item)
         if len(self.buffer) >= BATCH:
@@ -107,15 +120,27 @@ class PersistPipeline:
         return item
 
     def close_spider(self) -> None:
+        if self.timer.running:
+            self.timer.stop()
         self.flush()
 
     def flush(self) -> None:
         if not self.buffer:
             return
         spider = self.crawler.spider
+        assert isinstance(spider, SourceSpider)
         items, self.buffer = self.buffer, []
         with session_scope(self.db_url) as session:
             new, stored = store_items(session, spider.source_id, spider.entity_ids, items)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("onps/new", new)
         self.crawler.stats.inc_value("onps/duplicates", stored)
+        if self.jobdir:
+            self.checkpoint(spider)
+
+    def checkpoint(self, spider: SourceSpider) -> None:
+        """The spider's state with the pages still being scraped (Scrapy's scraper holds each response until all
+        its items have gone through the pipelines) marked unfinished."""
+        assert self.crawler.engine is not None and self.crawler.engine.scraper.slot is not None and self.jobdir
+        active = self.crawler.engine.scraper.slot.active
+        spider.checkpoint(self.jobdir, {url for r in active for url in (r.url, *r.meta.get("redirect_urls", []))})

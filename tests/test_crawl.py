@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import threading
 import time
@@ -12,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from config.schema import OnpsConfig
-from crawlers.run import crawl_sources
+from crawlers.run import CrawlFailed, crawl_sources
 from flows.cli import app
 from store.engine import session_scope
 from store.schema import Author, CrawlRun, Document, Source
@@ -248,6 +250,47 @@ def test_stopped_crawl_resumes_from_its_jobdir_without_loss(httpserver: HTTPServ
     assert stored(sqlite_url)["slow"] == {f"p{n}r{k}" for n in range(1, 6) for k in (1, 2)}
     again = requested(httpserver)
     assert "/review/slow" not in again and "/review/slow?page=2" not in again  # resumed, not restarted
+    assert not (tmp_path / "jobs" / "slow").exists()
+
+
+def test_killed_crawl_resumes_after_its_last_checkpoint_without_loss_or_duplicates(
+    httpserver: HTTPServer, sqlite_url: str, tmp_path: Path
+):
+    state = tmp_path / "jobs" / "slow" / "spider.state"
+    killed = threading.Event()
+
+    def kill_at_page_5(number: int) -> None:
+        if number == 5 and not killed.is_set():
+            deadline = time.monotonic() + 30
+            while not state.exists() and time.monotonic() < deadline:  # a timed flush commits and checkpoints
+                time.sleep(0.05)
+            for child in crawl_children():
+                os.kill(child, signal.SIGKILL)  # no graceful stop: only the checkpoint survives
+            killed.set()
+
+    slow_pages(httpserver, pages=7, delay=0.2, on_request=kill_at_page_5)
+    cfg = OnpsConfig.model_validate({
+        "crawl": fast_crawl(tmp_path, concurrency_per_domain=1),
+        "entities": [{"name": "Acme Bank"}],
+        "sources": [{"name": "slow", "kind": "trustpilot", "url": httpserver.url_for("/review/slow"),
+                     "entity": "Acme Bank"}],
+    })
+    with pytest.raises(CrawlFailed):
+        crawl_sources(cfg, sqlite_url, progress=False)
+    assert killed.is_set()
+    done = pickle.loads(state.read_bytes())["done"]
+    assert done, "the checkpoint recorded no finished page"
+    before = stored(sqlite_url)["slow"]
+    pages_done = {int(url.partition("page=")[2] or 1) for url in done}
+    assert {f"p{n}r{k}" for n in pages_done for k in (1, 2)} <= before  # a finished page's items are stored
+
+    httpserver.clear_log()
+    second = crawl_sources(cfg, sqlite_url, progress=False)
+    assert second.sources["slow"].finish_reason == "finished" and second.errors == []
+    assert stored(sqlite_url)["slow"] == {f"p{n}r{k}" for n in range(1, 8) for k in (1, 2)}
+    assert second.sources["slow"].new == 14 - len(before)
+    again = {int(path.partition("page=")[2] or 1) for path in requested(httpserver) if path.startswith("/review/")}
+    assert again == set(range(1, 8)) - pages_done  # resumed where the checkpoint left it, not restarted
     assert not (tmp_path / "jobs" / "slow").exists()
 
 

@@ -3,7 +3,9 @@ tests/crawl_pages, fed in-process to each spider's callbacks (no network; the HT
 
 from __future__ import annotations
 
+import asyncio
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers.items import ReviewItem
+from crawlers.items import ReviewItem, document_key
 from crawlers.spiders import spider_class
 from crawlers.spiders.base import ERRORS_KEY
 from crawlers.spiders.schemaorg import compact_rdfa, review_fields
@@ -232,3 +234,56 @@ def test_forum_posts_by_css_selectors():
 def test_forum_without_selectors_is_a_config_error_naming_the_page():
     _, _, spider = parse("forum", "http://forum.test/x", b"<html><body></body></html>")
     assert "selectors.post" in errors(spider)[0]["reason"]
+
+
+# ---- incremental stop and resume -----------------------------------------------------------------------------
+def spider_with_state(kind: str, url: str, state: dict[str, Any], **kwargs: Any) -> Any:
+    """A spider as Scrapy's SpiderState hands it a JOBDIR's saved state, with the requests its start() yields."""
+    spider_cls = spider_class(kind)
+    crawler = get_crawler(spider_cls)
+    spider = spider_cls.from_crawler(crawler, source="test", url=url, **kwargs)
+    crawler.spider = spider
+    spider.state = state
+
+    async def started() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    return spider, asyncio.run(started())
+
+
+def test_incremental_stop_on_a_stored_page_but_not_on_a_page_a_resumed_crawl_asks_again():
+    url = "https://tp.test/review/acme"
+    body = (PAGES / "trustpilot" / "page1.html").read_bytes()
+    items, requests, _ = parse("trustpilot", url, body)
+    assert [r.url for r in requests] == [f"{url}?page=2"]
+    keys = [document_key(i["external_id"], i["url"], i["raw_text"]) for i in items]
+
+    _, requests, spider = parse("trustpilot", url, body, known_keys=keys)
+    assert requests == [] and spider.crawler.stats.get_value("onps/incremental_stops") == 1
+
+    # Killed after page 1's reviews were committed but before its scraping finished: the checkpoint left page 1
+    # unfinished, so the resumed crawl asks for it again, and must still go on to page 2.
+    spider, started = spider_with_state("trustpilot", url, {"requested": {url: "parse"}, "done": set()},
+                                        known_keys=keys)
+    assert [(r.url, r.dont_filter) for r in started] == [(url, True)]
+    response = HtmlResponse(url=url, body=body, request=started[0])
+    output = list(spider.parse(response))
+    assert [o.url for o in output if isinstance(o, Request)] == [f"{url}?page=2"]
+    assert spider.crawler.stats.get_value("onps/incremental_stops") is None and errors(spider) == []
+
+
+def test_checkpoint_marks_pages_still_being_scraped_unfinished(tmp_path: Path):
+    pages = [f"https://tp.test/review/acme?page={n}" for n in (1, 2, 3, 4)]
+    state = {"requested": dict.fromkeys(pages, "parse"), "done": set(pages[:3])}
+    spider, _ = spider_with_state("trustpilot", pages[0], state)
+    spider.checkpoint(str(tmp_path), unfinished={pages[2]})
+    saved = pickle.loads((tmp_path / "spider.state").read_bytes())
+    assert saved["done"] == set(pages[:2]) and state["done"] == set(pages[:3])  # the live state is untouched
+    assert not list(tmp_path.glob("*.partial"))
+
+    resumed, started = spider_with_state("trustpilot", pages[0], saved)
+    assert sorted(r.url for r in started) == pages[2:]
+    third = next(r for r in started if r.url == pages[2])
+    response = HtmlResponse(url=pages[2], body=(PAGES / "trustpilot" / "page1.html").read_bytes(), request=third)
+    output = list(resumed.parse(response))  # its next link is page 2, asked for before the stop: no loop error
+    assert not any(isinstance(o, Request) for o in output) and errors(resumed) == []

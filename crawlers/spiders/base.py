@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pickle
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
@@ -69,13 +72,15 @@ class SourceSpider(scrapy.Spider):
         self._matcher: Any = None
         self._first_words = {a.split()[0].lower() for names in self.entities.values() for a in names if a.split()}
         self._page_keys: set[str] = set()
+        self._asked: set[str] = set()  # URLs requested by this process (a resumed crawl's state has older ones)
+        self._resumed: set[str] = set()  # pages a resumed crawl asks for again
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
-        """The first page; on a resumed crawl (JOBDIR), the pages that were in flight when it was stopped.
+        """The first page; on a resumed crawl (JOBDIR), every page requested but not finished when it stopped.
 
-        Scrapy's persisted queue holds the requests not yet sent; the ones already sent but not parsed when the
-        crawl stopped are in neither the queue nor the results, so they are asked for again here.
+        The state is the frontier: ``requested`` holds every URL asked for, ``done`` the pages whose items are all
+        stored (``checkpoint``), so the pages that were queued, downloading or still being parsed are asked again.
         """
         requested: dict[str, str] = self.state.setdefault("requested", {})
         done: set[str] = self.state.setdefault("done", set())
@@ -84,10 +89,10 @@ class SourceSpider(scrapy.Spider):
             if first is not None:
                 yield first
             return
-        self.stat("resumed_in_flight", len(set(requested) - done))
-        for url, callback in requested.items():
-            if url not in done:
-                yield scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, dont_filter=True)
+        self._resumed = set(requested) - done
+        self.stat("resumed_in_flight", len(self._resumed))
+        for url in self._resumed:
+            yield scrapy.Request(url, callback=getattr(self, requested[url]), errback=self.on_error, dont_filter=True)
 
     def first_url(self) -> str:
         return self.start_url
@@ -96,7 +101,9 @@ class SourceSpider(scrapy.Spider):
         """A request within the source's page budget, or None (budget spent, or a URL already requested)."""
         requested: dict[str, str] = self.state.setdefault("requested", {})
         if url in requested:
-            self.page_error(url, "pagination loop: this URL was already requested in this crawl")
+            if url in self._asked:
+                self.page_error(url, "pagination loop: this URL was already requested in this crawl")
+            # else it was asked before a stop: done then, or asked again by ``start``
             return None
         if len(requested) >= self.max_pages:
             self.stat("budget_stops")
@@ -104,6 +111,7 @@ class SourceSpider(scrapy.Spider):
             return None
         callback = callback or self.parse
         requested[url] = callback.__name__
+        self._asked.add(url)
         if self.crawler.settings.getbool("ONPS_RENDER_JS"):
             meta["playwright"] = True  # scrapy-playwright renders only the requests that ask for it
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
@@ -132,6 +140,21 @@ class SourceSpider(scrapy.Spider):
         errors = self.crawler.stats.get_value(ERRORS_KEY) or []
         errors.append({"url": url, "reason": reason})
         self.crawler.stats.set_value(ERRORS_KEY, errors)
+
+    def checkpoint(self, jobdir: str, unfinished: Iterable[str]) -> None:
+        """Write the state a killed crawl resumes from, with only the pages whose items are all stored as done.
+
+        Called by the persist pipeline right after a committed batch: UNFINISHED are the pages still being
+        parsed or piped (their remaining items are not stored yet), so they are asked again on resume. Written to
+        a temporary file and renamed, so a kill mid-write leaves the previous checkpoint.
+        """
+        done: set[str] = self.state.get("done", set())
+        snapshot = {**self.state, "done": done - set(unfinished)}
+        path = Path(jobdir, "spider.state")
+        partial = path.with_name("spider.state.partial")
+        with partial.open("wb") as file:
+            pickle.dump(snapshot, file, protocol=4)  # Scrapy's SpiderState reads it back at spider_opened
+        os.replace(partial, path)
 
     def begin_page(self, response: Response) -> bool:
         """Count a page reaching its parser and mark it done; False when it was parsed already in this crawl.
@@ -213,7 +236,8 @@ class SourceSpider(scrapy.Spider):
 
         Stop on an empty page; on a page older than the age budget; on a page whose storable reviews are all
         stored already (incremental: the site lists newest first, so the rest is stored too; a spider whose
-        pages run oldest first, like a forum thread, sets ``newest_first = False``); and on a page repeating
+        pages run oldest first, like a forum thread, sets ``newest_first = False``; a page a resumed crawl asks
+        again was stored by the stopped crawl, which had not reached its next page yet); and on a page repeating
         reviews seen earlier in this crawl (a pagination loop that changes the URL but not the content: an error).
         """
         if not items:
@@ -228,7 +252,8 @@ class SourceSpider(scrapy.Spider):
             if isinstance(i.get("raw_text"), str) and i["raw_text"].strip()
             and not (self.cutoff and t is not None and t < self.cutoff)
         ]
-        if self.newest_first and storable and all(key in self.known_keys for key in storable):
+        resumed = (response.request.url if response.request else response.url) in self._resumed
+        if self.newest_first and storable and not resumed and all(key in self.known_keys for key in storable):
             self.stat("incremental_stops")
             log.info("%s: %s holds only reviews already stored; stop paging", self.source, response.url)
             return False
