@@ -22,13 +22,14 @@ from scipy.stats import beta
 
 from nps.classes import DETRACTOR, PASSIVE, PROMOTER
 from nps.interval import LEVEL, Interval, nps_interval
-from nps.quantify import EM_PSEUDO_VOICES, em_prior_adjust
+from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_prior_adjust
 from nps.windows import parse_time, window_spans
 
 PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
 REASON_FIELD = "reason"  # grouping by reason code puts a document in one group per code it carries
 EXCLUSION_ORDER = ("bot", "campaign", "syndicated", "no_date", "repeat_author")
-ADJUSTED = f"em-prior (Saerens et al. 2002; MAP with {EM_PSEUDO_VOICES:g} pseudo-voices)"
+ADJUSTED = (f"em-prior (Saerens et al. 2002; MAP with a training-mix prior worth {EM_PRIOR_WEIGHT:.0%} of the "
+            f"voices, at least {EM_MIN_PSEUDO_VOICES:g})")
 
 
 class Thresholds:
@@ -181,10 +182,14 @@ class _Voice:
     probs: np.ndarray
     active: float
     reasons: list[tuple[str, str]]
+    model_error: float
 
 
-def _voices(rows: Iterable[Mapping[str, Any]]) -> tuple[list[_Voice], int]:
-    """One voice per author per entity: the mean of that author's probabilities. Returns voices and repeats."""
+def _voices(rows: Iterable[Mapping[str, Any]], model_se: float = 0.0) -> tuple[list[_Voice], int]:
+    """One voice per author per entity: the mean of that author's probabilities. Returns voices and repeats.
+
+    A row's ``model_error`` (NPS points) is the scorer's measured group error for the path that scored it
+    (text only, or with a rating); rows without one take MODEL_SE."""
     rows = list(rows)
     probs = _prob_matrix(rows)
     by_author: dict[tuple[Any, Any], list[int]] = defaultdict(list)
@@ -200,6 +205,7 @@ def _voices(rows: Iterable[Mapping[str, Any]]) -> tuple[list[_Voice], int]:
                 probs=probs[members].mean(axis=0),
                 active=sum(float(rows[i].get("active_detractor") or 0.0) for i in members) / len(members),
                 reasons=list(dict.fromkeys(c for i in members for c in reason_codes(rows[i]))),
+                model_error=float(np.mean([float(rows[i].get("model_error", model_se)) for i in members])),
             )
         )
     return voices, len(rows) - len(voices)
@@ -247,7 +253,9 @@ def estimate_groups(
     """Organic NPS per group of BY values and WINDOW (None: all time), sorted by group then window.
 
     ``train_prior`` is the class mix the scorer was calibrated under (None: no class-mix correction, said in
-    ``adjustment``); ``model_se`` (NPS points) is the scorer's measured per-group error, added to the interval.
+    ``adjustment``); ``model_se`` (NPS points) is the scorer's measured per-group error, added to the interval,
+    for rows that carry no ``model_error`` of their own. A group's model error is the mean of its voices' (the
+    errors of one scoring path are shared by the whole group, so they add linearly, not in quadrature).
     Thin groups with a parent (the same entity, or everything, in the same window) are pooled towards the
     parent's other voices, so a segment is never its own prior.
     """
@@ -276,7 +284,8 @@ def estimate_groups(
         counts = Counter(excluded.get(key, Counter()))
         if not members:
             continue  # everything in this group was excluded: no estimate, the counts are in no group's n
-        voices, repeats = _voices(members)
+        voices, repeats = _voices(members, model_se)
+        group_se = float(np.mean([v.model_error for v in voices]))
         if repeats:
             counts["repeat_author"] += repeats
         post, expected, active = _tally(voices, train_prior)
@@ -286,11 +295,11 @@ def estimate_groups(
             inside = {id(r) for r in members}
             siblings = [r for r in parents.get(parent_key, []) if id(r) not in inside]
             if siblings:
-                _, parent, sibling_active = _tally(_voices(siblings)[0], train_prior)
+                _, parent, sibling_active = _tally(_voices(siblings, model_se)[0], train_prior)
                 wom_parent = _wom_counts(parent, sibling_active)
         limits = thresholds.dirichlet_below_n, thresholds.thin_segment_n
-        interval = nps_interval(expected, *limits, parent, model_se)
-        wom = nps_interval(_wom_counts(expected, active), *limits, wom_parent, model_se)
+        interval = nps_interval(expected, *limits, parent, group_se)
+        wom = nps_interval(_wom_counts(expected, active), *limits, wom_parent, group_se)
         estimates.append(
             Estimate(
                 group=dict(zip(by, values, strict=True)),
@@ -305,7 +314,7 @@ def estimate_groups(
                 passives=float(expected[PASSIVE]),
                 detractors=float(expected[DETRACTOR]),
                 excluded={k: counts[k] for k in EXCLUSION_ORDER if counts[k]},
-                method=interval.method if model_se <= 0 else f"{interval.method} + model error {model_se:g}",
+                method=interval.method if group_se <= 0 else f"{interval.method} + model error {group_se:.3g}",
                 adjustment=ADJUSTED if train_prior is not None else "none (the scorer gave no training prior)",
                 active_detractors=active,
                 active_share=_active_share(active, float(expected[DETRACTOR])),

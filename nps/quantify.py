@@ -16,11 +16,20 @@ import numpy as np
 
 EM_TOLERANCE = 1e-6
 EM_MAX_ITER = 1000
-# Maximum a posteriori EM: a Dirichlet prior on the group's class mix worth this many voices in the training mix.
-# Plain EM overshoots on small groups (on MARC groups of 10 it is worse than no correction at all); three
-# pseudo-voices lowered the mean absolute group NPS error at every size from 5 to 200 reviews, and vanish for
-# large groups (measured with the bench/estimate.py baseline scorer on MARC en).
-EM_PSEUDO_VOICES = 3.0
+# Maximum a posteriori EM: a Dirichlet prior on the group's class mix worth a share of the group's own voices,
+# centred on the training mix. Maximum-likelihood EM trusts the scorer's calibration completely, so wherever that
+# calibration is off (any text unlike the training reviews: app-store, device, bank and book reviews) it amplifies
+# the bias of the plain average instead of removing it, and the bias does not shrink with the group's size. A prior
+# worth 10% of the group's voices (at least 3, for small groups) had the lowest mean absolute group-NPS error over
+# MARC dev and the tuning halves of five out-of-domain real review sets, text only and with ratings, at group
+# sizes 100 and 400 (bench/estimate.py --part tuning; the sweep is in BENCHMARKS.md).
+EM_PRIOR_WEIGHT = 0.1
+EM_MIN_PSEUDO_VOICES = 3.0
+
+
+def pseudo_voices_for(n: int, weight: float = EM_PRIOR_WEIGHT, minimum: float = EM_MIN_PSEUDO_VOICES) -> float:
+    """How many voices in the training mix the MAP prior adds to a group of N voices."""
+    return max(minimum, weight * n)
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ def _as_probs(probs: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
 def em_prior_adjust(
     probs: Sequence[Sequence[float]] | np.ndarray,
     train_prior: Sequence[float],
-    pseudo_voices: float = EM_PSEUDO_VOICES,
+    pseudo_voices: float | None = None,
     tol: float = EM_TOLERANCE,
     max_iter: int = EM_MAX_ITER,
 ) -> PriorAdjustment:
@@ -54,9 +63,11 @@ def em_prior_adjust(
     ``train_prior`` is the class mix the scorer's probabilities were calibrated under (it ships with the
     scorer). A class with a zero training prior cannot be reweighted, so the prior is floored at 1e-6.
     ``pseudo_voices`` > 0 makes it the MAP estimate under a Dirichlet prior centred on the training mix
-    (0: the maximum-likelihood EM of the paper).
+    (None: ``pseudo_voices_for`` the group's size; 0: the maximum-likelihood EM of the paper).
     """
     post0 = _as_probs(probs)
+    if pseudo_voices is None:
+        pseudo_voices = pseudo_voices_for(len(post0))
     old = np.clip(np.asarray(train_prior, dtype=float), 1e-6, None)
     old = old / old.sum()
     prior = old.copy()

@@ -9,7 +9,7 @@ import pytest
 
 from nps.classes import nps_class, nps_from_shares, star_class
 from nps.interval import DIRICHLET_PRIOR, adjusted_wald, dirichlet, nps_interval, pooled
-from nps.quantify import em_prior_adjust
+from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_prior_adjust, pseudo_voices_for
 
 
 @pytest.mark.parametrize(
@@ -129,12 +129,13 @@ def calibrated_posteriors(true_prior: np.ndarray, train_prior: np.ndarray, n: in
 
 
 def test_em_recovers_a_shifted_prior() -> None:
-    """Posteriors calibrated under a balanced training mix; the test group is mostly detractors."""
+    """Posteriors calibrated under a balanced training mix; the test group is mostly detractors. With exactly
+    calibrated posteriors the maximum-likelihood EM of the paper recovers the group's mix."""
     train_prior = np.array([1 / 3, 1 / 3, 1 / 3])
     true_prior = np.array([0.1, 0.2, 0.7])
     post = calibrated_posteriors(true_prior, train_prior, 4000)
     plain = post.mean(axis=0)
-    adjusted = em_prior_adjust(post, train_prior)
+    adjusted = em_prior_adjust(post, train_prior, pseudo_voices=0)
     assert adjusted.converged
     assert np.abs(adjusted.prior - true_prior).max() < 0.03
     assert np.abs(plain - true_prior).max() > 0.1  # the plain average is visibly pulled to the training mix
@@ -146,13 +147,19 @@ def test_em_rejects_malformed_probabilities() -> None:
         em_prior_adjust([[0.5, 0.5, 0.5]], [1 / 3] * 3)
 
 
-def test_map_em_shrinks_small_groups_towards_the_training_mix_only() -> None:
-    train_prior = [0.2, 0.2, 0.6]
+def test_map_em_shrinks_towards_the_training_mix_by_a_share_of_the_group() -> None:
+    train_prior = np.array([0.2, 0.2, 0.6])
     small = [[0.7, 0.2, 0.1]] * 3
     ml = em_prior_adjust(small, train_prior, pseudo_voices=0).prior
     map_ = em_prior_adjust(small, train_prior).prior
     assert ml[0] > 0.95  # maximum likelihood on three agreeing voices: (almost) all promoters
     assert 0.2 < map_[0] < ml[0]
-    large = calibrated_posteriors(np.array([0.6, 0.1, 0.3]), np.array(train_prior), 4000)
-    assert np.allclose(em_prior_adjust(large, train_prior).prior,
-                       em_prior_adjust(large, train_prior, pseudo_voices=0).prior, atol=0.01)
+    assert pseudo_voices_for(3) == EM_MIN_PSEUDO_VOICES  # small groups get the floor
+    large = calibrated_posteriors(np.array([0.6, 0.1, 0.3]), train_prior, 4000)
+    ml_large = em_prior_adjust(large, train_prior, pseudo_voices=0).prior
+    map_large = em_prior_adjust(large, train_prior).prior
+    # the prior is worth EM_PRIOR_WEIGHT of the voices at any size: the MAP mix sits that share of the way from
+    # the ML mix towards the training mix (to EM's own tolerance), never more
+    expected = (ml_large + EM_PRIOR_WEIGHT * train_prior) / (1 + EM_PRIOR_WEIGHT)
+    assert np.allclose(map_large, expected, atol=0.02)
+    assert abs(map_large[0] - 0.6) < abs(train_prior[0] - 0.6)

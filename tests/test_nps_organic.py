@@ -121,3 +121,21 @@ def test_window_spans() -> None:
     assert window_spans(when, "month")[0][1].isoformat() == "2026-12-01T00:00:00+00:00"
     rolling = window_spans(when, "rolling28")
     assert len(rolling) == 4 and all(start <= when < end for start, end in rolling)
+
+
+def test_each_rows_model_error_widens_its_groups_interval_by_the_mean_of_its_voices() -> None:
+    """Rated reviews are scored with a smaller group error than text-only posts; a group's interval carries the
+    mean error of its voices, and rows without their own error take the caller's default."""
+    mix = [PROMOTER] * 60 + [DETRACTOR] * 40
+    rated = [row(i, p, source="shop", model_error=4.0) for i, p in enumerate(mix)]
+    posts = [row(1000 + i, p, source="forum", model_error=20.0) for i, p in enumerate(mix)]
+    plain = [row(2000 + i, p, source="blog") for i, p in enumerate(mix)]
+    by_source = {e.group["source"]: e for e in estimate_groups(rated + posts + plain, ["source"], None, THRESHOLDS,
+                                                                train_prior=None, model_se=9.0)}
+    width = {name: e.high - e.low for name, e in by_source.items()}
+    assert by_source["shop"].nps == pytest.approx(by_source["forum"].nps)  # same voices, same estimate
+    assert width["shop"] < width["blog"] < width["forum"]
+    assert by_source["shop"].method.endswith("model error 4")
+    assert by_source["blog"].method.endswith("model error 9")
+    [both] = estimate_groups(rated + posts, ["entity"], None, THRESHOLDS, train_prior=None)
+    assert both.method.endswith("model error 12")  # half the voices at 4, half at 20
