@@ -149,11 +149,12 @@ def null_crawl(cfg: OnpsConfig, urls: list[str], tmp: Path, items_per_page: int 
 
 
 def null_child(spec_path: str) -> None:
-    """The baseline crawler process: our Scrapy settings, a spider that fetches and parses nothing."""
+    """The baseline crawler process: our Scrapy settings and collector tuning, a spider that parses nothing."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
     from config.schema import CrawlConfig
+    from crawlers.runner import tune_gc
     from crawlers.settings import scrapy_settings
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
@@ -174,6 +175,7 @@ def null_child(spec_path: str) -> None:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NullSpider)
     process.crawl(crawler)
+    tune_gc()  # the crawler process's collector settings, so the baseline differs from ours only in the spider
     process.start()
     print(crawler.stats.get_value("elapsed_time_seconds"))
 

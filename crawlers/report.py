@@ -8,6 +8,7 @@ Counts: ``pages`` parsed, ``items`` yielded by the spider, ``new`` documents sto
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
 from crawlers.items import ReviewItem
@@ -137,3 +139,24 @@ class ReportCollector:
             line = {"source": getattr(spider, "source", ""), "url": response.url}
             sys.stdout.write("PROGRESS " + json.dumps(line) + "\n")
             sys.stdout.flush()
+
+
+class QuietLogFormatter(LogFormatter):
+    """Scrapy's log lines, without the per-page and per-item DEBUG ones when the log level drops them anyway.
+
+    Scrapy filters by level in its root handler, not in the loggers, so each "Crawled (200)" and "Scraped from"
+    record would be built and then thrown away: one per page and one per item.
+    """
+
+    def __init__(self, level: int | str = logging.DEBUG) -> None:
+        self.debug = (level if isinstance(level, int) else logging.getLevelName(level)) <= logging.DEBUG
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QuietLogFormatter:
+        return cls(crawler.settings.get("LOG_LEVEL", "DEBUG"))
+
+    def crawled(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:
+        return super().crawled(*args, **kwargs) if self.debug else None
+
+    def scraped(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:
+        return super().scraped(*args, **kwargs) if self.debug else None

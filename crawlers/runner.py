@@ -8,6 +8,7 @@ resume; a source that finished has its JOBDIR removed, so the next crawl starts 
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sys
@@ -36,6 +37,23 @@ def source_settings(source: dict[str, Any]) -> dict[str, Any]:
     return custom
 
 
+GC_THRESHOLDS = (10_000, 10, 10)  # CPython's default first generation is 700 allocations
+
+
+def tune_gc() -> None:
+    """Make Python's cycle collector cheap for a crawl, just before the reactor starts.
+
+    A crawl allocates many short-lived objects (responses, selectors, items) over a large long-lived heap
+    (Scrapy, Twisted, lxml, SQLAlchemy, spaCy). With the default thresholds the collector ran about 1,000 times in
+    a 400-page crawl of the demo sites and took about 2 ms of CPU per page, a third of the crawler's budget
+    (bench/crawl.py). Freezing what start-up built keeps it out of every collection, and a larger first
+    generation makes collections rarer; items hold no reference cycles, so they are still freed at once.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def crawl(spec: dict[str, Any]) -> CrawlReport:
     process = CrawlerProcess(spec["settings"])
     crawlers: list[tuple[dict[str, Any], Crawler]] = []
@@ -46,6 +64,7 @@ def crawl(spec: dict[str, Any]) -> CrawlReport:
         crawler = process.create_crawler(spider_cls)
         process.crawl(crawler, **source["spider"])
         crawlers.append((source, crawler))
+    tune_gc()
     process.start()
     report = CrawlReport(run_id=spec.get("run_id"))
     for source, crawler in crawlers:

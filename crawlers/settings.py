@@ -52,6 +52,7 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "SCHEDULER": "crawlers.scheduler.MemoryQueueScheduler",
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "EXTENSIONS": {"crawlers.report.ReportCollector": 0},
+        "LOG_FORMATTER": "crawlers.report.QuietLogFormatter",
         "TELNETCONSOLE_ENABLED": False,  # no listening ports in a crawler
         "REMOTE_CONTROL_ENABLED": False,
         "FEED_EXPORT_ENCODING": "utf-8",

@@ -46,7 +46,8 @@ def clean_text(raw: str) -> str:
     if "<" in text and ">" in text:
         text = remove_tags_with_content(text, which_ones=("script", "style"))
         text = remove_tags(_BLOCK_END.sub("\n", text))
-    text = replace_entities(text)
+    if "&" in text:
+        text = replace_entities(text)
     text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
 

@@ -25,7 +25,7 @@ from store.schema import Author, Document
 from store.upsert import upsert
 
 BATCH = 500  # items per transaction: one round trip per table; a kill loses at most this (asked again on resume)
-FLUSH_SECONDS = 2.0  # a slow source's items are stored (and its crawl checkpointed) at least this often
+FLUSH_SECONDS = 5.0  # a slow source's items are stored (and its crawl checkpointed) at least this often
 
 
 def _when(value: str | None) -> datetime | None:
