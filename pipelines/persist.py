@@ -17,6 +17,7 @@ from scrapy.utils.job import job_dir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
 
 from crawlers.items import ReviewItem
 from crawlers.spiders.base import SourceSpider
@@ -111,7 +112,14 @@ class PersistPipeline:
         return cls(crawler, db_url)
 
     def open_spider(self) -> None:
-        self.timer.start(FLUSH_SECONDS, now=False)
+        self.timer.start(FLUSH_SECONDS, now=False).addErrback(self.timer_failed)
+
+    def timer_failed(self, failure: Failure) -> None:
+        """A timed flush that raised (the database went away): reported, and batches are still written by size and
+        at close, where a failure fails the items themselves."""
+        spider = self.crawler.spider
+        assert isinstance(spider, SourceSpider)
+        spider.page_error(spider.start_url, f"storing a batch failed: {type(failure.value).__name__}: {failure.value}")
 
     def process_item(self, item: ReviewItem) -> ReviewItem:
         self.buffer.append(item)
