@@ -1,15 +1,16 @@
 """The per-document bot/fake classifier and the filter the flow calls (docs/CONTRACTS.md, `models`).
 
 `BotClassifier` is a scikit-learn estimator over three kinds of evidence:
-- text: a hashed word and character n-gram model of machine-generated text, stacked out-of-fold; stock wording
-  and generic praise;
+- text: a model of machine-generated text (models.machine_text: hashed n-grams stacked with style statistics);
+  stock wording, generic praise and length;
 - author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity and
   deviation from the entity's mean in the batch;
 - coordination: near-duplicates and shared phrasing across different authors (MinHash LSH), authors reviewing
   the same entities in the same few days.
-P(bot) is a sum of log-odds terms: the machine-text score above the range of human text, plus an
-`AdditiveLogit` over behaviour and coordination (fit on YelpCHI, where those exist). Each term is also the
-evidence sentence's weight, and a feature the input lacks contributes nothing.
+P(bot) is the noisy-OR of the machine-text probability and an `AdditiveLogit` over behaviour and coordination
+(fit on YelpCHI, where those exist): either alone can make a bot. The behaviour model takes part only when the
+record shows author, rating or timing behaviour, and inside it a feature the input lacks contributes nothing, so
+a bare text gets exactly its text verdict. Each log-odds term is also the evidence sentence's weight.
 
 Copy-paste rule (`copy_probability`): the labelled data has no review farms, so the coordination features got
 no weight there, yet a review that other accounts posted again on the SAME source within a few days is the
@@ -33,58 +34,28 @@ from typing import Any
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from models.additive import AdditiveLogit
 from models.features import FEATURES, batch_features, is_new_account, parse_time
+from models.machine_text import MachineTextModel
 from models.similarity import same_source_copies
-from models.text_signals import mark_edges
 from models.verdicts import BotJudgement
 
 PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
 TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
-HUMAN_TEXT_QUANTILE = 0.9
+# Features that need an author, a rating or a date: when a record shows none of them the behaviour model
+# takes no part (its intercept is YelpCHI's base rate, which says nothing about a bare text).
+BEHAVIOUR: tuple[str, ...] = (
+    "author_review_count",
+    "author_max_per_day",
+    "rating_extremity",
+    "rating_deviation",
+    "co_reviewing_authors",
+)
 COPY_P_AT_K = 0.9
-
-
-def text_pipeline(C: float = 10.0, word_bits: int = 18, char_bits: int = 19) -> Pipeline:
-    """Word 1-2-grams and case-kept character 1-5-grams, hashed so the artifact carries no vocabulary."""
-    word = HashingVectorizer(
-        ngram_range=(1, 2),
-        lowercase=False,
-        token_pattern=r"\S+",
-        preprocessor=mark_edges,
-        n_features=2**word_bits,
-        alternate_sign=False,
-        norm=None,
-    )
-    char = HashingVectorizer(
-        analyzer="char",
-        ngram_range=(1, 5),
-        lowercase=False,
-        preprocessor=mark_edges,
-        n_features=2**char_bits,
-        alternate_sign=False,
-        norm=None,
-    )
-    return make_pipeline(
-        make_union(
-            make_pipeline(word, TfidfTransformer(sublinear_tf=True)),
-            make_pipeline(char, TfidfTransformer(sublinear_tf=True)),
-        ),
-        LogisticRegression(C=C, max_iter=3000, class_weight="balanced"),
-    )
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
 
 
 class BotClassifier(ClassifierMixin, BaseEstimator):
@@ -92,8 +63,9 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
 
     `records` is one batch (the batch is the context for behaviour and coordination). `corpus[i]` says what a
     record's label means for the text models: "generated" (label = machine-generated or not), "human" (known
-    human-written, so a negative for every text model; its label only trains the top model), or anything else
-    (top model only). Human negatives from other sites keep the machine-text score quiet on ordinary reviews.
+    human-written, so a negative for every text model; its label only trains the behaviour model),
+    "human_text" (a negative for the text models only), or anything else (behaviour model only). Human
+    negatives from other sites and languages keep the machine-text score quiet on ordinary reviews.
     """
 
     def __init__(
@@ -115,29 +87,17 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
         corpus = np.asarray(corpus if corpus is not None else ["top"] * len(y))
         self.classes_ = np.array([0, 1])
         texts = np.array([str(r.get("text") or "") for r in records], dtype=object)
-        self.text_models_: dict[str, Pipeline] = {}
-        self.text_floor_: dict[str, float] = {}
+        self.text_models_: dict[str, MachineTextModel] = {}
         for name in TEXT_MODELS:
-            own = np.isin(corpus, (name, "human"))
+            own = np.isin(corpus, (name, "human", "human_text"))
             target = np.where(corpus == name, y, 0)
             if (corpus == name).sum() < 2 * self.folds or len(np.unique(target[own])) < 2:
                 continue
-            self.text_models_[name] = text_pipeline(self.text_C, self.hash_bits - 1, self.hash_bits).fit(
-                texts[own], target[own]
-            )
-            folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
-            oof = cross_val_predict(
-                text_pipeline(self.text_C, self.hash_bits - 1, self.hash_bits),
-                texts[own],
-                target[own],
-                cv=folds,
-                method="predict_proba",
-            )
-            # Only scores above the range of ordinary human text count: below it the score is noise.
-            self.text_floor_[name] = float(np.quantile(_logit(oof[target[own] == 0, 1]), HUMAN_TEXT_QUANTILE))
-        # The top model learns behaviour and coordination where they exist; the text corpora's labels mean
-        # "machine-generated", which the text term already carries.
-        top_rows = ~np.isin(corpus, TEXT_MODELS)
+            model = MachineTextModel(self.text_C, self.hash_bits, self.folds, self.seed)
+            self.text_models_[name] = model.fit(list(texts[own]), target[own])
+        # The behaviour model learns where behaviour exists; the text corpora's labels mean "machine-generated",
+        # which the text term already carries.
+        top_rows = ~np.isin(corpus, (*TEXT_MODELS, "human_text"))
         if top_rows.sum() < 20 or len(np.unique(y[top_rows])) < 2:
             top_rows = np.ones(len(y), dtype=bool)
         context = batch_features(records)
@@ -145,23 +105,41 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def explain(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw feature values and their log-odds terms, columns in `feature_names` order."""
+        """Raw feature values and their log-odds terms, columns in `feature_names` order.
+
+        A text term is the text model's own log-odds; behaviour terms are 0 for a record that shows no
+        behaviour (`behaviour_shown`), since the behaviour model then takes no part in its verdict."""
         texts = [str(r.get("text") or "") for r in records]
-        raw = [_logit(m.predict_proba(texts)[:, 1]) for m in self.text_models_.values()]
-        terms = [np.maximum(0.0, r - self.text_floor_[n]) for r, n in zip(raw, self.text_models_, strict=True)]
+        raw = [m.decision_function(texts) for m in self.text_models_.values()]
         context = batch_features(records)
-        return (
-            np.column_stack([*raw, context]),
-            np.column_stack([*terms, self.top_.contributions(context)]),
-        )
+        shown = behaviour_shown(context)
+        behaviour = np.where(shown[:, None], self.top_.contributions(context), 0.0)
+        return np.column_stack([*raw, context]), np.column_stack([*raw, behaviour])
+
+    def probability(self, X: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """P(bot) from `explain`'s output: noisy-OR of each text model's probability and the behaviour model's.
+
+        Machine-written text alone, or suspect behaviour alone, can make a bot, and neither lowers the other;
+        a record that shows no behaviour gets exactly its text verdict."""
+        n_text = len(self.text_models_)
+        p_clear = np.prod(1.0 / (1.0 + np.exp(terms[:, :n_text])), axis=1)
+        shown = behaviour_shown(X[:, n_text:])
+        behaviour = 1.0 / (1.0 + np.exp(-(self.top_.intercept_ + terms[:, n_text:].sum(axis=1))))
+        p_behaviour = np.where(shown, behaviour, 0.0)
+        return 1.0 - p_clear * (1.0 - p_behaviour)
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        _, terms = self.explain(records)
-        p = 1.0 / (1.0 + np.exp(-(self.top_.intercept_ + terms.sum(axis=1))))
+        p = self.probability(*self.explain(records))
         return np.column_stack([1 - p, p])
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return (self.predict_proba(records)[:, 1] >= 0.5).astype(int)
+
+
+def behaviour_shown(context: np.ndarray) -> np.ndarray:
+    """Per row of `batch_features`: does the record show any author, rating or timing behaviour at all?"""
+    columns = [FEATURES.index(name) for name in BEHAVIOUR]
+    return ~np.isnan(context[:, columns]).all(axis=1)
 
 
 # When a raw value is worth telling an analyst about: a binned term can be positive for a dull value (a bin
@@ -236,7 +214,7 @@ class BotFilter:
             _with_understanding(r, u) for r, u in zip(records, understandings or [None] * len(records), strict=True)
         ]
         X, terms = self.classifier.explain(batch)
-        learned = 1.0 / (1.0 + np.exp(-(self.classifier.top_.intercept_ + terms.sum(axis=1))))
+        learned = self.classifier.probability(X, terms)
         copies = same_source_copies(
             [str(r.get("text") or "") for r in batch],
             [str(r["author"]) if r.get("author") else None for r in batch],

@@ -23,6 +23,7 @@ but whose reviews stay in the organic NPS. A positive organic wave is not report
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,7 +34,7 @@ from scipy import stats
 
 from models.features import account_is_new, parse_time, rating_0_10
 from models.similarity import near_duplicate_pairs
-from models.text_signals import is_generic, specifics
+from models.text_signals import is_generic, specifics, words
 from models.verdicts import CampaignFinding
 
 WINDOWS = (1, 3, 7)
@@ -46,7 +47,12 @@ COORDINATION_DAYS = 3
 SUSPECT_P_BOT = 0.5
 CAMPAIGN_LIFT = 0.2
 CAMPAIGN_COORDINATED = 0.3
+CAMPAIGN_SCRIPTED_LIFT = 0.3
 POLARITIES = ("negative", "positive")
+ECHO_MIN_WORDS = 3
+ECHO_KEEP = 20
+UNSPECIFIC_WORDS = 25
+_SENTENCE = re.compile(r"[.!?\n]+")
 
 
 @dataclass
@@ -60,6 +66,13 @@ class _Review:
     p_bot: float | None
     new_account: bool | None
     coordinated: bool = False
+    echo: bool = False
+    generic: bool = False
+
+    @property
+    def scripted(self) -> bool:
+        """Short and unspecific, and repeating a whole sentence another author just wrote: a sentence bank."""
+        return self.generic and self.echo
 
     @property
     def suspect(self) -> bool:
@@ -113,6 +126,30 @@ def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_R
         first, second = (i, j) if (out[i].day, i) <= (out[j].day, j) else (j, i)
         if (out[second].day - out[first].day).days <= COORDINATION_DAYS:
             out[second].coordinated = True
+    echoed = echoes([r.text for r in out], [r.author for r in out], [r.day for r in out])
+    for r, echo in zip(out, echoed, strict=True):
+        r.echo = echo
+        r.generic = is_generic(r.text) or (specifics(r.text) == 0 and len(words(r.text)) <= UNSPECIFIC_WORDS)
+    return out
+
+
+def echoes(texts: Sequence[str], authors: Sequence[str | None], days: Sequence[date]) -> list[bool]:
+    """Per review (in time order): does it repeat a whole sentence of ECHO_MIN_WORDS+ words that ANOTHER author
+    wrote in the previous COORDINATION_DAYS days? Farms that vary their wording draw sentences from one bank."""
+    seen: dict[str, list[tuple[date, str | None]]] = {}
+    out = []
+    for text, author, day in zip(texts, authors, days, strict=True):
+        keys = {" ".join(ws) for s in _SENTENCE.split(text) if len(ws := words(s)) >= ECHO_MIN_WORDS}
+        out.append(
+            any(
+                other != author and (day - then).days <= COORDINATION_DAYS
+                for key in keys
+                for then, other in seen.get(key, ())
+            )
+        )
+        for key in keys:
+            recent = [(t, a) for t, a in seen.get(key, ()) if (day - t).days <= COORDINATION_DAYS]
+            seen[key] = [*recent[-ECHO_KEEP:], (day, author)]
     return out
 
 
@@ -232,13 +269,24 @@ def _share(values: list[bool | None]) -> float | None:
 def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> CampaignFinding | None:
     flag = (lambda r: r.negative) if det.polarity == "negative" else (lambda r: r.positive)
     window = [r for r in reviews if det.start <= r.day <= det.end and flag(r)]
-    history = [r for r in reviews if det.start - timedelta(days=HISTORY_DAYS) <= r.day < det.start and flag(r)]
+    # The baseline ends a full longest window before this one, so a burst's own first days never count as usual.
+    before = det.start - timedelta(days=max(WINDOWS))
+    usual = [r for r in reviews if before - timedelta(days=HISTORY_DAYS) <= r.day < before]
+    history = [r for r in usual if flag(r)]
     members = [r for r in window if r.suspect] if det.test == "suspects" else window
     suspicion = float(np.mean([r.suspect for r in window])) if window else 0.0
     baseline = float(np.mean([r.suspect for r in history])) if history else None
     coordinated = float(np.mean([r.coordinated for r in window])) if window else 0.0
     lift = suspicion - (baseline if baseline is not None else 0.0)
-    campaign = det.test == "suspects" or lift >= CAMPAIGN_LIFT or coordinated >= CAMPAIGN_COORDINATED
+    # Scripted wording is compared with ALL the entity's earlier reviews: how its reviewers usually write.
+    scripted = float(np.mean([r.scripted for r in window])) if window else 0.0
+    usual_scripted = float(np.mean([r.scripted for r in usual])) if usual else 0.0
+    campaign = (
+        det.test == "suspects"
+        or lift >= CAMPAIGN_LIFT
+        or coordinated >= CAMPAIGN_COORDINATED
+        or scripted - usual_scripted >= CAMPAIGN_SCRIPTED_LIFT
+    )
     if not campaign and det.polarity == "positive":
         return None
     kind = ("smear" if det.polarity == "negative" else "stuffing") if campaign else "incident"
@@ -254,7 +302,10 @@ def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> Camp
         "bot_share": round(float(np.mean([p >= SUSPECT_P_BOT for p in p_bots])), 3) if p_bots else None,
         "mean_p_bot": round(float(np.mean(p_bots)), 3) if p_bots else None,
         "new_account_share": _share([r.new_account for r in window]),
-        "generic_share": round(float(np.mean([is_generic(r.text) for r in window])), 3) if window else 0.0,
+        "generic_share": round(float(np.mean([r.generic for r in window])), 3) if window else 0.0,
+        "echo_share": round(float(np.mean([r.echo for r in window])), 3) if window else 0.0,
+        "scripted_share": round(scripted, 3),
+        "baseline_scripted_share": round(usual_scripted, 3),
         "specific_share": round(float(np.mean([specifics(r.text) > 0 for r in window])), 3) if window else 0.0,
         "distinct_authors": len({r.author for r in window if r.author}),
         "first_detected": first_night.isoformat(),
@@ -282,6 +333,11 @@ def _summary(kind: str, det: _Detection, ev: Mapping[str, Any]) -> str:
     parts = [f"{ev['suspect_share']:.0%} suspect vs {ev['baseline_suspect_share'] or 0:.0%} usually"]
     if ev["coordinated_share"]:
         parts.append(f"{ev['coordinated_share']:.0%} near-duplicates of other authors")
+    if ev["scripted_share"] - ev["baseline_scripted_share"] >= CAMPAIGN_SCRIPTED_LIFT:
+        parts.append(
+            f"{ev['scripted_share']:.0%} short unspecific reviews repeating other authors' sentences vs "
+            f"{ev['baseline_scripted_share']:.0%} usually"
+        )
     if ev["new_account_share"]:
         parts.append(f"{ev['new_account_share']:.0%} new or one-review accounts")
     return head + "; " + ", ".join(parts)

@@ -29,6 +29,25 @@ def salminen(split: str) -> tuple[list[dict[str, Any]], np.ndarray]:
     return records, frame["is_fake"].to_numpy(int)
 
 
+def human_texts(per_language: int = 400, seed: int = 13) -> list[dict[str, Any]]:
+    """Human-written reviews in several languages (MARC en/de/es/fr and the Russian book reviews, train splits).
+
+    Negatives for the machine-text model: ordinary short reviews (no final full stop, a lower-case start) and
+    languages the generated corpus lacks must read as human. English is taken whole, others `per_language` each.
+    """
+    from nlp import corpora as nlp_corpora
+
+    rng = np.random.default_rng(seed)
+    parts = [("en", nlp_corpora.marc("en", "train").texts)]
+    parts += [(lang, nlp_corpora.marc(lang, "train").texts) for lang in ("de", "es", "fr")]
+    parts.append(("ru", nlp_corpora.ru_reviews("train").texts))
+    records = []
+    for lang, texts in parts:
+        keep = range(len(texts)) if lang == "en" else rng.choice(len(texts), min(per_language, len(texts)), False)
+        records += [{"id": f"human-{lang}-{i}", "text": texts[i]} for i in sorted(keep)]
+    return records
+
+
 def ott() -> tuple[list[dict[str, Any]], np.ndarray]:
     """Ott et al. deceptive opinion spam: 1,600 Chicago hotel reviews, deceptive = 1."""
     frame = pd.read_csv(_need(DATA / "ott" / "deceptive-opinion.csv"))

@@ -1,4 +1,5 @@
-"""Text signals a reputation analyst recognises: generic praise without specifics, and the text model's input.
+"""Text signals: generic praise without specifics (what an analyst recognises), and the machine-text model's input
+(edge markers for its n-grams, whole-text style statistics).
 
 The lexicon is deliberately small and English-first: it only has to tell "Great product! Love it! Highly
 recommend!" from a review that names a part, a number, a person or a use; the n-gram models carry the rest.
@@ -6,7 +7,12 @@ recommend!" from a review that names a part, a number, a person or a use; the n-
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
 
 # Stock words of templated praise (and of templated complaint, for smear), as seen in farm reviews; a review
 # made only of these, with no number, name or concrete detail, reads as generic.
@@ -54,3 +60,89 @@ def mark_edges(text: str) -> str:
     Generated text is often cut off mid-sentence; the end marker lets "ing \\x03" weigh against ". \\x03".
     """
     return "\x02 " + (text or "").strip() + " \x03"
+
+
+# Style statistics of machine-generated text (GPT-2 era), each cheap and language-light. Generated reviews are
+# cut off mid-sentence, repeat their own phrases ("the story is well told ... the story is well told"), glue
+# sentences without a space ("this book.I really"), and vary sentence length less than people do. n-grams see
+# some of this only locally; these statistics see the whole text.
+STYLE_FEATURES: tuple[str, ...] = (
+    "ends_sentence",
+    "ends_function_word",
+    "glued_sentences",
+    "repeated_trigrams",
+    "repeated_bigrams",
+    "repeated_nearby_words",
+    "type_token_ratio",
+    "log_chars",
+    "log_words",
+    "mean_sentence_words",
+    "sd_sentence_words",
+    "sentences",
+    "double_spaces",
+    "newlines",
+    "digit_share",
+    "upper_share",
+    "commas",
+    "exclamations",
+    "questions",
+    "quotes",
+    "parentheses",
+    "starts_lowercase",
+    "mean_word_length",
+)
+FUNCTION_WORDS = frozenset(
+    "the a an to and of for with but that it is in on at as by from or so this my i was be have has if not no".split()
+)
+_TOKEN = re.compile(r"[A-Za-z']+|\d+")
+_GLUED = re.compile(r"[a-z][.!?][A-Z]")
+_SENTENCE_END = re.compile(r"[.!?]+\s*")
+NEARBY = 3
+
+
+def _repeated_share(grams: list[tuple[str, ...]]) -> float:
+    counts = Counter(grams)
+    return sum(c for c in counts.values() if c > 1) / max(len(grams), 1)
+
+
+def style_vector(text: str) -> list[float]:
+    """One text's STYLE_FEATURES, in that order (rates are per word or per character, so length is separate)."""
+    text = text or ""
+    stripped = text.rstrip()
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    n = max(len(tokens), 1)
+    nearby = sum(
+        1 for i, token in enumerate(tokens) if token not in FUNCTION_WORDS and token in tokens[i + 1 : i + 1 + NEARBY]
+    )
+    lengths = [len(_TOKEN.findall(s)) for s in _SENTENCE_END.split(stripped) if s.strip()] or [0]
+    chars = max(len(text), 1)
+    return [
+        float(stripped[-1:] in ".!?)\"'"),
+        float(bool(tokens) and tokens[-1] in FUNCTION_WORDS),
+        float(len(_GLUED.findall(text))),
+        _repeated_share(list(zip(tokens, tokens[1:], tokens[2:], strict=False))),
+        _repeated_share(list(zip(tokens, tokens[1:], strict=False))),
+        nearby / n,
+        len(set(tokens)) / n,
+        math.log1p(len(text)),
+        math.log1p(len(tokens)),
+        float(np.mean(lengths)),
+        float(np.std(lengths)),
+        float(len(lengths)),
+        text.count("  ") / n,
+        text.count("\n") / n,
+        sum(c.isdigit() for c in text) / chars,
+        sum(c.isupper() for c in text) / chars,
+        text.count(",") / n,
+        text.count("!") / n,
+        text.count("?") / n,
+        text.count('"') / n,
+        text.count("(") / n,
+        float(text[:1].islower()),
+        float(np.mean([len(t) for t in tokens])) if tokens else 0.0,
+    ]
+
+
+def style_features(texts: Sequence[str]) -> np.ndarray:
+    """len(texts) x len(STYLE_FEATURES) matrix of `style_vector`."""
+    return np.array([style_vector(t) for t in texts], dtype=float).reshape(len(texts), len(STYLE_FEATURES))

@@ -15,6 +15,7 @@ from models import corpora
 from models.bots import BotClassifier, judge_json, load_bot_filter
 from models.features import parse_time
 from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
+from models.text_signals import STYLE_FEATURES, style_features
 from models.train import yelp_split
 from tests.conftest import DATA, need_shared
 
@@ -71,7 +72,8 @@ def test_evidence_is_in_an_analysts_words(packaged):
     judged = packaged.judge(batch)
     assert "account with 1 review" in judged[0].evidence
     assert all(isinstance(e, str) and e for j in judged for e in j.evidence)
-    generated = packaged.judge([{"text": "did not like them as much as the regular ones. I wi"}])[0]
+    cut_off = "Works wonderfully. Has a large enough area to fit the legs of a car, a small enough area to"
+    generated = packaged.judge([{"text": cut_off}])[0]
     assert "wording typical of machine-generated reviews" in generated.evidence
     line = judge_json(batch, None, packaged)[0]
     assert set(line) == {"p_bot", "bot", "bot_evidence"} and 0 <= line["p_bot"] <= 1
@@ -86,6 +88,32 @@ def test_absent_author_facts_are_harmless(packaged):
     assert not any("account" in e for e in bare.evidence)
     # A bare text (no author, entity, rating or date) still gets a verdict.
     assert 0 <= packaged.judge([{"text": "ok"}])[0].p_bot <= 1
+
+
+def test_a_bare_text_gets_exactly_its_machine_text_verdict(packaged):
+    texts = [
+        "Works wonderfully. Has a large enough area to fit the legs of a car, a small enough area to",
+        "Ordered the lamb; it came cold, and late.",
+    ]
+    bare = [j.p_bot for j in packaged.judge([{"text": t} for t in texts])]
+    text_only = packaged.classifier.text_models_["generated"].predict_proba(texts)[:, 1]
+    assert np.allclose(bare, text_only, atol=1e-3)
+    assert bare[0] > 0.5 > bare[1]
+
+
+def test_style_statistics_see_what_generated_text_does():
+    names = list(STYLE_FEATURES)
+    glued, human = style_features(
+        [
+            "I like this book.I have read all the books, the story is well told, the story is well told and the",
+            "Bought it in May. Works (mostly) as described, though the lid sticks!",
+        ]
+    )
+    assert glued[names.index("glued_sentences")] == 1 and human[names.index("glued_sentences")] == 0
+    assert glued[names.index("ends_sentence")] == 0 and human[names.index("ends_sentence")] == 1
+    assert glued[names.index("ends_function_word")] == 1
+    assert glued[names.index("repeated_trigrams")] > 0 == human[names.index("repeated_trigrams")]
+    assert style_features([""]).shape == (1, len(STYLE_FEATURES))
 
 
 def test_near_duplicates_across_authors_only():

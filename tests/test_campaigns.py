@@ -52,6 +52,28 @@ def test_planted_smear_burst_is_found_with_its_members(streams):
     assert [f.kind for f in nightly] == ["smear"]
 
 
+@pytest.mark.parametrize("polarity, kind", [("negative", "smear"), ("positive", "stuffing")])
+def test_campaign_in_varied_wording_is_a_campaign(streams, polarity, kind):
+    # No near-duplicates and no author facts: the members still write short, unspecific text drawn from one bank
+    # of sentences, which the entity's own reviewers do not.
+    stream, planted = plant(
+        streams[ENTITY],
+        ENTITY,
+        size=30,
+        start=START,
+        days=2,
+        bot_share=1.0,
+        wording="varied",
+        polarity=polarity,
+        seed=11,
+        with_facts=False,
+    )
+    findings = [f for f in detect_campaigns(stream, ThresholdsConfig()) if f.kind == kind]
+    assert len(findings) == 1
+    assert len(planted.member_ids & set(findings[0].member_ids)) >= 27
+    assert findings[0].evidence["coordinated_share"] < 0.3  # not caught as near-duplicates
+
+
 def test_genuine_complaint_wave_is_an_incident(streams):
     # Real, diverse one- and two-star reviews of OTHER products, written by established accounts, arrive
     # within two days: a wave after a real problem, not a campaign.
