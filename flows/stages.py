@@ -505,8 +505,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
     from nps.organic import estimate_groups, segment_key
 
     scorer = scorer_for(cfg)
-    train_prior = getattr(scorer, "train_prior", None)
-    model_se = float(getattr(scorer, "group_nps_error", 0.0) or 0.0)
+    train_prior = scorer.train_prior
     score_model = str(scorer.model_version)
     bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
@@ -518,10 +517,11 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
             in_campaign = campaign_members(session, ids[entity])
             for record in stream:
                 record["campaign"] = record["id"] in in_campaign
+                record["model_error"] = scorer.model_error(record)  # stored scores used the rating where one was
             rows = []
             for window in (None, cfg.estimate.window):
                 for by in groupings:
-                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior, model_se):
+                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior):
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}

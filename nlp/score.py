@@ -108,16 +108,25 @@ class Scorer:
 
     ``train_prior`` (promoter, passive, detractor) is the class mix the probabilities are calibrated under, for
     the EM prior adjustment of group NPS (nps.quantify); ``group_nps_error`` is the RMS error in NPS points of
-    that corrected group NPS on held-out groups, the model error of the interval. Both come from the artifact's
-    card (None / 0.0 where the card predates them: no correction, no model error, as nps.organic says)."""
+    that corrected group NPS on held-out groups of text-only reviews, ``group_nps_error_rated`` the same for
+    reviews scored with their rating: the model error of the interval, per path. All come from the artifact's
+    card (None / 0.0 where the card predates them: no correction, no model error, as nps.organic says; the rated
+    figure falls back to the text-only one)."""
 
     def __init__(self, head: TextHead, models: ModelsConfig, train_prior: Sequence[float] | None = None,
-                 group_nps_error: float = 0.0) -> None:
+                 group_nps_error: float = 0.0, group_nps_error_rated: float | None = None) -> None:
         self.head = head
         self.models = models
         self.model_version = head.version
         self.train_prior = tuple(float(x) for x in train_prior) if train_prior is not None else None
         self.group_nps_error = float(group_nps_error)
+        self.group_nps_error_rated = self.group_nps_error if group_nps_error_rated is None \
+            else float(group_nps_error_rated)
+
+    def model_error(self, record: dict, text_only: bool = False) -> float:
+        """The group error (NPS points) of the path that scores RECORD: with its rating, or its text alone."""
+        rated = not text_only and rating_in_stars(record.get("rating"), record.get("rating_scale")) is not None
+        return self.group_nps_error_rated if rated else self.group_nps_error
 
     def sentence_polarity(self, sentences: list[str]) -> list[float]:
         """P(promoter) - P(detractor) of single sentences: the fallback polarity of a reason."""
@@ -187,7 +196,8 @@ def load_scorer(models_config: ModelsConfig) -> Scorer:
     head = load_head(models_config)
     card_path = _artifact(models_config).with_suffix(".card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0))
+    return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
+                  card.get("group_nps_error_rated"))
 
 
 def model_card(models_config: ModelsConfig) -> dict:

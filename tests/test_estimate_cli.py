@@ -87,3 +87,21 @@ def test_table_shows_each_group_with_its_interval_and_exclusions() -> None:
     console.print(_table(lines, ["entity", "source"]))
     text = console.export_text()
     assert "Acme" in text and "shop" in text and "+70.0" in text and "bot 1" in text and "dirichlet" in text
+
+
+def test_rated_reviews_carry_the_rated_paths_model_error_and_text_only_drops_it(tmp_path: Path) -> None:
+    """A review scored with its stars has the scorer's (smaller) rated group error in its interval; the same
+    lines with --text-only carry the text-only error, so their interval is wider."""
+    scorer = scorer_for(OnpsConfig())
+    assert scorer.group_nps_error_rated < scorer.group_nps_error  # the card measures both paths
+    texts = ["Great service, I recommend them", "Terrible, avoid", "Fine, nothing special", "Love it"]
+    path = write(tmp_path, [json.dumps({"id": i, "text": t, "entity": "Acme", "rating": 5 - i, "rating_scale": 5,
+                                        "author": f"a{i}"}) for i, t in enumerate(texts)])
+    runs = {}
+    for flags in ([], ["--text-only"]):
+        result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity", *flags])
+        assert result.exit_code == 0, result.output
+        [runs[bool(flags)]] = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert runs[False]["method"].endswith(f"model error {scorer.group_nps_error_rated:.3g}")
+    assert runs[True]["method"].endswith(f"model error {scorer.group_nps_error:.3g}")
+    assert runs[True]["high"] - runs[True]["low"] > runs[False]["high"] - runs[False]["low"]

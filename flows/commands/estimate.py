@@ -90,10 +90,9 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError as exc:  # the scorer artifact is not trained yet
             err.print(f"[yellow]{exc}[/yellow]")
             raise not_built("scoring for estimates (the trained scorer)", 4) from exc
-        rows = flag_campaigns(understand(records, cfg, text_only), cfg)
-        estimates = estimate_groups(rows, fields, window, cfg.thresholds,
-                                    train_prior=getattr(scorer, "train_prior", None),
-                                    model_se=float(getattr(scorer, "group_nps_error", 0.0) or 0.0))
+        rows = [{**row, "model_error": scorer.model_error(row, text_only)}
+                for row in flag_campaigns(understand(records, cfg, text_only), cfg)]
+        estimates = estimate_groups(rows, fields, window, cfg.thresholds, train_prior=scorer.train_prior)
         lines = [e.to_dict() for e in estimates]
         if fmt == "json":
             for line in lines:
