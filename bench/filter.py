@@ -260,12 +260,13 @@ def injection(lines: list[str], bot) -> None:
         f"{false['incident']} incident waves. Google Play chat app: 10 days only, below the 14-day history the volume "
         "tests need, so only its share test runs.",
         "",
-        "Reading: a planted burst is always significant against the entity's baseline, but it is only called a "
-        "campaign when its members look more suspect than the entity's usual reviewers (P(bot), near-duplicates "
-        "across authors, new or one-review accounts). Templated campaigns are caught; campaigns in varied wording "
-        "on sources that show no author facts look like organic waves (negative ones are reported as incidents, "
-        "positive ones are not reported), which is the price of not calling genuine incident waves fake. The "
-        "recall target (0.9 for 30+) is met for templated wording only.",
+        "Reading: a planted burst is significant against the entity's baseline (the detector reads the entity's "
+        "whole past, as the nightly flow does); it is called a campaign when its members look more suspect than the "
+        "entity's usual reviewers (P(bot), near-duplicates across authors, new or one-review accounts) or write more "
+        "scripted text (short, unspecific, repeating a whole sentence another author wrote in the last days). "
+        "Varied campaigns here draw 2-4 sentences from a bank of 20 per polarity, so they are scripted; a campaign "
+        "whose every member paraphrases freely, on a source that shows no author facts, leaves no member evidence "
+        "and would still be reported as an incident (negative) or not at all (positive).",
         "",
     ]
 

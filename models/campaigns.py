@@ -14,10 +14,14 @@ For each night and each window ending that night (1, 3 and 7 days), three one-si
 p-values are Bonferroni-corrected over all tests of the night and compared with `thresholds.campaign_p_value`;
 the excess over the expectation must reach `thresholds.min_campaign_size`. Overlapping detections merge.
 
-Kind: a burst whose members are more suspect than the entity's usual reviewers (bot share, shared phrasing
-across authors, new accounts) is a campaign (smear or stuffing); a negative burst from established accounts with
-diverse, specific wording and low P(bot) is an "incident": a real event the reputation team should hear about,
-but whose reviews stay in the organic NPS. A positive organic wave is not reported.
+Kind: a burst whose members are more suspect than the entity's usual reviewers (bot share, near-duplicates
+across authors, new accounts) or write more scripted text than they do is a campaign (smear or stuffing). Scripted
+= short and unspecific (no number or name) AND repeating a whole sentence another author wrote in the last days:
+farms that vary their wording still draw from one bank of sentences, while people in a real wave describe their
+own case. The baseline ends a longest window before the burst, so its own first days are never "usual". A
+negative burst from established accounts with diverse, specific wording and low P(bot) is an "incident": a real
+event the reputation team should hear about, but whose reviews stay in the organic NPS. A positive organic wave
+is not reported.
 """
 
 from __future__ import annotations
