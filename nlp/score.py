@@ -186,7 +186,7 @@ def load_head(models: ModelsConfig) -> TextHead:
         )
     head = joblib.load(path)
     if models.scorer == "transformer":  # the head's own encoder unless the config names one (which must match)
-        head.attach(models.transformer_model if "transformer_model" in models.model_fields_set else head.encoder_name)
+        head.attach(models.transformer_model)
     return head
 
 

