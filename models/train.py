@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         sets = training_sets()
     with console.status("fitting text models (5-fold stacking) and the additive top model"):
         classifier = fit_packaged(sets)
-    version = f"bot-filter-{datetime.now(UTC):%Y%m%d}"
+    # to the minute: two retrains on one day are different models, and the nightly flow re-judges on a new name
+    version = f"bot-filter-{datetime.now(UTC):%Y%m%d-%H%M}"
     val_rows = sets["salminen_val"][0] + sets["yelp_val"][0]
     val_y = np.concatenate([sets["salminen_val"][1], sets["yelp_val"][1]])
     with console.status("scoring validation and test"):
