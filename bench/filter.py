@@ -156,6 +156,29 @@ def bombing(lines: list[str], bot) -> None:
     lines.append("")
 
 
+def human_flags(lines: list[str], bot) -> None:
+    """How often the filter flags reviews of real, unlabelled streams: an upper bound on its false-flag rate
+    there (a stream may hold real fakes), with the records as the streams show them and as bare text."""
+    streams = corpora.streams()
+    sets: dict[str, list[dict]] = defaultdict(list)
+    for entity, records in streams.items():
+        sets[entity.split(":")[0] if not entity.startswith("gplay:chat") else "gplay-chat"] += records
+    lines += [
+        "## Flags on real review streams (no labels: an upper bound on false flags)",
+        "Share of reviews the packaged filter flags at its threshold, on a seeded 2,000 per set: with the author,"
+        " rating and date the stream shows, and as bare text (what `onps score` gets from a text-only line).",
+        "| set | reviews | flagged, full records | flagged, bare text |",
+        "| --- | --- | --- | --- |",
+    ]
+    rng = random.Random(5)
+    for name, records in sorted(sets.items()):
+        sample = rng.sample(records, min(2000, len(records)))
+        full = np.mean([j.bot for j in bot.judge(sample)])
+        bare = np.mean([j.bot for j in bot.judge([{"id": r["id"], "text": r["text"]} for r in sample])])
+        lines.append(f"| {name} | {len(sample):,} | {full:.1%} | {bare:.1%} |")
+    lines.append("")
+
+
 def injection(lines: list[str], bot) -> None:
     streams = corpora.streams()
     for records in track(streams.values(), description="judging real streams"):
@@ -280,7 +303,7 @@ def main() -> None:
         f"shared with other jobs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; model {bot.model_version}.",
         "",
     ]
-    for part in (classification, bombing, injection):
+    for part in (classification, human_flags, bombing, injection):
         t = time.perf_counter()
         part(lines, bot)
         print(f"{part.__name__}: {time.perf_counter() - t:.0f} s", flush=True)
