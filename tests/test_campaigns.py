@@ -22,24 +22,18 @@ def streams():
     return corpora.streams()
 
 
+def plant_30(streams, **how):  # noqa: ANN001, ANN003, ANN201
+    """30 reviews planted over two days from START into the test entity's real stream, without author facts."""
+    return plant(streams[ENTITY], ENTITY, size=30, start=START, days=2, with_facts=False, **how)
+
+
 def test_untouched_stream_is_not_flagged(streams):
     findings = detect_campaigns(streams[ENTITY], ThresholdsConfig())
     assert [f for f in findings if f.kind != "incident"] == []
 
 
 def test_planted_smear_burst_is_found_with_its_members(streams):
-    stream, planted = plant(
-        streams[ENTITY],
-        ENTITY,
-        size=30,
-        start=START,
-        days=2,
-        bot_share=0.6,
-        wording="templated",
-        polarity="negative",
-        seed=7,
-        with_facts=False,
-    )
+    stream, planted = plant_30(streams, bot_share=0.6, wording="templated", polarity="negative", seed=7)
     findings = [f for f in detect_campaigns(stream, ThresholdsConfig()) if f.kind == "smear"]
     assert len(findings) == 1
     smear = findings[0]
@@ -56,18 +50,7 @@ def test_planted_smear_burst_is_found_with_its_members(streams):
 def test_campaign_in_varied_wording_is_a_campaign(streams, polarity, kind):
     # No near-duplicates and no author facts: the members still write short, unspecific text drawn from one bank
     # of sentences, which the entity's own reviewers do not.
-    stream, planted = plant(
-        streams[ENTITY],
-        ENTITY,
-        size=30,
-        start=START,
-        days=2,
-        bot_share=1.0,
-        wording="varied",
-        polarity=polarity,
-        seed=11,
-        with_facts=False,
-    )
+    stream, planted = plant_30(streams, bot_share=1.0, wording="varied", polarity=polarity, seed=11)
     findings = [f for f in detect_campaigns(stream, ThresholdsConfig()) if f.kind == kind]
     assert len(findings) == 1
     assert len(planted.member_ids & set(findings[0].member_ids)) >= 27

@@ -222,6 +222,16 @@ def crawl_children() -> list[int]:
     return [int(child) for child in children]
 
 
+def slow_source_config(httpserver: HTTPServer, tmp_path: Path) -> OnpsConfig:
+    """One Trustpilot-style source on the slow pages, crawled one request at a time with its JOBDIR in tmp."""
+    return OnpsConfig.model_validate({
+        "crawl": fast_crawl(tmp_path, concurrency_per_domain=1),
+        "entities": [{"name": "Acme Bank"}],
+        "sources": [{"name": "slow", "kind": "trustpilot", "url": httpserver.url_for("/review/slow"),
+                     "entity": "Acme Bank"}],
+    })
+
+
 def test_stopped_crawl_resumes_from_its_jobdir_without_loss(httpserver: HTTPServer, sqlite_url: str, tmp_path: Path):
     stopped = threading.Event()
 
@@ -232,12 +242,7 @@ def test_stopped_crawl_resumes_from_its_jobdir_without_loss(httpserver: HTTPServ
             stopped.set()
 
     slow_pages(httpserver, pages=5, delay=0.3, on_request=stop_at_page_3)
-    cfg = OnpsConfig.model_validate({
-        "crawl": fast_crawl(tmp_path, concurrency_per_domain=1),
-        "entities": [{"name": "Acme Bank"}],
-        "sources": [{"name": "slow", "kind": "trustpilot", "url": httpserver.url_for("/review/slow"),
-                     "entity": "Acme Bank"}],
-    })
+    cfg = slow_source_config(httpserver, tmp_path)
     first = crawl_sources(cfg, sqlite_url, progress=False)
     assert stopped.is_set() and first.sources["slow"].finish_reason == "shutdown"
     assert (tmp_path / "jobs" / "slow").is_dir()
@@ -269,12 +274,7 @@ def test_killed_crawl_resumes_after_its_last_checkpoint_without_loss_or_duplicat
             killed.set()
 
     slow_pages(httpserver, pages=7, delay=0.2, on_request=kill_at_page_5)
-    cfg = OnpsConfig.model_validate({
-        "crawl": fast_crawl(tmp_path, concurrency_per_domain=1),
-        "entities": [{"name": "Acme Bank"}],
-        "sources": [{"name": "slow", "kind": "trustpilot", "url": httpserver.url_for("/review/slow"),
-                     "entity": "Acme Bank"}],
-    })
+    cfg = slow_source_config(httpserver, tmp_path)
     with pytest.raises(CrawlFailed):
         crawl_sources(cfg, sqlite_url, progress=False)
     assert killed.is_set()
