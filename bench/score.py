@@ -14,6 +14,7 @@ path in its own process.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -315,16 +316,27 @@ def reason_precision(checked: list[dict]) -> str:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--reason-sample"]:
-        print(json.dumps(reason_sample(with_scorer="--no-scorer" not in sys.argv), ensure_ascii=False, indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="?", default=",".join(PATHS),
+                        help=f"comma-separated scorer paths to measure (default: {','.join(PATHS)})")
+    parser.add_argument("--reason-sample", action="store_true",
+                        help="print a seeded sample of reason-code hits to check by hand, and stop")
+    parser.add_argument("--no-scorer", action="store_true",
+                        help="with --reason-sample: no scorer fallback for the polarity of cue-less sentences")
+    parser.add_argument("--path", help=argparse.SUPPRESS)  # one path, measured in a child process
+    args = parser.parse_args()
+    if args.reason_sample:
+        print(json.dumps(reason_sample(with_scorer=not args.no_scorer), ensure_ascii=False, indent=1))
         return
-    if len(sys.argv) == 3 and sys.argv[1] == "--path":
-        print(json.dumps(measure(sys.argv[2])))
+    if args.path:
+        print(json.dumps(measure(args.path)))
         return
-    paths = sys.argv[1].split(",") if len(sys.argv) > 1 else list(PATHS)
+    paths = args.paths.split(",")
+    if unknown := [p for p in paths if p not in PATHS]:
+        parser.error(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
     results = [child(p) for p in paths]
     reference = vader()
-    command = ".venv/bin/python bench/score.py" + (f" {sys.argv[1]}" if len(sys.argv) > 1 else "")
+    command = ".venv/bin/python bench/score.py" + (f" {args.paths}" if paths != list(PATHS) else "")
     text = markdown(results, reference, command)
     checked = RESULTS.with_name("score-reasons-checked.json")
     if checked.exists():
