@@ -6,6 +6,7 @@ only puts them in a fixed order under one heading, so BENCHMARKS.md is never edi
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -33,5 +34,6 @@ def assemble(results: Path = ROOT / "bench" / "results") -> str:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     (ROOT / "BENCHMARKS.md").write_text(assemble(), encoding="utf-8")
     print(f"wrote {ROOT / 'BENCHMARKS.md'}")

@@ -6,6 +6,7 @@ Run: .venv/bin/python bench/demo.py   (writes bench/results/demo.md)
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sys
 import time
@@ -39,6 +40,7 @@ def pages_per_second(client: httpx.Client, paths: list[str]) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " ")).parse_args()
     small, t_small = timed(generate, seed=7, scale=1)
     big, t_big = timed(generate, seed=7, scale=BIG_SCALE)
     rate_small, rate_big, n_big = len(small.docs) / t_small, len(big.docs) / t_big, len(big.docs)
