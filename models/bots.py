@@ -3,8 +3,9 @@
 `BotClassifier` is a scikit-learn estimator over three kinds of evidence:
 - text: a model of machine-generated text (models.machine_text: hashed n-grams stacked with style statistics);
   stock wording, generic praise and length;
-- author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity and
-  deviation from the entity's mean in the batch;
+- author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity,
+  the author's share of extreme ratings, deviation from the entity's mean in the batch (absolute and signed), and
+  the review's place in its entity's stream (rank, days since the entity's first review, the stream's volume);
 - coordination: near-duplicates and shared phrasing across different authors (MinHash LSH), authors reviewing
   the same entities in the same few days.
 P(bot) is the noisy-OR of the machine-text probability and an `AdditiveLogit` over behaviour and coordination
@@ -54,6 +55,11 @@ BEHAVIOUR: tuple[str, ...] = (
     "rating_extremity",
     "rating_deviation",
     "co_reviewing_authors",
+    "author_extreme_share",
+    "rating_signed_deviation",
+    "entity_rank",
+    "entity_days",
+    "entity_volume",
 )
 COPY_P_AT_K = 0.9
 
@@ -156,6 +162,11 @@ TELLING: dict[str, Any] = {
     "rating_extremity": lambda v: v >= 0.8,
     "rating_deviation": lambda v: v >= 0.2,
     "co_reviewing_authors": lambda v: v > 0,
+    "author_extreme_share": lambda v: v >= 0.8,
+    "rating_signed_deviation": lambda v: abs(v) >= 0.2,
+    "entity_rank": lambda v: v <= math.log1p(4),
+    "entity_days": lambda v: v <= math.log1p(1),
+    "entity_volume": lambda v: v >= math.log(100),
 }
 
 
@@ -180,6 +191,12 @@ def describe(feature: str, value: float) -> str:
         "rating_extremity": "extreme rating" if value >= 0.8 else "middling rating",
         "rating_deviation": f"rating {value * 10:.1f} points (of 10) away from this entity's average",
         "co_reviewing_authors": f"reviews the same entities at the same time as {_plural(count, 'other account')}",
+        "author_extreme_share": f"author gives an extreme rating (lowest or highest) in {value:.0%} of their reviews",
+        "rating_signed_deviation": f"rating {abs(value) * 10:.1f} points (of 10) "
+        f"{'above' if value > 0 else 'below'} this entity's average",
+        "entity_rank": f"one of the first {_plural(count + 1, 'review')} of this entity in the stream",
+        "entity_days": f"posted {count:.1f} days after this entity's first review in the stream",
+        "entity_volume": f"entity with {_plural(math.exp(value), 'review')} in the stream",
     }
     return phrases[feature]
 

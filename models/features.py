@@ -29,6 +29,11 @@ FEATURES: tuple[str, ...] = (
     "rating_extremity",
     "rating_deviation",
     "co_reviewing_authors",
+    "author_extreme_share",
+    "rating_signed_deviation",
+    "entity_rank",
+    "entity_days",
+    "entity_volume",
 )
 CO_REVIEW_DAYS = 2
 MIN_ENTITY_RATINGS = 3
@@ -137,11 +142,46 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
             mean_others = (sums[entity][0] - ratings[i]) / (sums[entity][1] - 1)
             out[i, col["rating_deviation"]] = abs(ratings[i] - mean_others) / 10.0
 
+    extreme: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for author, rating in zip(authors, ratings, strict=True):
+        if author and rating is not None:
+            extreme[author][0] += rating in (0.0, 10.0)
+            extreme[author][1] += 1
+    for i, author in enumerate(authors):
+        if author and ratings[i] is not None:
+            out[i, col["author_extreme_share"]] = extreme[author][0] / extreme[author][1]
+    for i, entity in enumerate(entities):
+        if entity and ratings[i] is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
+            out[i, col["rating_signed_deviation"]] = (ratings[i] - sums[entity][0] / sums[entity][1]) / 10.0
+    stream_position(out, col, entities, [parse_time(r.get("published_at")) for r in records])
+
     co = co_reviewers(authors, entities, days)
     for i, author in enumerate(authors):
         if author and entities[i] and days[i]:
             out[i, col["co_reviewing_authors"]] = math.log1p(co.get(author, 0))
     return out
+
+
+def stream_position(
+    out: np.ndarray, col: Mapping[str, int], entities: Sequence[str | None], times: Sequence[datetime | None]
+) -> None:
+    """Fill the entity-stream columns in place: where a review stands in its entity's dated stream in the batch.
+
+    Early reviews of an entity (low rank, few days after its first review) and busy entities are where Yelp's
+    filter acts most (Mukherjee et al. 2013; Rayana & Akoglu 2015). Rank and days look only backwards (what the
+    stream showed when the review came); volume is the entity's dated reviews in the batch.
+    """
+    by_entity: dict[str, list[int]] = defaultdict(list)
+    for i, (entity, moment) in enumerate(zip(entities, times, strict=True)):
+        if entity and moment:
+            by_entity[entity].append(i)
+    for members in by_entity.values():
+        members.sort(key=lambda i: times[i])
+        first = times[members[0]]
+        for rank, i in enumerate(members):
+            out[i, col["entity_rank"]] = math.log1p(rank)
+            out[i, col["entity_days"]] = math.log1p((times[i] - first).total_seconds() / 86400.0)
+            out[i, col["entity_volume"]] = math.log(len(members))
 
 
 def co_reviewers(

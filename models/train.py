@@ -6,6 +6,9 @@ Data and splits (all from ../shared/data, the test parts never trained on):
   human-written negatives for the machine-text model.
 - Human reviews of other shapes and languages (MARC en/de/es/fr, Russian book reviews; train splits): more
   negatives for the machine-text model only.
+- Datafiniti Amazon device reviews (a real stream): half of its products (grouped, seeded) are human negatives
+  for the machine-text model, so short plain praise ("Got this for my son and he loves it.") reads as human;
+  bench/filter.py reports false flags on the other half only.
 - Ott deceptive opinion spam is not used (bench/filter.py reports a 5-fold CV of the text model on it).
 The decision threshold is chosen at load time from the stored validation scores for the configured precision.
 """
@@ -29,6 +32,8 @@ from models.bots import BotClassifier, save_bot_filter, threshold_for_precision
 from models.features import FEATURES
 
 SEED = 13
+# Behaviour model settings chosen on YelpCHI validation AUC (grid C 0.1-2, 4-20 bins; test never looked at)
+BEHAVIOUR_C, BEHAVIOUR_BINS = 1.0, 16
 CARD_PRECISION = 0.9
 
 
@@ -42,6 +47,17 @@ def yelp_split(products: np.ndarray, seed: int = SEED) -> tuple[np.ndarray, np.n
     return rest[train], rest[val], test
 
 
+def datafiniti_split(seed: int = SEED) -> tuple[list[dict[str, Any]], set[str]]:
+    """Datafiniti device reviews of a seeded half of the products (as bare texts, for training) and the other
+    half's entity names (held out: the false-flag bench reads only those)."""
+    streams = {name: rows for name, rows in corpora.streams().items() if name.startswith("datafiniti:")}
+    names = np.array(sorted(streams))
+    order = np.random.default_rng(seed).permutation(len(names))
+    trained, held = names[order[: len(names) // 2]], names[order[len(names) // 2 :]]
+    texts = [{"id": r["id"], "text": r["text"]} for name in trained for r in streams[name]]
+    return texts, {str(name) for name in held}
+
+
 def training_sets(seed: int = SEED) -> dict[str, Any]:
     """Every split the packaged model and its card use, as records and labels."""
     sal_dev, sal_dev_y = corpora.salminen("dev")
@@ -51,7 +67,7 @@ def training_sets(seed: int = SEED) -> dict[str, Any]:
     )
     yelp, yelp_y, products = corpora.yelpchi()
     y_train, y_val, y_test = yelp_split(products, seed)
-    human = corpora.human_texts(seed=seed)
+    human = corpora.human_texts(seed=seed) + datafiniti_split(seed)[0]
     pick = lambda rows, idx: [rows[i] for i in idx]  # noqa: E731
     return {
         "salminen_train": (pick(sal_dev, sal_train_i), sal_dev_y[sal_train_i]),
@@ -71,7 +87,7 @@ def fit_packaged(sets: dict[str, Any], seed: int = SEED) -> BotClassifier:
         records += rows
         labels += list(y)
         corpus += [kind] * len(rows)
-    return BotClassifier(seed=seed).fit(records, np.array(labels), corpus=corpus)
+    return BotClassifier(C=BEHAVIOUR_C, n_bins=BEHAVIOUR_BINS, seed=seed).fit(records, np.array(labels), corpus=corpus)
 
 
 def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:

@@ -13,7 +13,7 @@ from config.schema import ModelsConfig, ThresholdsConfig
 from demo.generate import generate
 from models import corpora
 from models.bots import BotClassifier, judge_json, load_bot_filter
-from models.features import parse_time
+from models.features import FEATURES, batch_features, parse_time
 from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
 from models.text_signals import STYLE_FEATURES, style_features
 from models.train import yelp_split
@@ -215,3 +215,31 @@ def test_copy_rule_leaves_a_real_stream_alone(packaged):
     before = sum(j.bot for j in without_rule.judge(records))
     after = sum(j.bot for j in packaged.judge(records))
     assert after - before <= 0.002 * len(records)  # at most 10 new flags in 5,000 real reviews
+
+
+def test_stream_position_and_author_extremes_from_what_the_batch_shows():
+    day = lambda d: f"2024-03-{d:02d}T10:00:00"  # noqa: E731
+    records = [
+        {"id": "c", "text": "x", "author": "a", "entity": "e", "rating": 5, "published_at": day(9)},
+        {"id": "a", "text": "x", "author": "a", "entity": "e", "rating": 1, "published_at": day(1)},
+        {"id": "b", "text": "x", "author": "b", "entity": "e", "rating": 3, "published_at": day(2)},
+        {"id": "d", "text": "x", "author": "b", "entity": "e", "rating": 3, "published_at": day(4)},
+        {"id": "f", "text": "x", "author": "c", "entity": "g", "rating": 2, "published_at": day(5)},
+    ]
+    X = batch_features(records)
+    col = lambda name: X[:, FEATURES.index(name)]  # noqa: E731
+    # rank and days look backwards along the entity's own dated stream, whatever the batch order
+    assert np.allclose(np.expm1(col("entity_rank")), [3, 0, 1, 2, 0])
+    assert np.allclose(np.expm1(col("entity_days")), [8, 0, 1, 3, 0])
+    assert np.allclose(np.exp(col("entity_volume")), [4, 4, 4, 4, 1])
+    # author a rates 1 and 5 (both extreme), b twice 3 (neither), c once 2
+    assert np.allclose(col("author_extreme_share"), [1, 1, 0, 0, 0])
+    # signed: above the entity's mean (3.0 stars) is positive, below negative; too few ratings -> not shown
+    signed = col("rating_signed_deviation")
+    assert signed[0] > 0 > signed[1] and signed[2] == 0 and np.isnan(signed[4])
+
+
+def test_stream_features_are_absent_without_entity_date_or_rating():
+    bare = batch_features([{"id": "1", "text": "fine"}, {"id": "2", "text": "ok", "entity": "e"}])
+    for name in ("entity_rank", "entity_days", "entity_volume", "author_extreme_share", "rating_signed_deviation"):
+        assert np.isnan(bare[:, FEATURES.index(name)]).all(), name
