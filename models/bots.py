@@ -38,7 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import precision_recall_curve
 
 from models.additive import AdditiveLogit
-from models.features import FEATURES, batch_features, is_new_account, parse_time
+from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account, parse_time
 from models.machine_text import MachineTextModel
 from models.similarity import same_source_copies
 from models.verdicts import BotJudgement
@@ -47,20 +47,6 @@ PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
 TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
-# Features that need an author, a rating or a date: when a record shows none of them the behaviour model
-# takes no part (its intercept is YelpCHI's base rate, which says nothing about a bare text).
-BEHAVIOUR: tuple[str, ...] = (
-    "author_review_count",
-    "author_max_per_day",
-    "rating_extremity",
-    "rating_deviation",
-    "co_reviewing_authors",
-    "author_extreme_share",
-    "rating_signed_deviation",
-    "entity_rank",
-    "entity_days",
-    "entity_volume",
-)
 COPY_P_AT_K = 0.9
 
 

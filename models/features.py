@@ -18,12 +18,9 @@ import numpy as np
 from models.similarity import overlaps
 from models.text_signals import is_generic, stock_share, words
 
-FEATURES: tuple[str, ...] = (
-    "stock_words",
-    "generic_praise",
-    "length_words",
-    "near_duplicate_authors",
-    "shared_phrasing_authors",
+# Features that need an author, a rating or a date: when a record shows none of them the behaviour model
+# takes no part (its intercept is YelpCHI's base rate, which says nothing about a bare text).
+BEHAVIOUR: tuple[str, ...] = (
     "author_review_count",
     "author_max_per_day",
     "rating_extremity",
@@ -34,6 +31,14 @@ FEATURES: tuple[str, ...] = (
     "entity_rank",
     "entity_days",
     "entity_volume",
+)
+FEATURES: tuple[str, ...] = (
+    "stock_words",
+    "generic_praise",
+    "length_words",
+    "near_duplicate_authors",
+    "shared_phrasing_authors",
+    *BEHAVIOUR,
 )
 CO_REVIEW_DAYS = 2
 MIN_ENTITY_RATINGS = 3
