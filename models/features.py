@@ -113,7 +113,8 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     texts = [str(r.get("text") or "") for r in records]
     authors = [str(r["author"]) if r.get("author") else None for r in records]
     entities = [str(r["entity"]) if r.get("entity") else None for r in records]
-    days = [(t.date() if (t := parse_time(r.get("published_at"))) else None) for r in records]
+    times = [parse_time(r.get("published_at")) for r in records]
+    days = [t.date() if t else None for t in times]
     ratings = [rating_0_10(r) for r in records]
 
     for i, text in enumerate(texts):
@@ -158,7 +159,7 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     for i, entity in enumerate(entities):
         if entity and ratings[i] is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
             out[i, col["rating_signed_deviation"]] = (ratings[i] - sums[entity][0] / sums[entity][1]) / 10.0
-    stream_position(out, col, entities, [parse_time(r.get("published_at")) for r in records])
+    stream_position(out, col, entities, times)
 
     co = co_reviewers(authors, entities, days)
     for i, author in enumerate(authors):
