@@ -185,7 +185,7 @@ def load_head(models: ModelsConfig) -> TextHead:
             "or set models.scorer_path to a trained artifact"
         )
     head = joblib.load(path)
-    if models.scorer == "transformer":  # the head's own encoder unless the config names one (which must match)
+    if models.scorer == "transformer":  # the configured encoder, which must be the one the head was trained on
         head.attach(models.transformer_model)
     return head
 
