@@ -15,14 +15,17 @@ from config.schema import OnpsConfig
 
 
 def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bool = False,
-               judge_bots: bool = True) -> list[dict[str, Any]]:
+               judge_bots: bool = True, with_levels: bool = False) -> list[dict[str, Any]]:
     """Each record with the scorer's fields added (``lang`` becomes the identified language; a touchpoint the
     source declares is kept, the one read from the text fills in where there is none), and the bot filter's
-    ``p_bot, bot, bot_evidence`` (the filter reads the derived score where a record has no rating)."""
+    ``p_bot, bot, bot_evidence`` (the filter reads the derived score where a record has no rating).
+    ``with_levels`` adds the star-level probabilities ``p_levels`` that group estimates correct the mix over
+    (not an `onps score` output field)."""
     from flows.stages import bot_filter_for, scorer_for
 
     understandings = scorer_for(cfg).derive(records, text_only=text_only)
-    rows = [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint}
+    rows = [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint,
+             **({"p_levels": u.p_levels} if with_levels else {})}
             for record, u in zip(records, understandings, strict=True)]
     if judge_bots:
         for row, verdict in zip(rows, bot_filter_for(cfg).judge(records, understandings), strict=True):

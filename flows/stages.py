@@ -203,6 +203,7 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
                 "document_id": doc_id, "model_version": version, "score": u.score,
                 "p_promoter": u.p_promoter, "p_passive": u.p_passive, "p_detractor": u.p_detractor,
                 "confidence": u.confidence, "text_only_score": u.text_only_score,
+                "p_levels": None if u.p_levels is None else list(u.p_levels),
                 "active_detractor": u.active_detractor, "touchpoint": u.touchpoint,
             })
             reason_rows += [
@@ -313,7 +314,7 @@ def stored_understandings(session: Session, records: Sequence[dict[str, Any]], m
             score=s.score, p_promoter=s.p_promoter, p_passive=s.p_passive, p_detractor=s.p_detractor,
             confidence=s.confidence, text_only_score=s.text_only_score if s.text_only_score is not None else s.score,
             reasons=reasons.get(s.document_id, []), touchpoint=s.touchpoint, active_detractor=s.active_detractor,
-            model_version=s.model_version,
+            model_version=s.model_version, p_levels=None if s.p_levels is None else tuple(s.p_levels),
         ))
     return out
 
@@ -411,7 +412,7 @@ def entity_stream(session: Session, entity: str, score_model: str, bot_model: st
         record = as_record(*columns)
         record.update(
             score=score.score, p_promoter=score.p_promoter, p_passive=score.p_passive,
-            p_detractor=score.p_detractor, confidence=score.confidence, p_bot=p_bot or 0.0,
+            p_detractor=score.p_detractor, p_levels=score.p_levels, confidence=score.confidence, p_bot=p_bot or 0.0,
             bot=bool(decision), active_detractor=score.active_detractor,
             reasons=reasons.get(score.document_id, []),
         )
@@ -505,7 +506,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
     from nps.organic import estimate_groups, segment_key
 
     scorer = scorer_for(cfg)
-    train_prior = scorer.train_prior
+    train_prior, level_prior = scorer.train_prior, scorer.level_prior
     score_model = str(scorer.model_version)
     bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
@@ -521,7 +522,8 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
             rows = []
             for window in (None, cfg.estimate.window):
                 for by in groupings:
-                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior):
+                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior,
+                                               level_prior=level_prior):
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}

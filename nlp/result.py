@@ -22,7 +22,10 @@ class Understanding:
     """Language, the derived 0-10 score with its class probabilities, and why.
 
     ``score`` and the probabilities combine text and native rating (when there is one and ratings are used);
-    ``text_only_score`` always comes from the text alone, so both stay available downstream.
+    ``text_only_score`` always comes from the text alone, so both stay available downstream. ``p_levels`` are
+    the five star-level probabilities (stars 1-5) the class probabilities collapse, after the rating's evidence:
+    the group estimate corrects the class mix over them (nps.quantify); they are stored, not part of `onps
+    score`'s output line (None where an understanding was rebuilt from a score stored without them).
     """
 
     lang: str
@@ -37,6 +40,7 @@ class Understanding:
     touchpoint: str | None = None
     active_detractor: bool = False
     model_version: str = ""
+    p_levels: tuple[float, ...] | None = None
 
     def to_json(self) -> dict:
         """The `onps score` output fields (the caller adds the record's ``id``)."""

@@ -34,7 +34,7 @@ from config.schema import ModelsConfig
 from nlp import reasons as reason_lists
 from nlp.language import identify_many
 from nlp.result import Understanding
-from nps.classes import native_scale
+from nps.classes import classes_from_levels, native_scale
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LEVELS = np.arange(1, 6, dtype=np.float64)
@@ -69,11 +69,6 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def classes_from_levels(p: np.ndarray) -> np.ndarray:
-    """(n, 5) level probabilities -> (n, 3) (promoter, passive, detractor), the nps.classes order."""
-    return np.c_[p[:, 4], p[:, 3], p[:, :3].sum(axis=1)]
-
-
 def score_from_levels(p: np.ndarray) -> np.ndarray:
     return p @ LEVEL_SCORES
 
@@ -106,19 +101,22 @@ def document_text(record: dict) -> str:
 class Scorer:
     """Derives an `Understanding` per record; everything is batched (language id, head, spaCy).
 
-    ``train_prior`` (promoter, passive, detractor) is the class mix the probabilities are calibrated under, for
-    the EM prior adjustment of group NPS (nps.quantify); ``group_nps_error`` is the RMS error in NPS points of
+    ``train_prior`` (promoter, passive, detractor) is the class mix the probabilities are calibrated under,
+    ``level_prior`` (stars 1-5) the star mix, for the EM prior adjustment of group NPS (nps.quantify: over the
+    levels where there is a level prior, else over the classes); ``group_nps_error`` is the RMS error in NPS points of
     that corrected group NPS on held-out groups of text-only reviews, ``group_nps_error_rated`` the same for
     reviews scored with their rating: the model error of the interval, per path. All come from the artifact's
     card (None / 0.0 where the card predates them: no correction, no model error, as nps.organic says; the rated
     figure falls back to the text-only one)."""
 
     def __init__(self, head: TextHead, models: ModelsConfig, train_prior: Sequence[float] | None = None,
-                 group_nps_error: float = 0.0, group_nps_error_rated: float | None = None) -> None:
+                 group_nps_error: float = 0.0, group_nps_error_rated: float | None = None,
+                 level_prior: Sequence[float] | None = None) -> None:
         self.head = head
         self.models = models
         self.model_version = head.version
         self.train_prior = tuple(float(x) for x in train_prior) if train_prior is not None else None
+        self.level_prior = tuple(float(x) for x in level_prior) if level_prior is not None else None
         self.group_nps_error = float(group_nps_error)
         self.group_nps_error_rated = self.group_nps_error if group_nps_error_rated is None \
             else float(group_nps_error_rated)
@@ -166,6 +164,7 @@ class Scorer:
                     touchpoint=signal.touchpoint,
                     active_detractor=signal.warns_others and p_det > p_pro,
                     model_version=self.model_version,
+                    p_levels=tuple(float(x) for x in p_all[i]),
                 )
             )
         return out
@@ -197,7 +196,7 @@ def load_scorer(models_config: ModelsConfig) -> Scorer:
     card_path = _artifact(models_config).with_suffix(".card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
-                  card.get("group_nps_error_rated"))
+                  card.get("group_nps_error_rated"), card.get("level_prior"))
 
 
 def model_card(models_config: ModelsConfig) -> dict:

@@ -1,6 +1,7 @@
 """Train, calibrate and evaluate the scorer heads; write each artifact with its model card.
 
 ``python -m nlp.train [--heads baseline,static,transformer] [--transformer NAME] [--out DIR]``
+``python -m nlp.train --priors [--heads ...]``: only write the training star and class mixes into the cards.
 
 Data (../shared/data, see its README): MARC train de/en/fr/es and ru-reviews train to fit; MARC dev to choose
 the regularisation and fit the temperature (calibration); then the head is refit on train+dev with those
@@ -113,18 +114,28 @@ def balanced_weights(data: corpora.Labelled) -> np.ndarray:
     return weights * len(weights) / weights.sum()
 
 
-def train_prior(data: corpora.Labelled) -> list[float]:
-    """(promoter, passive, detractor) share of the training weight: the class mix the probabilities are
-    calibrated under, which EM prior adjustment (nps.quantify) divides out. Data, not a constant: it follows
-    the weights and the label convention."""
-    classes = stars_to_classes(labels(data))
-    weights = balanced_weights(data)
-    mix = np.array([weights[classes == k].sum() for k in range(len(CLASSES))]) / weights.sum()
-    return [round(float(x), 4) for x in mix]
+def training_priors(data: corpora.Labelled) -> dict[str, list[float]]:
+    """The card's ``level_prior`` (stars 1-5) and ``train_prior`` (promoter, passive, detractor): shares of the
+    training weight, the mixes the probabilities are calibrated under, which EM prior adjustment (nps.quantify)
+    divides out. Data, not constants: they follow the weights and the label convention."""
+    stars, weights = labels(data), balanced_weights(data)
+    levels = np.array([weights[stars == level].sum() for level in range(1, 6)]) / weights.sum()
+    return {"level_prior": [round(float(x), 4) for x in levels],
+            "train_prior": [round(float(x), 4) for x in classes_from_levels(levels[None, :])[0]]}
 
 
-def group_nps_error(p_levels: dict[str, np.ndarray], held_out: dict[str, corpora.Labelled], prior: Sequence[float],
-                    seed: int = 2026) -> float:
+def fit_data(kind: str, dev: dict[str, corpora.Labelled], train: corpora.Labelled | None = None) -> corpora.Labelled:
+    """The rows the shipped head of KIND is finally fit on (its training priors are their weighted mix): the
+    transformer's are MARC train+dev (ru-reviews' long texts cost hours to encode here), the others' TRAIN+dev."""
+    if kind == "transformer":
+        return concat(*dev.values(), *(corpora.marc(lang, "train") for lang in corpora.MARC_LANGS))
+    if train is None:
+        raise ValueError(f"the {kind} head is fit on the training rows and dev: pass them")
+    return concat(train, *dev.values())
+
+
+def group_nps_error(p_levels: dict[str, np.ndarray], held_out: dict[str, corpora.Labelled],
+                    priors: dict[str, list[float]], seed: int = 2026) -> float:
     """RMS error, in NPS points, of the EM-corrected NPS of held-out groups of 100 reviews with a random star mix
     (bench/estimate.py's groups): the model error `nps.organic.estimate_groups` adds to its interval.
 
@@ -135,8 +146,8 @@ def group_nps_error(p_levels: dict[str, np.ndarray], held_out: dict[str, corpora
     errors = []
     for lang, data in held_out.items():
         stars = labels(data)
-        found = group_errors(classes_from_levels(p_levels[lang]), stars, draw_groups(stars, GROUPS_PER_LANG, rng),
-                             np.asarray(prior))
+        found = group_errors(p_levels[lang], stars, draw_groups(stars, GROUPS_PER_LANG, rng),
+                             np.asarray(priors["train_prior"]), np.asarray(priors["level_prior"]))
         errors.append(found["em"] - found["truth"])
     return round(float(np.sqrt(np.mean(np.concatenate(errors) ** 2))), 3)
 
@@ -156,20 +167,22 @@ def train_sklearn(kind: str, train: corpora.Labelled, dev: dict[str, corpora.Lab
     _, c, temperature, pipe = best
     p_dev = {lang: softmax(pipe.decision_function(d.texts) / temperature) for lang, d in dev.items()}
     dev_metrics = {lang: metrics(p_dev[lang], d.labels) for lang, d in dev.items()}
-    everything = concat(train, dev_all)
-    prior = train_prior(everything)
+    everything = fit_data(kind, dev, train)
     final = sklearn_pipeline(kind, c).fit(everything.texts, labels(everything),
                                           logisticregression__sample_weight=balanced_weights(everything))
     _shrink(final)
     head = SklearnHead(final, temperature, f"{kind}-{time.strftime('%Y%m%d')}")
-    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics, **calibration(prior, p_dev, dev)}
+    return head, {"C": c, "temperature": round(temperature, 4), "dev": dev_metrics,
+                  **calibration(training_priors(everything), p_dev, dev)}
 
 
-def calibration(prior: list[float], p_dev: dict[str, np.ndarray], dev: dict[str, corpora.Labelled]) -> dict:
-    """The card fields `load_scorer` exposes as `Scorer.train_prior` and `Scorer.group_nps_error`."""
+def calibration(priors: dict[str, list[float]], p_dev: dict[str, np.ndarray],
+                dev: dict[str, corpora.Labelled]) -> dict:
+    """The card fields `load_scorer` exposes as `Scorer.train_prior`, `Scorer.level_prior` and
+    `Scorer.group_nps_error`."""
     return {
-        "train_prior": prior,
-        "group_nps_error": group_nps_error(p_dev, dev, prior),
+        **priors,
+        "group_nps_error": group_nps_error(p_dev, dev, priors),
         "group_nps_error_note": f"RMS of EM-corrected minus true NPS over {GROUPS_PER_LANG} groups of 100 MARC dev "
         "reviews per language (Dirichlet star mix), scored by the head fit on train only (before the refit "
         "with dev); the temperature was fit on the same dev, so this is slightly optimistic",
@@ -248,7 +261,7 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
     out-of-fold stacked logits; then every part is refit on all of them."""
     from nlp.transformer import TransformerHead, load_encoder
 
-    marc = concat(*dev.values(), *(corpora.marc(lang, "train") for lang in corpora.MARC_LANGS))
+    marc = fit_data("transformer", dev)
     encoder = load_encoder(name)
     x = np.vstack([cached(name, f"marc-{lang}-{split}",
                           lambda lang=lang, split=split: encoder.encode(corpora.marc(lang, split).texts))
@@ -301,7 +314,7 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
             "product clips texts over 1,000 characters to head+tail (76 of the 20,240 MARC train, dev and test "
             "texts are that long)",
         },
-        **calibration(train_prior(marc), p_dev, by_lang),
+        **calibration(training_priors(marc), p_dev, by_lang),
     }
     return head, info
 
@@ -342,7 +355,9 @@ def recalibrate(kind: str, out: Path) -> None:
     scorer = load_scorer(ModelsConfig(scorer=kind, scorer_path=str(artifact)))
     rng = np.random.default_rng(2027)
     tune, _ = split_sets(scorer, rng)
-    measured = model_errors(tune, np.asarray(card["train_prior"]), rng)
+    level_prior = card.get("level_prior")
+    measured = model_errors(tune, np.asarray(card["train_prior"]), rng,
+                            None if level_prior is None else np.asarray(level_prior))
     card.update(group_nps_error=measured["text only"], group_nps_error_rated=measured["with rating"],
                 group_nps_error_note="RMS of the EM-corrected minus true NPS of groups of 100 reviews with a random "
                 "star mix, pooled over MARC dev and the tuning halves of five real out-of-domain review sets "
@@ -350,6 +365,22 @@ def recalibrate(kind: str, out: Path) -> None:
                 "text only (group_nps_error) and scored with the rating (group_nps_error_rated)")
     card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(f"{kind}: group error text only {measured['text only']}, with rating {measured['with rating']}")
+
+
+def write_priors(kind: str, out: Path) -> None:
+    """Add the training star mix to the card of a shipped head, derived from the rows it was fit on, without
+    retraining; the class mix derived with it must equal the card's, else the card is not this data's."""
+    train, dev, _ = datasets()
+    card_path = out / f"scorer-{kind}.card.json"
+    card = json.loads(card_path.read_text())
+    priors = training_priors(fit_data(kind, dev, train))
+    if card.get("train_prior") is not None and not np.allclose(card["train_prior"], priors["train_prior"], atol=1e-3):
+        raise SystemExit(f"{card_path}: its train_prior {card['train_prior']} is not the class mix of the data "
+                         f"nlp.train fits {kind} on ({priors['train_prior']}): retrain it with `python -m nlp.train "
+                         f"--heads {kind}`")
+    card.update(priors)
+    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    print(f"{kind}: level prior {priors['level_prior']}, class prior {priors['train_prior']}")
 
 
 def summary(out: Path) -> dict:
@@ -373,7 +404,14 @@ def main() -> None:
     parser.add_argument("--recalibrate", action="store_true",
                         help="Do not train: re-measure the shipped heads' group-NPS error across domains into "
                         "their cards (the interval's model error).")
+    parser.add_argument("--priors", action="store_true",
+                        help="Do not train: write the training star and class mixes of the shipped heads into their "
+                        "cards (the priors the group estimate's class-mix correction divides out).")
     args = parser.parse_args()
+    if args.priors:
+        for kind in args.heads.split(","):
+            write_priors(kind, args.out)
+        return
     if args.recalibrate:
         for kind in args.heads.split(","):
             recalibrate(kind, args.out)

@@ -1,7 +1,8 @@
 """NPS classes: the 0-10 answer to a class, the star-rating calibration convention, and NPS from shares.
 
 The class order ``(promoter, passive, detractor)`` is used for every probability vector and count triple in
-``nps/``, so a triple can be passed between modules without naming its entries.
+``nps/``, so a triple can be passed between modules without naming its entries. Five-level vectors (the star
+levels a scorer predicts) are in star order, 1 to 5.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 CLASSES: tuple[str, str, str] = ("promoter", "passive", "detractor")
 PROMOTER, PASSIVE, DETRACTOR = range(3)
+LEVELS = 5  # star levels 1-5
 
 
 def nps_class(score: float) -> str:
@@ -61,6 +65,13 @@ def star_class(rating: float, scale: float | None = None) -> str:
     if stars == 4:
         return "passive"
     return "detractor"
+
+
+def classes_from_levels(p: np.ndarray) -> np.ndarray:
+    """(n, 5) star-level probabilities -> (n, 3) class probabilities by the calibration convention of
+    `star_class`: 5 stars promoter, 4 passive, 1-3 detractor."""
+    p = np.asarray(p, dtype=float)
+    return np.c_[p[:, 4], p[:, 3], p[:, :3].sum(axis=1)]
 
 
 def class_index(name: str) -> int:

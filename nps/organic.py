@@ -4,7 +4,9 @@ Organic (../shared/DESIGN.md) means: bots and campaign members out, syndicated c
 per entity per window. Every excluded document is counted under the first rule that removed it, so
 ``n + sum(excluded)`` accounts for every input row of a group (undated rows belong to no window; `exclusion`
 counts them). The class shares come from the scorer's
-probabilities, EM-adjusted to the group's own class mix (nps.quantify), never from hard thresholds.
+probabilities, EM-adjusted to the group's own mix (nps.quantify), never from hard thresholds: over the five star
+levels where every row of the group carries them (``p_levels``) and the scorer gave its level prior, else over the
+three classes (scores stored before levels were kept); ``adjustment`` says which.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ from scipy.stats import beta
 
 from nps.classes import DETRACTOR, PASSIVE, PROMOTER
 from nps.interval import LEVEL, Interval, nps_interval
-from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_prior_adjust
+from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_level_adjust, em_prior_adjust
 from nps.windows import parse_time, window_spans
 
 PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
+LEVELS_KEY = "p_levels"  # the scorer's five star-level probabilities (stars 1-5), where the row carries them
 REASON_FIELD = "reason"  # grouping by reason code puts a document in one group per code it carries
 EXCLUSION_ORDER = ("bot", "campaign", "syndicated", "no_date", "repeat_author")
-ADJUSTED = (f"em-prior (Saerens et al. 2002; MAP with a training-mix prior worth {EM_PRIOR_WEIGHT:.0%} of the "
-            f"voices, at least {EM_MIN_PSEUDO_VOICES:g})")
+_MAP = (f"MAP with a training-mix prior worth {EM_PRIOR_WEIGHT:.0%} of the voices, at least "
+        f"{EM_MIN_PSEUDO_VOICES:g}")
+ADJUSTED = f"em-prior over the 5 star levels (Saerens et al. 2002; {_MAP})"
+ADJUSTED_CLASSES = (f"em-prior over the 3 classes (Saerens et al. 2002; {_MAP}; some scores carry no star "
+                    "levels or the scorer gave no level prior)")
+UNADJUSTED = "none (the scorer gave no training prior)"
 
 
 class Thresholds:
@@ -144,12 +151,28 @@ def _prob_matrix(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
             values.append([float(row[key]) for key in PROB_KEYS])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"row {row.get('id')!r} lacks class probabilities {PROB_KEYS}: {exc}") from exc
-    probs = np.array(values, dtype=float).reshape(-1, 3)
+    return _normalised(rows, np.array(values, dtype=float).reshape(-1, 3), "class probabilities")
+
+
+def _level_matrix(rows: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
+    """(n, 5) star-level probabilities of ROWS, or None when any row has none (a score stored before levels
+    were kept): one group is adjusted one way."""
+    if any(row.get(LEVELS_KEY) is None for row in rows):
+        return None
+    try:
+        probs = np.array([[float(x) for x in row[LEVELS_KEY]] for row in rows], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{LEVELS_KEY} must be 5 numbers per row (stars 1-5): {exc}") from exc
+    if probs.ndim != 2 or probs.shape[1] != 5:
+        raise ValueError(f"{LEVELS_KEY} must be 5 numbers per row (stars 1-5), got shape {probs.shape}")
+    return _normalised(rows, probs, LEVELS_KEY)
+
+
+def _normalised(rows: Sequence[Mapping[str, Any]], probs: np.ndarray, what: str) -> np.ndarray:
     bad = (probs < 0).any(axis=1) | ~np.isclose(probs.sum(axis=1), 1.0, atol=1e-3)
     if bad.any():
         first = int(np.argmax(bad))
-        raise ValueError(f"row {rows[first].get('id')!r}: class probabilities must be >= 0 and sum to 1, "
-                         f"got {probs[first]}")
+        raise ValueError(f"row {rows[first].get('id')!r}: {what} must be >= 0 and sum to 1, got {probs[first]}")
     return probs / probs.sum(axis=1, keepdims=True)
 
 
@@ -180,6 +203,7 @@ def exclusion(rows: Sequence[Mapping[str, Any]], window: str | None) -> list[str
 @dataclass
 class _Voice:
     probs: np.ndarray
+    levels: np.ndarray | None
     active: float
     reasons: list[tuple[str, str]]
     model_error: float
@@ -191,7 +215,7 @@ def _voices(rows: Iterable[Mapping[str, Any]], model_se: float = 0.0) -> tuple[l
     A row's ``model_error`` (NPS points) is the scorer's measured group error for the path that scored it
     (text only, or with a rating); rows without one take MODEL_SE."""
     rows = list(rows)
-    probs = _prob_matrix(rows)
+    probs, levels = _prob_matrix(rows), _level_matrix(rows)
     by_author: dict[tuple[Any, Any], list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         author = row.get("author")
@@ -203,6 +227,7 @@ def _voices(rows: Iterable[Mapping[str, Any]], model_se: float = 0.0) -> tuple[l
         voices.append(
             _Voice(
                 probs=probs[members].mean(axis=0),
+                levels=None if levels is None else levels[members].mean(axis=0),
                 active=sum(float(rows[i].get("active_detractor") or 0.0) for i in members) / len(members),
                 reasons=list(dict.fromkeys(c for i in members for c in reason_codes(rows[i]))),
                 model_error=float(np.mean([float(rows[i].get("model_error", model_se)) for i in members])),
@@ -211,12 +236,23 @@ def _voices(rows: Iterable[Mapping[str, Any]], model_se: float = 0.0) -> tuple[l
     return voices, len(rows) - len(voices)
 
 
-def _shares(voices: Sequence[_Voice], train_prior: Sequence[float] | None) -> np.ndarray:
-    """Per-voice posteriors under the group's own class mix (EM), or as given without a training prior."""
+@dataclass(frozen=True)
+class _Priors:
+    """What the scorer was trained under: its class mix and, where its card gives it, its star-level mix."""
+
+    classes: Sequence[float] | None
+    levels: Sequence[float] | None = None
+
+
+def _shares(voices: Sequence[_Voice], priors: _Priors) -> tuple[np.ndarray, str]:
+    """Per-voice class posteriors under the group's own mix (EM over levels where every voice has them, else
+    over classes), or as given without a training prior; and the adjustment used."""
+    if priors.levels is not None and all(v.levels is not None for v in voices):
+        return em_level_adjust(np.array([v.levels for v in voices]), priors.levels).posteriors, ADJUSTED
     probs = np.array([v.probs for v in voices])
-    if train_prior is None:
-        return probs
-    return em_prior_adjust(probs, train_prior).posteriors
+    if priors.classes is None:
+        return probs, UNADJUSTED
+    return em_prior_adjust(probs, priors.classes).posteriors, ADJUSTED_CLASSES
 
 
 def _active_share(active: float, detractors: float, level: float = LEVEL) -> tuple[float, float, float]:
@@ -249,16 +285,19 @@ def estimate_groups(
     thresholds: Thresholds,
     train_prior: Sequence[float] | None,
     model_se: float = 0.0,
+    level_prior: Sequence[float] | None = None,
 ) -> list[Estimate]:
     """Organic NPS per group of BY values and WINDOW (None: all time), sorted by group then window.
 
     ``train_prior`` is the class mix the scorer was calibrated under (None: no class-mix correction, said in
-    ``adjustment``); ``model_se`` (NPS points) is the scorer's measured per-group error, added to the interval,
-    for rows that carry no ``model_error`` of their own. A group's model error is the mean of its voices' (the
-    errors of one scoring path are shared by the whole group, so they add linearly, not in quadrature).
+    ``adjustment``), ``level_prior`` its star-level mix (None: EM over the three classes); ``model_se`` (NPS
+    points) is the scorer's measured per-group error, added to the interval, for rows that carry no
+    ``model_error`` of their own. A group's model error is the mean of its voices' (the errors of one scoring
+    path are shared by the whole group, so they add linearly, not in quadrature).
     Thin groups with a parent (the same entity, or everything, in the same window) are pooled towards the
     parent's other voices, so a segment is never its own prior.
     """
+    priors = _Priors(train_prior, level_prior)
     verdicts = exclusion(rows, window)
     parent_by = ["entity"] if "entity" in by else []
     cells: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
@@ -288,14 +327,14 @@ def estimate_groups(
         group_se = float(np.mean([v.model_error for v in voices]))
         if repeats:
             counts["repeat_author"] += repeats
-        post, expected, active = _tally(voices, train_prior)
+        post, expected, active, adjustment = _tally(voices, priors)
         parent, wom_parent = None, None
         if len(voices) < thresholds.thin_segment_n:
             parent_key = (tuple(dict(zip(by, values, strict=True)).get(k) for k in parent_by), (start, end))
             inside = {id(r) for r in members}
             siblings = [r for r in parents.get(parent_key, []) if id(r) not in inside]
             if siblings:
-                _, parent, sibling_active = _tally(_voices(siblings, model_se)[0], train_prior)
+                _, parent, sibling_active, _ = _tally(_voices(siblings, model_se)[0], priors)
                 wom_parent = _wom_counts(parent, sibling_active)
         limits = thresholds.dirichlet_below_n, thresholds.thin_segment_n
         interval = nps_interval(expected, *limits, parent, group_se)
@@ -315,7 +354,7 @@ def estimate_groups(
                 detractors=float(expected[DETRACTOR]),
                 excluded={k: counts[k] for k in EXCLUSION_ORDER if counts[k]},
                 method=interval.method if group_se <= 0 else f"{interval.method} + model error {group_se:.3g}",
-                adjustment=ADJUSTED if train_prior is not None else "none (the scorer gave no training prior)",
+                adjustment=adjustment,
                 active_detractors=active,
                 active_share=_active_share(active, float(expected[DETRACTOR])),
                 wom=wom,
@@ -325,11 +364,11 @@ def estimate_groups(
     return estimates
 
 
-def _tally(voices: Sequence[_Voice], train_prior: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Posteriors, expected class counts and expected active detractors of a set of voices."""
-    post = _shares(voices, train_prior)
+def _tally(voices: Sequence[_Voice], priors: _Priors) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """Posteriors, expected class counts, expected active detractors and the adjustment of a set of voices."""
+    post, adjustment = _shares(voices, priors)
     active = float(sum(p[DETRACTOR] * v.active for p, v in zip(post, voices, strict=True)))
-    return post, post.sum(axis=0), active
+    return post, post.sum(axis=0), active, adjustment
 
 
 def _wom_counts(expected: np.ndarray, active: float) -> np.ndarray:

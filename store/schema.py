@@ -140,6 +140,9 @@ class Score(Base):
     p_detractor: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float] = mapped_column(Float)
     text_only_score: Mapped[float | None] = mapped_column(Float)
+    # The five star-level probabilities (stars 1-5) the class probabilities collapse: the group estimate's
+    # class-mix correction runs over them (nps.quantify). NULL for scores stored before revision 0003.
+    p_levels: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     active_detractor: Mapped[bool] = mapped_column(Boolean, default=False)
     touchpoint: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -148,6 +148,20 @@ def test_demo_run_reports_recovered_beside_true(reference: dict[str, Any]) -> No
         assert "bots excluded:" in out
 
 
+def test_stored_scores_carry_star_levels_and_the_estimates_adjust_over_them(reference: dict[str, Any]) -> None:
+    from nps.organic import ADJUSTED
+
+    url = f"sqlite:///{reference['db']}"
+    if stage_status(url, report.recent_runs(url)[0]["id"], "estimate") != "done":
+        pytest.skip("the scorer is not built here")
+    with session_scope(url) as s:
+        scores = s.execute(select(Score.p_levels, Score.p_promoter, Score.p_detractor)).all()
+        adjustments = {e.extra["adjustment"] for e in s.execute(select(NpsEstimate)).scalars()}
+    assert scores and all(len(levels) == 5 for levels, _, _ in scores)
+    assert all(abs(levels[4] - pro) < 1e-6 and abs(sum(levels[:3]) - det) < 1e-6 for levels, pro, det in scores)
+    assert adjustments == {ADJUSTED}
+
+
 def test_overlapping_run_is_skipped_and_writes_nothing(reference: dict[str, Any], tmp_path: Path) -> None:
     db_url = crawled_copy(reference, tmp_path / "overlap.db")
     other = locks.claim(db_url, LOCK, "other-host:1:999")  # a live run on another machine holds the store

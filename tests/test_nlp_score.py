@@ -139,8 +139,10 @@ def test_missing_artifact_says_how_to_make_it(tmp_path: Path) -> None:
 def test_scorer_carries_its_training_prior_and_group_error_into_onps_estimate(scorer, tmp_path: Path) -> None:  # noqa: ANN001
     from nps.organic import ADJUSTED
 
-    prior = scorer.train_prior
+    prior, levels = scorer.train_prior, scorer.level_prior
     assert prior is not None and len(prior) == 3 and sum(prior) == pytest.approx(1.0, abs=1e-3)
+    assert levels is not None and len(levels) == 5 and sum(levels) == pytest.approx(1.0, abs=1e-3)
+    assert (levels[4], levels[3], sum(levels[:3])) == pytest.approx(prior, abs=1e-3)  # one weighting, two views
     assert min(prior) > 0 and 0 < scorer.group_nps_error < 50
     texts = ["Great service, I recommend them to everyone", "Terrible, never again, avoid", "Fine, nothing special"]
     source = tmp_path / "in.jsonl"

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from nps.classes import nps_class, nps_from_shares, star_class
+from nps.classes import classes_from_levels, nps_class, nps_from_shares, star_class
 from nps.interval import DIRICHLET_PRIOR, adjusted_wald, dirichlet, nps_interval, pooled
-from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_prior_adjust, pseudo_voices_for
+from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_level_adjust, em_prior_adjust, pseudo_voices_for
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,46 @@ def test_map_em_shrinks_towards_the_training_mix_by_a_share_of_the_group() -> No
     expected = (ml_large + EM_PRIOR_WEIGHT * train_prior) / (1 + EM_PRIOR_WEIGHT)
     assert np.allclose(map_large, expected, atol=0.02)
     assert abs(map_large[0] - 0.6) < abs(train_prior[0] - 0.6)
+
+
+def ordinal_level_posteriors(true_levels: np.ndarray, level_prior: np.ndarray, n: int) -> np.ndarray:
+    """Exact star-level posteriors under LEVEL_PRIOR for n draws from TRUE_LEVELS, where a text's one noisy
+    score grows with its stars (as reviews do: a 3-star text reads closer to a 4-star one than a 1-star one)."""
+    rng = np.random.default_rng(7)
+    stars = rng.choice(5, size=n, p=true_levels)
+    score = stars + rng.normal(scale=0.5, size=n)
+    post = np.exp(-0.5 * ((score[:, None] - np.arange(5)[None, :]) / 0.5) ** 2) * level_prior
+    return post / post.sum(axis=1, keepdims=True)
+
+
+def test_level_em_recovers_a_shifted_star_mix_where_class_em_cannot() -> None:
+    """Star-level posteriors calibrated under a uniform star mix; the group's detractors are mostly 3-star, so
+    p(text | detractor) is not the training one and the three-class EM's assumption fails. EM over the levels,
+    collapsed to classes, recovers the group's class mix; the three-class EM on the same posteriors does not."""
+    level_prior = np.full(5, 0.2)
+    true_levels = np.array([0.02, 0.03, 0.45, 0.1, 0.4])
+    truth = classes_from_levels(true_levels[None, :])[0]  # promoter 0.4, passive 0.1, detractor 0.5
+    post = ordinal_level_posteriors(true_levels, level_prior, 6000)
+    by_level = em_level_adjust(post, level_prior, pseudo_voices=0)
+    by_class = em_prior_adjust(classes_from_levels(post), classes_from_levels(level_prior[None, :])[0],
+                               pseudo_voices=0)
+    assert by_level.converged and by_level.posteriors.shape == (6000, 3)
+    assert np.allclose(by_level.posteriors.sum(axis=1), 1.0)
+    assert np.abs(by_level.prior - truth).max() < 0.04
+    assert np.abs(by_class.prior - truth).max() > 0.1  # 3-star detractors read as passives to the class EM
+    plain = classes_from_levels(post).mean(axis=0)
+    assert np.abs(plain - truth).max() > 0.1  # the plain average is pulled to the training mix
+    product = em_level_adjust(post, level_prior)  # MAP: a little of the way back to the training mix
+    assert product.converged and np.abs(product.prior - truth).max() < 0.05
+
+
+def test_level_em_needs_five_levels() -> None:
+    with pytest.raises(ValueError, match="5 entries"):
+        em_level_adjust([[0.2, 0.3, 0.5]], [1 / 3] * 3)
+    with pytest.raises(ValueError, match=r"\(n, 5\)"):
+        em_level_adjust([[0.5, 0.5, 0.0]], [0.2] * 5)
+
+
+def test_levels_collapse_by_the_star_convention() -> None:
+    levels = np.array([[0.1, 0.2, 0.3, 0.15, 0.25]])
+    assert classes_from_levels(levels) == pytest.approx(np.array([[0.25, 0.15, 0.6]]))

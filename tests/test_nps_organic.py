@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nps.organic import estimate_groups, exclusion
+from nps.organic import ADJUSTED, ADJUSTED_CLASSES, estimate_groups, exclusion
 from nps.windows import parse_time, window_spans
 
 THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30)
@@ -139,3 +139,39 @@ def test_each_rows_model_error_widens_its_groups_interval_by_the_mean_of_its_voi
     assert by_source["blog"].method.endswith("model error 9")
     [both] = estimate_groups(rated + posts, ["entity"], None, THRESHOLDS, train_prior=None)
     assert both.method.endswith("model error 12")  # half the voices at 4, half at 20
+
+
+def _levels(stars: list[float]) -> dict[str, Any]:
+    """A row's five star-level probabilities with the class probabilities they collapse to."""
+    return {"p_levels": stars, "p_promoter": stars[4], "p_passive": stars[3], "p_detractor": sum(stars[:3])}
+
+
+def test_groups_with_star_levels_are_adjusted_over_the_levels() -> None:
+    """A group of lukewarm 3-star texts: EM over the levels reads them as detractors, the class EM (same
+    class probabilities) does not move them as far."""
+    three_star = [0.05, 0.15, 0.5, 0.25, 0.05]
+    rows = [row(i, _levels(three_star)) for i in range(60)]
+    [by_level] = estimate_groups(rows, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6], level_prior=[0.2] * 5)
+    [by_class] = estimate_groups(rows, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6])
+    assert by_level.adjustment == ADJUSTED and by_class.adjustment == ADJUSTED_CLASSES
+    assert by_level.promoters + by_level.passives + by_level.detractors == pytest.approx(60)
+    assert by_level.detractors > by_class.detractors
+
+
+def test_rows_stored_without_levels_fall_back_to_the_class_em() -> None:
+    """Scores stored before levels were kept (p_levels None or absent): the group still estimates, over the
+    three classes, and one such row in a group is enough to adjust the whole group that way."""
+    old = [row(i, {"p_promoter": 0.3, "p_passive": 0.2, "p_detractor": 0.5}, p_levels=None) for i in range(40)]
+    [est] = estimate_groups(old, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6], level_prior=[0.2] * 5)
+    [expected] = estimate_groups(old, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6])
+    assert est.adjustment == ADJUSTED_CLASSES and est.nps == pytest.approx(expected.nps)
+    new = [row(100 + i, _levels([0.1, 0.1, 0.3, 0.2, 0.3])) for i in range(40)]
+    [mixed] = estimate_groups(old[:1] + new, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6],
+                              level_prior=[0.2] * 5)
+    assert mixed.adjustment == ADJUSTED_CLASSES and mixed.n == 41
+
+
+def test_malformed_levels_name_the_row() -> None:
+    rows = [row(1, _levels([0.2] * 5)), row(2, {**_levels([0.2] * 5), "p_levels": [0.5, 0.5, 0.5, 0.0, 0.0]})]
+    with pytest.raises(ValueError, match="row '2': p_levels"):
+        estimate_groups(rows, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6], level_prior=[0.2] * 5)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from store.engine import session_scope
 from store.migrate import current, upgrade
-from store.schema import BotVerdict, Document, Entity, Source
+from store.schema import BotVerdict, Document, Entity, Score, Source
 from store.upsert import upsert
 
 
@@ -33,8 +33,8 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:
-    assert current(db_url) == "0002"
-    assert upgrade(db_url) == "0002"
+    assert current(db_url) == "0003"
+    assert upgrade(db_url) == "0003"
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str) -> None:
@@ -48,10 +48,35 @@ def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str) -> None:
     with session_scope(db_url) as s:
         sid = _source(s)
         upsert(s, Document.__table__, [_doc(sid, "1")], key=["source_id", "external_id"])
-    assert upgrade(db_url) == "0002"
+    assert upgrade(db_url) == "0003"
     with session_scope(db_url) as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 1
         assert s.scalar(select(func.count()).select_from(BotVerdict)) == 0
+
+
+def test_scores_stored_before_star_levels_survive_0003_with_none(db_url: str) -> None:
+    """A score written at 0002 (no star levels) comes back with p_levels None after the upgrade, and a new
+    score keeps its five levels: old rows are estimated over the classes, new ones over the levels."""
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0002")
+    score = {"model_version": "m", "score": 7.0, "p_promoter": 0.2, "p_passive": 0.5, "p_detractor": 0.3,
+             "confidence": 0.5}
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        upsert(s, Document.__table__, [_doc(sid, "1"), _doc(sid, "2")], key=["source_id", "external_id"])
+        ids = list(s.scalars(select(Document.id).order_by(Document.id)))
+        s.execute(insert(Score.__table__), [{**score, "document_id": ids[0]}])
+    assert upgrade(db_url) == "0003"
+    levels = [0.1, 0.1, 0.1, 0.5, 0.2]
+    with session_scope(db_url) as s:
+        upsert(s, Score.__table__, [{**score, "document_id": ids[1], "p_levels": levels}],
+               key=["document_id", "model_version"])
+    with session_scope(db_url) as s:
+        stored = dict(s.execute(select(Score.document_id, Score.p_levels).order_by(Score.document_id)).all())
+    assert stored == {ids[0]: None, ids[1]: levels}
 
 
 def test_upsert_never_duplicates_and_updates_when_asked(db_url: str) -> None:

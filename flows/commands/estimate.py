@@ -91,8 +91,9 @@ def register(app: typer.Typer) -> None:
             err.print(f"[yellow]{exc}[/yellow]")
             raise not_built("scoring for estimates (the trained scorer)", 4) from exc
         rows = [{**row, "model_error": scorer.model_error(row, text_only)}
-                for row in flag_campaigns(understand(records, cfg, text_only), cfg)]
-        estimates = estimate_groups(rows, fields, window, cfg.thresholds, train_prior=scorer.train_prior)
+                for row in flag_campaigns(understand(records, cfg, text_only, with_levels=True), cfg)]
+        estimates = estimate_groups(rows, fields, window, cfg.thresholds, train_prior=scorer.train_prior,
+                                    level_prior=scorer.level_prior)
         lines = [e.to_dict() for e in estimates]
         if fmt == "json":
             for line in lines:
