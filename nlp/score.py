@@ -43,11 +43,13 @@ RATING_KERNEL = 0.3  # likelihood ratio per star of distance between the rating 
 
 
 class TextHead(Protocol):
-    """A trained head: five-level probabilities for texts."""
+    """A trained head: five-level probabilities for texts, and for single sentences (the polarity of a reason)."""
 
     version: str
 
     def levels(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def sentence_levels(self, sentences: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -61,6 +63,9 @@ class SklearnHead:
     def levels(self, texts: Sequence[str]) -> np.ndarray:
         logits = self.pipeline.decision_function(list(texts))  # type: ignore[attr-defined]
         return softmax(logits / self.temperature)
+
+    def sentence_levels(self, sentences: Sequence[str]) -> np.ndarray:
+        return self.levels(sentences)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -128,7 +133,7 @@ class Scorer:
 
     def sentence_polarity(self, sentences: list[str]) -> list[float]:
         """P(promoter) - P(detractor) of single sentences: the fallback polarity of a reason."""
-        classes = classes_from_levels(self.head.levels(sentences))
+        classes = classes_from_levels(self.head.sentence_levels(sentences))
         return list(classes[:, 0] - classes[:, 2])
 
     def derive(self, records: Sequence[dict], text_only: bool = False) -> list[Understanding]:
