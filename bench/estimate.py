@@ -328,11 +328,14 @@ def labelled_sets(rng: np.random.Generator) -> dict[str, tuple[list[dict], np.nd
 
 
 def score_both(scorer, records: list[dict]) -> dict[str, np.ndarray]:  # noqa: ANN001 - nlp.score.Scorer
-    """Star-level probabilities text only and with the rating (the product's path for a rated review)."""
-    rows = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"), "rating": r["rating"],
-             "rating_scale": 5.0} for r in records]
-    return {path: np.array([u.p_levels for u in scorer.derive(rows, text_only)])
-            for path, text_only in (("text only", True), ("with rating", False))}
+    """Star-level probabilities text only and with the rating (the product's path for a rated review: the text's
+    levels combined with the rating, nlp.score.combine_rating), from one pass of the scorer."""
+    from nlp.score import combine_rating, rating_in_stars
+
+    rows = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang")} for r in records]
+    text = np.array([u.p_levels for u in scorer.derive(rows, True)])
+    rated = combine_rating(text, [rating_in_stars(r["rating"], 5.0) for r in records])
+    return {"text only": text, "with rating": rated}
 
 
 def contradicts_stars(text_levels: np.ndarray, stars: np.ndarray) -> bool:
@@ -341,18 +344,22 @@ def contradicts_stars(text_levels: np.ndarray, stars: np.ndarray) -> bool:
     return bool(low.any() and (classes_from_levels(text_levels)[low, 0] > 0.5).mean() > CONTRADICTORY_SHARE)
 
 
-def split_sets(scorer, rng: np.random.Generator) -> tuple[dict, dict]:  # noqa: ANN001 - nlp.score.Scorer
+def split_sets(scorer, rng: np.random.Generator,  # noqa: ANN001 - nlp.score.Scorer
+               tune_only: bool = False) -> tuple[dict, dict]:
     """Scored sets, (star-level probabilities by path, stars), split into tuning sets (MARC dev and one seeded
-    half of each out-of-domain set) and report sets (the other halves and MARC test)."""
+    half of each out-of-domain set) and report sets (the other halves and MARC test; left empty and unscored
+    with TUNE_ONLY, for a slow scorer: the halves are the same either way)."""
     tune, report = {}, {}
     for name, (records, stars) in track(list(labelled_sets(rng).items()), description="scoring sets"):
-        probs = score_both(scorer, records)
         if name.startswith("marc"):
-            (tune if name.endswith("dev") else report)[name] = (probs, stars)
+            if name.endswith("dev") or not tune_only:
+                (tune if name.endswith("dev") else report)[name] = (score_both(scorer, records), stars)
             continue
         half = rng.permutation(len(stars)) < len(stars) // 2
-        tune[name] = ({k: v[half] for k, v in probs.items()}, stars[half])
-        report[name] = ({k: v[~half] for k, v in probs.items()}, stars[~half])
+        for part, keep in ((tune, half), (report, ~half)):
+            if part is tune or not tune_only:
+                probs = score_both(scorer, [r for r, k in zip(records, keep, strict=True) if k])
+                part[name] = (probs, stars[keep])
     return tune, report
 
 

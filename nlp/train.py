@@ -354,7 +354,7 @@ def recalibrate(kind: str, out: Path) -> None:
     card = json.loads(card_path.read_text())
     scorer = load_scorer(ModelsConfig(scorer=kind, scorer_path=str(artifact)))
     rng = np.random.default_rng(2027)
-    tune, _ = split_sets(scorer, rng)
+    tune, _ = split_sets(scorer, rng, tune_only=True)
     level_prior = card.get("level_prior")
     measured = model_errors(tune, np.asarray(card["train_prior"]), rng,
                             None if level_prior is None else np.asarray(level_prior))
