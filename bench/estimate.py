@@ -41,7 +41,13 @@ sys.path.insert(0, str(ROOT))
 from config.schema import ModelsConfig, ThresholdsConfig  # noqa: E402
 from nps.classes import CLASSES, classes_from_levels, star_class  # noqa: E402
 from nps.interval import nps_interval  # noqa: E402
-from nps.quantify import EM_PRIOR_WEIGHT, em_level_adjust, em_prior_adjust, pseudo_voices_for  # noqa: E402
+from nps.quantify import (  # noqa: E402
+    EM_PRIOR_WEIGHT,
+    em_level_adjust,
+    em_prior_adjust,
+    pseudo_voices_for,
+    reweight,
+)
 
 MARC = ROOT.parent / "shared" / "data" / "marc"
 RESULTS = ROOT / "bench" / "results" / "estimate.md"
@@ -186,13 +192,10 @@ def known_mix_nps(probs: np.ndarray, stars: np.ndarray, prior: np.ndarray,
     own ambiguity), so a table can tell the scorer's limit from the correction's."""
     if level_prior is not None and probs.shape[1] == 5:
         mix = np.bincount(stars.astype(int), minlength=6)[1:] / len(stars)
-        weighted = probs * (mix / level_prior)
-        classes = classes_from_levels(weighted / weighted.sum(axis=1, keepdims=True))
+        classes = classes_from_levels(reweight(probs, mix, level_prior))
     else:
         mix = np.bincount(classes_of(stars), minlength=3) / len(stars)
-        base = classes_from_levels(probs) if probs.shape[1] == 5 else probs
-        weighted = base * (mix / prior)
-        classes = weighted / weighted.sum(axis=1, keepdims=True)
+        classes = reweight(classes_from_levels(probs) if probs.shape[1] == 5 else probs, mix, prior)
     return float(100 * (classes[:, 0].mean() - classes[:, 2].mean()))
 
 
@@ -205,12 +208,9 @@ def bayes_nps(probs: np.ndarray, level_prior: np.ndarray, samples: int = 4000, s
     loglik = np.log(probs @ (mixes / level_prior).T).sum(axis=0)
     weight = np.exp(loglik - loglik.max())
     keep = np.flatnonzero(weight > 1e-4 * weight.max())
-    estimates = []
-    for m in keep:
-        post = probs * (mixes[m] / level_prior)
-        classes = classes_from_levels(post / post.sum(axis=1, keepdims=True))
-        estimates.append(classes[:, 0].mean() - classes[:, 2].mean())
-    return float(100 * np.average(estimates, weights=weight[keep]))
+    post = reweight(probs[None, :, :], mixes[keep][:, None, :], level_prior)  # (mixes, reviews, levels)
+    classes = classes_from_levels(post.reshape(-1, 5)).reshape(len(keep), len(probs), 3).mean(axis=1)
+    return float(100 * np.average(classes[:, 0] - classes[:, 2], weights=weight[keep]))
 
 
 def write_section(title: str, body: str) -> None:

@@ -61,6 +61,13 @@ def _as_probs(probs: Sequence[Sequence[float]] | np.ndarray, k: int) -> np.ndarr
     return arr / arr.sum(axis=1, keepdims=True)
 
 
+def reweight(probs: np.ndarray, new_prior: np.ndarray, old_prior: np.ndarray) -> np.ndarray:
+    """Posteriors calibrated under OLD_PRIOR restated under NEW_PRIOR (Bayes' rule: the E-step of the EM below).
+    Works on any leading shape (e.g. several candidate mixes at once): the classes are the last axis."""
+    weighted = probs * (np.asarray(new_prior) / np.asarray(old_prior))
+    return weighted / weighted.sum(axis=-1, keepdims=True)
+
+
 def em_prior_adjust(
     probs: Sequence[Sequence[float]] | np.ndarray,
     train_prior: Sequence[float],
@@ -84,8 +91,7 @@ def em_prior_adjust(
     prior = old.copy()
     posteriors = post0
     for iteration in range(1, max_iter + 1):
-        weighted = post0 * (prior / old)
-        posteriors = weighted / weighted.sum(axis=1, keepdims=True)
+        posteriors = reweight(post0, prior, old)
         new = (posteriors.sum(axis=0) + pseudo_voices * old) / (len(posteriors) + pseudo_voices)
         if np.abs(new - prior).max() < tol:
             return PriorAdjustment(new, posteriors, iteration, True)
