@@ -1,7 +1,8 @@
 """The per-document bot/fake classifier and the filter the flow calls (docs/CONTRACTS.md, `models`).
 
 `BotClassifier` is a scikit-learn estimator over three kinds of evidence:
-- text: a model of machine-generated text (models.machine_text: hashed n-grams stacked with style statistics);
+- text: a model of machine-generated text (models.machine_text: n-grams stacked with style statistics and
+  sentence-end plausibility);
   stock wording, generic praise and length;
 - author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity,
   the author's share of extreme ratings, deviation from the entity's mean in the batch (absolute and signed), and
@@ -40,6 +41,7 @@ from sklearn.metrics import precision_recall_curve
 from models.additive import AdditiveLogit
 from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account, parse_time
 from models.machine_text import MachineTextModel
+from models.sentence_ends import SentenceEnds
 from models.similarity import same_source_copies
 from models.verdicts import BotJudgement
 
@@ -61,9 +63,17 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, text_C: float = 10.0, C: float = 0.5, n_bins: int = 8, folds: int = 5, seed: int = 13, hash_bits: int = 19
+        self,
+        text_C: float = 10.0,
+        C: float = 0.5,
+        n_bins: int = 8,
+        folds: int = 5,
+        seed: int = 13,
+        hash_bits: int = 19,
+        sentence_ends: SentenceEnds | None = None,
     ):
         self.text_C = text_C
+        self.sentence_ends = sentence_ends
         self.hash_bits = hash_bits
         self.C = C
         self.n_bins = n_bins
@@ -85,7 +95,7 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
             target = np.where(corpus == name, y, 0)
             if (corpus == name).sum() < 2 * self.folds or len(np.unique(target[own])) < 2:
                 continue
-            model = MachineTextModel(self.text_C, self.hash_bits, self.folds, self.seed)
+            model = MachineTextModel(self.text_C, self.hash_bits, self.folds, self.seed, self.sentence_ends)
             self.text_models_[name] = model.fit(list(texts[own]), target[own])
         # The behaviour model learns where behaviour exists; the text corpora's labels mean "machine-generated",
         # which the text term already carries.

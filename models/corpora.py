@@ -48,6 +48,18 @@ def human_texts(per_language: int = 400, seed: int = 13) -> list[dict[str, Any]]
     return records
 
 
+def sentence_reference() -> list[str]:
+    """Human-written English reviews to count sentence ends in (models.sentence_ends): MARC en train and the
+    English Metacritic / Rotten Tomatoes user reviews, about 131k texts (only where their sentences end is used,
+    never their ratings or dates, which the bombing bench reads). The streams the injection harness plants into
+    and the Datafiniti products checked for false flags are left out, so no text there helps its own verdict."""
+    from nlp import corpora as nlp_corpora
+
+    bombing = review_bombing()
+    english = bombing.loc[bombing["is_english"].astype(bool), "review"].dropna().astype(str)
+    return list(nlp_corpora.marc("en", "train").texts) + english.tolist()
+
+
 def ott() -> tuple[list[dict[str, Any]], np.ndarray]:
     """Ott et al. deceptive opinion spam: 1,600 Chicago hotel reviews, deceptive = 1."""
     frame = pd.read_csv(_need(DATA / "ott" / "deceptive-opinion.csv"))

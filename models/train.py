@@ -9,6 +9,9 @@ Data and splits (all from ../shared/data, the test parts never trained on):
 - Datafiniti Amazon device reviews (a real stream): half of its products (grouped, seeded) are human negatives
   for the machine-text model, so short plain praise ("Got this for my son and he loves it.") reads as human;
   bench/filter.py reports false flags on the other half only.
+- Sentence-end reference (models.sentence_ends; unlabelled): MARC en train and the English Metacritic / Rotten
+  Tomatoes reviews (the bombing bench's data, whose ratings and dates it never sees); the streams the injection
+  harness plants into and the Datafiniti products checked for false flags are left out.
 - Ott deceptive opinion spam is not used (bench/filter.py reports a 5-fold CV of the text model on it).
 The decision threshold is chosen at load time from the stored validation scores for the configured precision.
 """
@@ -30,6 +33,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from models import corpora
 from models.bots import BotClassifier, save_bot_filter, threshold_for_precision
 from models.features import FEATURES
+from models.sentence_ends import SentenceEnds
 
 SEED = 13
 # Behaviour model settings chosen on YelpCHI validation AUC (grid C 0.1-2, 4-20 bins; test never looked at)
@@ -81,13 +85,17 @@ def training_sets(seed: int = SEED) -> dict[str, Any]:
 
 
 def fit_packaged(sets: dict[str, Any], seed: int = SEED) -> BotClassifier:
+    """The packaged classifier: text models on the generated and human corpora, behaviour on YelpCHI train."""
     records, labels, corpus = [], [], []
     for name, kind in (("salminen_train", "generated"), ("yelp_train", "human"), ("human_train", "human_text")):
         rows, y = sets[name]
         records += rows
         labels += list(y)
         corpus += [kind] * len(rows)
-    return BotClassifier(C=BEHAVIOUR_C, n_bins=BEHAVIOUR_BINS, seed=seed).fit(records, np.array(labels), corpus=corpus)
+    ends = SentenceEnds.count(corpora.sentence_reference())
+    return BotClassifier(C=BEHAVIOUR_C, n_bins=BEHAVIOUR_BINS, seed=seed, sentence_ends=ends).fit(
+        records, np.array(labels), corpus=corpus
+    )
 
 
 def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -147,11 +155,13 @@ def card(version: str, sets: dict[str, Any], report: dict[str, Any], classifier:
         "genuine and syndicated false flags, real Google Play stream).",
         "",
         "## Model",
-        "- Machine-text model (models/machine_text.py): hashed word 1-2-grams and character 1-5-grams (logistic "
-        "regression), its out-of-fold log-odds stacked with whole-text style statistics (cut-off endings, repeated "
-        "phrases, sentences glued without a space, sentence-length spread; models/text_signals.py) in a gradient-"
-        "boosted top model; trained on Salminen train (generated vs original) plus YelpCHI train texts as human "
-        "negatives, classes balanced.",
+        "- Machine-text model (models/machine_text.py): two n-gram logistic regressions, tf-idf hashed word "
+        "1-2-grams with character 1-5-grams, and naive-Bayes-weighted binary word 1-3-grams; their out-of-fold "
+        "log-odds stacked with whole-text style statistics (cut-off endings, repeated phrases, sentences glued "
+        "without a space, sentence-length spread; models/text_signals.py) and the sentence-end rates of the text's "
+        "last word and word pair (models/sentence_ends.py, counted in MARC en train and the English Metacritic / "
+        "Rotten Tomatoes reviews) in a gradient-boosted top model; trained on Salminen train (generated vs "
+        "original) plus the human negatives above, classes balanced.",
         "- Behaviour model: an additive logistic model (models/additive.py) on YelpCHI train over the features "
         "below; it takes part only for records that show an author, a rating or a date, so a bare text gets exactly "
         "its text verdict.",
