@@ -43,6 +43,7 @@ from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account,
 from models.machine_text import MachineTextModel
 from models.sentence_ends import SentenceEnds
 from models.similarity import same_source_copies
+from models.text_signals import machine_signs
 from models.verdicts import BotJudgement
 
 PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
@@ -239,18 +240,28 @@ class BotFilter:
         copied = copy_probability(copies, self.copy_authors)
         p = 1.0 - (1.0 - learned) * (1.0 - copied)
         names = self.classifier.feature_names
+        ends = self.classifier.sentence_ends
         judgements = []
         for i in range(len(batch)):
             order = np.argsort(-terms[i])
             evidence = [_copy_evidence(copies[i], self.copy_days)] if copied[i] > 0 else []
             evidence += [
-                describe(names[j], X[i, j])
+                _describe_with_signs(names[j], X[i, j], batch[i], ends)
                 for j in order
                 if terms[i, j] >= EVIDENCE_MIN_LOGIT and TELLING[names[j]](X[i, j])
             ]
             evidence = evidence[:EVIDENCE_MAX]
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
+
+
+def _describe_with_signs(feature: str, value: float, record: Mapping[str, Any], ends: SentenceEnds | None) -> str:
+    """`describe`, and for the machine-text verdict the signs in the text an analyst can check (text_signals)."""
+    phrase = describe(feature, value)
+    if feature != "generated_text":
+        return phrase
+    signs = machine_signs(str(record.get("text") or ""), ends)
+    return f"{phrase}: {'; '.join(signs)}" if signs else phrase
 
 
 def _with_understanding(record: Mapping[str, Any], understanding: Any) -> Mapping[str, Any]:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from models.sentence_ends import SentenceEnds
+
 # Stock words of templated praise (and of templated complaint, for smear), as seen in farm reviews; a review
 # made only of these, with no number, name or concrete detail, reads as generic.
 PRAISE_WORDS = frozenset(
@@ -146,3 +148,29 @@ def style_vector(text: str) -> list[float]:
 def style_features(texts: Sequence[str]) -> np.ndarray:
     """len(texts) x len(STYLE_FEATURES) matrix of `style_vector`."""
     return np.array([style_vector(t) for t in texts], dtype=float).reshape(len(texts), len(STYLE_FEATURES))
+
+
+# When a machine-text verdict is worth a sign an analyst can check by reading the review: a last word pair after
+# which people end fewer than 2% of sentences, a tenth of the word triples repeated, one glued sentence.
+CUT_OFF_RATE = 0.02
+REPEATED_SHARE = 0.1
+_QUOTE_WORDS = 4
+
+
+def machine_signs(text: str, ends: SentenceEnds | None = None) -> list[str]:
+    """What in this text looks machine-written, in words: where it stops, what it repeats, how it joins sentences.
+
+    The machine-text model's verdict is one log-odds; these are the readable parts of its input (style
+    statistics and, given the reference, sentence-end rates), so the evidence says what to look at."""
+    values = dict(zip(STYLE_FEATURES, style_vector(text), strict=True))
+    signs = []
+    if not values["ends_sentence"]:
+        cut = ends.rates(text)[1] < math.log(CUT_OFF_RATE) if ends else bool(values["ends_function_word"])
+        if cut:
+            tail = " ".join((text or "").split()[-_QUOTE_WORDS:])
+            signs.append(f'stops mid-sentence ("...{tail}")')
+    if values["repeated_trigrams"] >= REPEATED_SHARE:
+        signs.append("repeats its own phrases")
+    if values["glued_sentences"]:
+        signs.append("runs sentences together without a space")
+    return signs

@@ -74,7 +74,11 @@ def test_evidence_is_in_an_analysts_words(packaged):
     assert all(isinstance(e, str) and e for j in judged for e in j.evidence)
     cut_off = "Works wonderfully. Has a large enough area to fit the legs of a car, a small enough area to"
     generated = packaged.judge([{"text": cut_off}])[0]
-    assert "wording typical of machine-generated reviews" in generated.evidence
+    # the verdict names what to look at in the text: where it stops, what it repeats
+    assert (
+        'wording typical of machine-generated reviews: stops mid-sentence ("...small enough area to"); '
+        "repeats its own phrases"
+    ) in generated.evidence
     line = judge_json(batch, None, packaged)[0]
     assert set(line) == {"p_bot", "bot", "bot_evidence"} and 0 <= line["p_bot"] <= 1
 
@@ -153,8 +157,18 @@ def _by_entity(bot_filter, records):
 def test_same_source_copies_count_farms_not_syndication_or_common_phrases():
     farm = "Super firm, everything perfect. Thanks Nordkauf!"  # 6 words: counts as an exact copy
     times = [parse_time(f"2024-03-01T{h:02d}:00") for h in range(10)]
-    texts = [farm, farm.lower() + " :)", farm.replace("!", "!!"), farm, farm, "very good", "very good", "very good",
-             "very good", "A farm text elsewhere about delivery."]
+    texts = [
+        farm,
+        farm.lower() + " :)",
+        farm.replace("!", "!!"),
+        farm,
+        farm,
+        "very good",
+        "very good",
+        "very good",
+        "very good",
+        "A farm text elsewhere about delivery.",
+    ]
     authors = [f"a{i}" for i in range(10)]
     sources = ["tp", "tp", "tp", "tp", "shop", "tp", "tp", "tp", "tp", "tp"]
     established = [False] * 10
@@ -171,8 +185,13 @@ def test_same_source_copies_count_farms_not_syndication_or_common_phrases():
 
 
 def test_copy_rule_evidence_and_threshold(packaged):
-    base = {"text": "Great company, I can only recommend them! Best service ever!", "entity": "e", "source": "tp",
-            "rating": 5, "published_at": "2024-03-01T10:00"}
+    base = {
+        "text": "Great company, I can only recommend them! Best service ever!",
+        "entity": "e",
+        "source": "tp",
+        "rating": 5,
+        "published_at": "2024-03-01T10:00",
+    }
     farm = [{**base, "id": str(i), "author": f"a{i}"} for i in range(5)]
     judged = packaged.judge(farm)
     assert all(j.bot for j in judged)
@@ -185,11 +204,21 @@ def test_copy_rule_evidence_and_threshold(packaged):
 def test_planted_bots_are_caught_and_genuine_or_syndicated_reviews_are_not(packaged):
     content = generate(seed=7, scale=0.5)
     records = [
-        {"id": d.id, "text": d.text, "title": d.title, "rating": d.stars, "rating_scale": 5, "entity": d.entity,
-         "author": d.author.name if d.format == "schemaorg" else d.author.id, "source": d.source,
-         "published_at": d.published_at.isoformat(), "kind": d.kind, "copy": d.copy_of is not None,
-         # as the crawlers show them: only Trustpilot pages carry the reviewer's review count
-         "author_facts": {"review_count": d.author.review_count} if d.format == "trustpilot" else {}}
+        {
+            "id": d.id,
+            "text": d.text,
+            "title": d.title,
+            "rating": d.stars,
+            "rating_scale": 5,
+            "entity": d.entity,
+            "author": d.author.name if d.format == "schemaorg" else d.author.id,
+            "source": d.source,
+            "published_at": d.published_at.isoformat(),
+            "kind": d.kind,
+            "copy": d.copy_of is not None,
+            # as the crawlers show them: only Trustpilot pages carry the reviewer's review count
+            "author_facts": {"review_count": d.author.review_count} if d.format == "trustpilot" else {},
+        }
         for d in content.docs
         if d.format not in ("discourse", "blog")
     ]
@@ -207,8 +236,15 @@ def test_copy_rule_leaves_a_real_stream_alone(packaged):
     need_shared(DATA / "gplay-chatgpt-stream")
     chat = pd.read_csv(DATA / "gplay-chatgpt-stream" / "gplay_reviews_chatgpt_like_app.csv.gz", nrows=5000)
     records = [
-        {"id": str(r.review_id), "text": r.review_text if isinstance(r.review_text, str) else "", "rating": r.rating,
-         "author": r.user_name, "published_at": r.review_time, "entity": "chat", "source": "gplay"}
+        {
+            "id": str(r.review_id),
+            "text": r.review_text if isinstance(r.review_text, str) else "",
+            "rating": r.rating,
+            "author": r.user_name,
+            "published_at": r.review_time,
+            "entity": "chat",
+            "source": "gplay",
+        }
         for r in chat.itertuples()
     ]
     without_rule = load_bot_filter(ModelsConfig(), ThresholdsConfig(bot_copy_authors=10**6))

@@ -13,6 +13,7 @@ from scipy import sparse
 from models import corpora
 from models.machine_text import MachineTextModel, NaiveBayesWeights
 from models.sentence_ends import FEATURES, SentenceEnds
+from models.text_signals import machine_signs
 from tests.conftest import DATA, need_shared
 
 REFERENCE = [
@@ -80,3 +81,20 @@ def test_the_stack_uses_sentence_ends_when_given_and_survives_a_round_trip():
         loaded.predict(["I bought 40 of these for my dad and the", "I bought 40 of these for my dad. Works well."])
         == [1, 0]
     ).all()
+
+
+def test_machine_signs_say_what_to_look_at():
+    ends = SentenceEnds.count(REFERENCE * 50)  # enough counts for "it for" to fall under CUT_OFF_RATE
+    assert machine_signs("We use it for walks. I bought it for", ends) == ['stops mid-sentence ("...I bought it for")']
+    # no final stop, but people stop after "quality": no sign; a final stop: never cut off
+    assert machine_signs("Fits well, good quality", ends) == []
+    assert machine_signs("I bought it for.", ends) == []
+    repeated = "the story is well told and the story is well told and the story is well told."
+    assert machine_signs(repeated, ends) == ["repeats its own phrases"]
+    assert machine_signs("I like this book.I have read all of them.", ends) == [
+        "runs sentences together without a space"
+    ]
+    # without a reference, only an ending on a function word counts as cut off
+    assert machine_signs("I bought it for") == ['stops mid-sentence ("...I bought it for")']
+    assert machine_signs("Fits well, good quality") == []
+    assert machine_signs("") == []
