@@ -51,6 +51,9 @@ TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
 COPY_P_AT_K = 0.9
+# The artifact's layout: 2 since the machine-text model stacks two n-gram models and sentence-end rates. A model
+# saved in another layout is refused with what to do, rather than failing deep inside a nightly run.
+ARTIFACT_FORMAT = 2
 
 
 class BotClassifier(ClassifierMixin, BaseEstimator):
@@ -286,6 +289,7 @@ def save_bot_filter(
             "validation_p": validation_p.astype(np.float32),
             "validation_y": validation_y.astype(np.int8),
             "model_version": model_version,
+            "format": ARTIFACT_FORMAT,
         },
         path,
         compress=3,
@@ -300,6 +304,13 @@ def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFil
             f"bot model {path} not found: set models.bot_model_path or run `python -m models.train`"
         )
     bundle = joblib.load(path)
+    found = bundle.get("format", 1)
+    if found != ARTIFACT_FORMAT:
+        raise ValueError(
+            f"bot model {path} has artifact format {found}, this version of organic-nps reads format "
+            f"{ARTIFACT_FORMAT}: retrain it (`python -m models.train --out {path.parent}`) or unset "
+            "models.bot_model_path to use the packaged model"
+        )
     precision = getattr(thresholds, "bot_precision", 0.9)
     threshold = threshold_for_precision(bundle["validation_p"], bundle["validation_y"], precision)
     copy_authors = getattr(thresholds, "bot_copy_authors", 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from config.schema import ModelsConfig, ThresholdsConfig
 from demo.generate import generate
 from models import corpora
-from models.bots import BotClassifier, judge_json, load_bot_filter
+from models.bots import PACKAGED, BotClassifier, judge_json, load_bot_filter
 from models.features import FEATURES, batch_features, parse_time
 from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
 from models.text_signals import STYLE_FEATURES, style_features
@@ -141,6 +142,15 @@ def test_near_duplicates_across_authors_only():
 def test_missing_artifact_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="models.train"):
         load_bot_filter(ModelsConfig(bot_model_path=str(tmp_path / "none.joblib")), ThresholdsConfig())
+
+
+def test_an_artifact_of_another_format_is_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "bot_filter.joblib"
+    bundle = joblib.load(PACKAGED)
+    del bundle["format"]  # as saved before the format was recorded
+    joblib.dump(bundle, old)
+    with pytest.raises(ValueError, match=r"format 1, .* reads format 2: retrain it \(`python -m models.train"):
+        load_bot_filter(ModelsConfig(bot_model_path=str(old)), ThresholdsConfig())
 
 
 COPY_RULE = "by other accounts on the same site"
