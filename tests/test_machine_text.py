@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from models import corpora
+from config.schema import ModelsConfig, ThresholdsConfig
+from models.bots import load_bot_filter
 from models.machine_text import MachineTextModel, NaiveBayesWeights
 from models.sentence_ends import FEATURES, SentenceEnds
 from models.text_signals import machine_signs
-from tests.conftest import DATA, need_shared
 
 REFERENCE = [
     "The quality is great. I bought it for my son. He loves the quality.",
@@ -45,9 +45,10 @@ def test_sentence_ends_drop_rare_keys_and_refuse_an_empty_reference():
         SentenceEnds.count(["", "..."])
 
 
-def test_sentence_ends_tell_a_cut_off_review_on_real_reviews():
-    need_shared(DATA / "review-bombing-mc-rt")
-    ends = SentenceEnds.count(corpora.sentence_reference())
+def test_the_packaged_reference_tells_a_cut_off_review():
+    # counted from 131k real reviews at training time (models.corpora.sentence_reference), shipped in the artifact
+    ends = load_bot_filter(ModelsConfig(), ThresholdsConfig()).classifier.sentence_ends
+    assert len(ends.words) > 10_000 and len(ends.bigrams) > 50_000
     finished = ["Very good quality", "I would recommend it", "Great movie", "Loved it"]
     cut_off = ["It is sharp enough to cut through a large", "My first choice to use", "and I got a lot of the"]
     lowest_finished = min(ends.rates(t)[1] for t in finished)
