@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config.schema import ModelsConfig, ThresholdsConfig  # noqa: E402
-from nps.classes import CLASSES, classes_from_levels, star_class  # noqa: E402
+from nps.classes import CLASSES, LEVELS, classes_from_levels, star_class  # noqa: E402
 from nps.interval import nps_interval  # noqa: E402
 from nps.quantify import (  # noqa: E402
     EM_PRIOR_WEIGHT,
@@ -74,6 +74,12 @@ CONTRADICTORY_SHARE = 0.2
 
 def classes_of(stars: np.ndarray) -> np.ndarray:
     return np.array([CLASSES.index(star_class(float(s))) for s in stars])
+
+
+def as_classes(probs: np.ndarray) -> np.ndarray:
+    """Class probabilities of PROBS: star levels (5 columns) collapsed by the calibration convention, classes as
+    they are (the baseline scorer's)."""
+    return classes_from_levels(probs) if probs.shape[1] == LEVELS else probs
 
 
 def baseline_scorer():  # noqa: ANN201 - an sklearn pipeline
@@ -163,8 +169,7 @@ def adjusted(probs: np.ndarray, prior: np.ndarray, level_prior: np.ndarray | Non
     is a LEVEL_PRIOR, else over the classes (the baseline, and the path of scores without levels)."""
     if level_prior is not None:
         return em_level_adjust(probs, level_prior, pseudo_voices).posteriors
-    classes = classes_from_levels(probs) if probs.shape[1] == 5 else probs
-    return em_prior_adjust(classes, prior, pseudo_voices).posteriors
+    return em_prior_adjust(as_classes(probs), prior, pseudo_voices).posteriors
 
 
 def group_errors(probs: np.ndarray, stars: np.ndarray, groups: list, prior: np.ndarray,
@@ -178,8 +183,8 @@ def group_errors(probs: np.ndarray, stars: np.ndarray, groups: list, prior: np.n
         truth.append(100 * ((y == 0).mean() - (y == 2).mean()))
         p = probs[idx]
         known.append(known_mix_nps(p, stars[idx], prior, level_prior))
-        bayes.append(bayes_nps(p, level_prior) if level_prior is not None and p.shape[1] == 5 else np.nan)
-        classes = classes_from_levels(p) if p.shape[1] == 5 else p
+        bayes.append(bayes_nps(p, level_prior) if level_prior is not None and p.shape[1] == LEVELS else np.nan)
+        classes = as_classes(p)
         plain.append(100 * (classes[:, 0].mean() - classes[:, 2].mean()))
         ml = adjusted(p, prior, level_prior, pseudo_voices=0).mean(axis=0)
         ml_em.append(100 * (ml[0] - ml[2]))
@@ -198,12 +203,12 @@ def known_mix_nps(probs: np.ndarray, stars: np.ndarray, prior: np.ndarray,
     """The group NPS from the same probabilities re-weighted by the group's TRUE star (or class) mix instead of an
     estimated one: the floor any class-mix correction of this scorer could reach (what is left is the reviews'
     own ambiguity), so a table can tell the scorer's limit from the correction's."""
-    if level_prior is not None and probs.shape[1] == 5:
+    if level_prior is not None and probs.shape[1] == LEVELS:
         mix = np.bincount(stars.astype(int), minlength=6)[1:] / len(stars)
         classes = classes_from_levels(reweight(probs, mix, level_prior))
     else:
         mix = np.bincount(classes_of(stars), minlength=3) / len(stars)
-        classes = reweight(classes_from_levels(probs) if probs.shape[1] == 5 else probs, mix, prior)
+        classes = reweight(as_classes(probs), mix, prior)
     return float(100 * (classes[:, 0].mean() - classes[:, 2].mean()))
 
 
