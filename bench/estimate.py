@@ -343,7 +343,8 @@ def labelled_sets(rng: np.random.Generator) -> dict[str, tuple[list[dict], np.nd
 def score_both(scorer, records: list[dict]) -> dict[str, np.ndarray]:  # noqa: ANN001 - nlp.score.Scorer
     """Star-level probabilities text only and with the rating (the product's path for a rated review: the text's
     levels combined with the rating, nlp.score.combine_rating), from one pass of the scorer."""
-    from nlp.score import combine_rating, rating_in_stars
+    from nlp.score import combine_rating
+    from nps.ratings import rating_in_stars
 
     rows = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang")} for r in records]
     text = np.array([u.p_levels for u in scorer.derive(rows, True)])

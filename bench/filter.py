@@ -32,10 +32,10 @@ from config.schema import ModelsConfig, ThresholdsConfig  # noqa: E402
 from models import corpora  # noqa: E402
 from models.bots import load_bot_filter  # noqa: E402
 from models.campaigns import detect_campaigns  # noqa: E402
-from models.features import parse_time  # noqa: E402
 from models.injection import plant  # noqa: E402
 from models.machine_text import MachineTextModel, text_pipeline  # noqa: E402
 from models.train import datafiniti_split, training_sets  # noqa: E402
+from nps.record import parse_time  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "filter.md"
 SIZES = (10, 30, 60, 100)

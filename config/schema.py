@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nps.authors import AuthorRules
+
 SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum"]
 SPIDER_CATEGORY: dict[str, str] = {
     "schemaorg": "aggregator",
@@ -120,6 +122,59 @@ class ThresholdsConfig(Strict):
     min_campaign_size: int = Field(8, ge=2)
     thin_segment_n: int = Field(30, ge=1, description="Below this n a segment is pooled towards its parent.")
     dirichlet_below_n: int = Field(50, ge=1, description="Below this n the interval is a Dirichlet posterior.")
+    copy_min_words: int = Field(
+        10, ge=1,
+        description="Equal texts of one entity this long (in words) are copies, counted once; shorter ones are "
+        "copies only from one author or on two sources ('good app' is written by many people).",
+    )
+
+
+# Names sites show for reviewers they do not identify (nps.authors): never one person. Keys are languages for the
+# reader's sake; every list applies to every document.
+DEFAULT_PLACEHOLDERS: dict[str, list[str]] = {
+    "en": ["A Google user", "Google user", "Anonymous", "Anonymous user", "Anonymous reviewer", "Anon", "Guest",
+           "Customer", "A customer", "Amazon Customer", "Kindle Customer", "Verified Buyer", "Verified Purchaser",
+           "Verified Customer", "Verified Reviewer", "User", "Unknown", "Deleted", "[deleted]", "Reviewer",
+           "Someone", "Private", "n/a"],
+    "de": ["Kunde", "Ein Kunde", "Eine Kundin", "Kundin", "Anonym", "Gast", "Käufer", "Verifizierter Käufer",
+           "Ein Google-Nutzer", "Google-Nutzer", "Nutzer", "Unbekannt"],
+    "fr": ["Client", "Un client", "Une cliente", "Cliente", "Anonyme", "Utilisateur", "Un utilisateur",
+           "Un utilisateur de Google", "Acheteur vérifié", "Invité", "Inconnu"],
+    "es": ["Cliente", "Un cliente", "Anónimo", "Usuario", "Un usuario", "Un usuario de Google",
+           "Comprador verificado", "Invitado", "Desconocido"],
+    "ru": ["Покупатель", "Клиент", "Аноним", "Анонимно", "Анонимный пользователь", "Пользователь", "Гость",
+           "Пользователь Google"],
+    "da": ["Kunde", "En kunde", "Anonym", "Bruger", "En Google-bruger", "Verificeret køber", "Gæst"],
+    "nl": ["Klant", "Een klant", "Anoniem", "Gebruiker", "Een Google-gebruiker", "Gast"],
+}
+
+
+class AuthorsConfig(Strict):
+    """When an author key is no author (nps.authors): a placeholder name, or a name too busy to be one person."""
+
+    placeholders: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_PLACEHOLDERS.items()},
+        description="Display names sites give anonymous reviewers, per language (all apply everywhere); "
+        "setting a language replaces that language's list.",
+    )
+    implausible_reviews: int = Field(
+        10, ge=2, description="A name signing this many reviews of one entity within implausible_days, none of "
+        "them copies, is a shared name (many people), not an author.",
+    )
+    implausible_days: int = Field(14, ge=1)
+
+    @field_validator("placeholders")
+    @classmethod
+    def _keep_other_languages(cls, given: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {**{k: list(v) for k, v in DEFAULT_PLACEHOLDERS.items()}, **given}
+
+    def names(self) -> list[str]:
+        """Every placeholder name of every language."""
+        return [name for names in self.placeholders.values() for name in names]
+
+    def rules(self, copy_min_words: int) -> AuthorRules:
+        return AuthorRules.from_names(self.names(), implausible_reviews=self.implausible_reviews,
+                                      implausible_days=self.implausible_days, copy_min_words=copy_min_words)
 
 
 class AlertRule(Strict):
@@ -163,6 +218,7 @@ class OnpsConfig(Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    authors: AuthorsConfig = Field(default_factory=AuthorsConfig)
     estimate: EstimateConfig = Field(default_factory=EstimateConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
@@ -191,6 +247,10 @@ class OnpsConfig(Strict):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def author_rules(self) -> AuthorRules:
+        """Who is no author (nps.authors), from ``[authors]`` and the copy rule of ``[thresholds]``."""
+        return self.authors.rules(self.thresholds.copy_min_words)
 
     def entity(self, name: str) -> EntityConfig:
         for entity in self.entities:

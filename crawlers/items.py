@@ -25,14 +25,15 @@ FIELDS: tuple[str, ...] = (
     "raw_text",  # the text as the page gave it
     "rating",  # native rating value
     "rating_scale",  # native maximum
-    "rating_0_10",  # rating / scale * 10
+    "rating_0_10",  # nps.ratings.rating_0_10: 1-5 stars onto 0-10, other scales rating / max * 10
     "language",  # language the page states, if any
     "published_at",  # ISO 8601 UTC
     "crawled_at",  # ISO 8601 UTC
     "run_id",  # runs.id of the crawl, when run against the store
     "region",
     "touchpoint",
-    "content_hash",  # sha256 of the cleaned, case- and space-folded text
+    "content_hash",  # nps.record.content_hash of the cleaned text
+    "invited",  # True: invited or rewarded by the company; False: organic as the source says; None: unknown
     "extra",  # facts a spider saw that have no column (mentions, aggregate rating, app version ...)
 )
 

@@ -134,7 +134,8 @@ def crawl_sources(
                     "run_id": run_id, "source_id": source_id, "entity_ids": registry.entities,
                 },
             })
-    spec = {"settings": scrapy_settings(cfg.crawl, db_url=db_url), "sources": specs, "run_id": run_id}
+    spec = {"settings": scrapy_settings(cfg.crawl, db_url=db_url, placeholders=cfg.authors.names()),
+            "sources": specs, "run_id": run_id}
     budgets = {s["spider"]["source"]: s["spider"]["max_pages"] for s in specs}
     try:
         report = run_spec(spec, progress, budgets) if specs else CrawlReport(run_id=run_id)
@@ -185,7 +186,7 @@ def crawl_url(
     name = urlsplit(url).netloc or url
     budget = max_pages or cfg.crawl.max_pages
     spec = {
-        "settings": scrapy_settings(cfg.crawl),
+        "settings": scrapy_settings(cfg.crawl, placeholders=cfg.authors.names()),
         "sources": [{
             "kind": kind,
             "feed": str(Path(out_path).resolve()),

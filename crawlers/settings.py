@@ -26,8 +26,10 @@ class RenderUnavailable(RuntimeError):
     """JavaScript rendering was asked for but scrapy-playwright or a chromium browser is missing."""
 
 
-def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: bool = False) -> dict[str, Any]:
-    """The settings of one crawl; ``db_url`` None means no persist pipeline (JSON lines only)."""
+def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: bool = False,
+                    placeholders: list[str] | None = None) -> dict[str, Any]:
+    """The settings of one crawl; ``db_url`` None means no persist pipeline (JSON lines only); PLACEHOLDERS are
+    the author names that are no author (``[authors]``; default: the built-in list)."""
     settings: dict[str, Any] = {
         "BOT_NAME": "organic-nps",
         "USER_AGENT": crawl.user_agent,
@@ -60,6 +62,7 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "ONPS_DB_URL": db_url,
         "ONPS_PROGRESS": progress,
         "ONPS_RENDER_JS": crawl.render_js,
+        "ONPS_AUTHOR_PLACEHOLDERS": list(placeholders or []),
     }
     if crawl.render_js:
         try:

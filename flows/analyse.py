@@ -8,27 +8,54 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from config.schema import OnpsConfig
+from nlp.disclosure import collection_channel
+from nps.authors import resolve_authors
+
+
+def prepare(records: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
+    """RECORDS as every rule reads them, the same as stored documents are (store.streams + the pipelines):
+    author keys that are no author removed (nps.authors), and how each review was collected (``invited``, with
+    ``channel`` saying why; nlp.disclosure). Copies: the input dicts are not changed."""
+    out = resolve_authors(records, cfg.author_rules())
+    for record in out:
+        channel = collection_channel(record)
+        record["invited"] = channel.invited
+        if channel.evidence:
+            record["channel"] = channel.evidence
+    return out
 
 
 def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bool = False,
-               judge_bots: bool = True, with_levels: bool = False) -> list[dict[str, Any]]:
-    """Each record with the scorer's fields added (``lang`` becomes the identified language; a touchpoint the
-    source declares is kept, the one read from the text fills in where there is none), and the bot filter's
-    ``p_bot, bot, bot_evidence`` (the filter reads the derived score where a record has no rating).
-    ``with_levels`` adds the star-level probabilities ``p_levels`` that group estimates correct the mix over
-    (not an `onps score` output field)."""
+               judge_bots: bool = True, with_levels: bool = False,
+               advance: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Each record (after `prepare`) with the scorer's fields added (``lang`` becomes the identified language; a
+    touchpoint the source declares is kept, the one read from the text fills in where there is none), and the
+    bot filter's ``p_bot, bot, bot_evidence`` (the filter reads the derived score where a record has no rating).
+
+    The records are one stream: the bot filter judges each against all the others (an entity's place in time,
+    an author's other reviews), so a verdict does not depend on input order or on how a caller batches its
+    scoring. ``with_levels`` adds the star-level probabilities ``p_levels`` that group estimates correct the mix
+    over (not an `onps score` output field). ``advance(n)`` is told after each scored batch.
+    """
     from flows.stages import bot_filter_for, scorer_for
 
-    understandings = scorer_for(cfg).derive(records, text_only=text_only)
+    prepared = prepare(records, cfg)
+    scorer = scorer_for(cfg)
+    understandings = []
+    for start in range(0, len(prepared), cfg.models.batch_size):
+        part = prepared[start : start + cfg.models.batch_size]
+        understandings += scorer.derive(part, text_only=text_only)
+        if advance:
+            advance(len(part))
     rows = [{**record, **u.to_json(), "touchpoint": record.get("touchpoint") or u.touchpoint,
              **({"p_levels": u.p_levels} if with_levels else {})}
-            for record, u in zip(records, understandings, strict=True)]
+            for record, u in zip(prepared, understandings, strict=True)]
     if judge_bots:
-        for row, verdict in zip(rows, bot_filter_for(cfg).judge(records, understandings), strict=True):
+        for row, verdict in zip(rows, bot_filter_for(cfg).judge(prepared, understandings), strict=True):
             row.update(verdict.to_json())
     return rows
 

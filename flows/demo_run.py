@@ -21,9 +21,9 @@ from rich.text import Text
 from sqlalchemy import select
 
 from flows import exitcodes
-from models.verdicts import FAKE_CAMPAIGN_KINDS
 from store.engine import session_scope
-from store.schema import BotVerdict, Campaign, Document, Entity, NpsEstimate, Score
+from store.organic import members_of
+from store.schema import BotVerdict, Campaign, Document, DocumentOrganic, Entity, NpsEstimate, Score
 
 VAR = Path("var") / "demo"
 
@@ -73,17 +73,18 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
             .where(Entity.name == camp.entity, Campaign.kind == "smear")
         ).scalars().all()
         planted = {by_ext[m] for m in camp.member_ids if m in by_ext}
-        caught = {int(m) for c in found_rows for m in c.member_documents} & planted
+        members = members_of(session, [c.id for c in found_rows])
+        caught = {m for c in found_rows for m in members[c.id]} & planted
         has_campaign_stage = bool(found_rows) or session.execute(select(Campaign.id).limit(1)).first() is not None
         latest = session.scalar(select(BotVerdict.model_version).order_by(BotVerdict.id.desc()).limit(1))
         verdicts = session.execute(select(BotVerdict.document_id, BotVerdict.decision)
                                    .where(BotVerdict.model_version == latest)).all()
         bots = {by_ext[b] for b in truth.bot_ids if b in by_ext}
         flagged = {doc for doc, decision in verdicts if decision}
-        in_fake = {int(m) for members in session.execute(
-            select(Campaign.member_documents).where(Campaign.kind.in_(FAKE_CAMPAIGN_KINDS))).scalars()
-            for m in members}
-    found = [{"window_start": c.window_start, "window_end": c.window_end, "members": len(c.member_documents),
+        # kept out by the one organic rule, as the estimate stage applied it (store.organic)
+        kept_out = set(session.scalars(select(DocumentOrganic.document_id)
+                                       .where(DocumentOrganic.excluded.in_(("bot", "campaign")))))
+    found = [{"window_start": c.window_start, "window_end": c.window_end, "members": len(members[c.id]),
               "strength": c.strength} for c in found_rows]
     return DemoCheck(
         brands=brands,
@@ -95,7 +96,7 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
         bots_judged=len(verdicts) if verdicts else None,
         bots_flagged=len(flagged) if verdicts else None,
         bots_caught=len(flagged & bots) if verdicts else None,
-        bots_out=len((flagged | in_fake) & bots) if verdicts else None,
+        bots_out=len(kept_out & bots) if verdicts else None,
     )
 
 

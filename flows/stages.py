@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,9 +26,19 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.schema import ModelsConfig, OnpsConfig
+from nps.authors import resolve_authors
 from store.clock import utcnow
 from store.engine import session_scope
-from store.schema import Alert, Author, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score, Source
+from store.organic import members_of, save_organic, set_members
+from store.schema import Alert, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score
+from store.streams import (
+    author_document_ids,
+    author_ids_of,
+    document_records,
+    entity_document_ids,
+    entity_stream,
+    stored_understandings,
+)
 from store.upsert import upsert
 
 STAGES = ("crawl", "score", "bots", "campaigns", "estimate", "alerts")
@@ -91,49 +101,6 @@ def timed(fn: Callable[..., StageResult]) -> Callable[..., StageResult]:
 def batches(ids: Sequence[int], size: int) -> list[list[int]]:
     """Consecutive slices of at most SIZE ids: the unit a Dask worker scores and commits."""
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
-
-
-# -- reading documents as the records of docs/CONTRACTS.md --------------------------------------------------
-
-
-RECORD_COLUMNS = (Document, Source.name, Entity.name, Author.external_id, Author.facts)
-
-
-def with_record_joins(stmt: Any) -> Any:
-    """Join what a record needs beside the document: its source, entity and author."""
-    return (stmt.join(Source, Source.id == Document.source_id)
-            .outerjoin(Entity, Entity.id == Document.entity_id)
-            .outerjoin(Author, Author.id == Document.author_id))
-
-
-def as_record(doc: Document, source: str, entity: str | None, author: str | None,
-              facts: dict[str, Any] | None) -> dict[str, Any]:
-    """A stored document as the record of docs/CONTRACTS.md (plus the content hash the organic rules use)."""
-    return {
-        "id": str(doc.id),
-        "text": doc.text,
-        "title": doc.title,
-        "rating": doc.rating,
-        "rating_scale": doc.rating_scale,
-        "rating_0_10": doc.rating_0_10,
-        "lang": doc.language,
-        "author": author,
-        "author_facts": facts or {},
-        "published_at": doc.published_at.isoformat() if doc.published_at else None,
-        "source": source,
-        "entity": entity,
-        "region": doc.region,
-        "touchpoint": doc.touchpoint,
-        "url": doc.url,
-        "content_hash": doc.content_hash,
-        **({"extra": doc.extra} if doc.extra else {}),
-    }
-
-
-def document_records(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The documents with these ids (one batch: the id list goes into the SQL) as records, in id order."""
-    stmt = with_record_joins(select(*RECORD_COLUMNS)).where(Document.id.in_(list(ids))).order_by(Document.id)
-    return [as_record(*row) for row in session.execute(stmt).all()]
 
 
 def per_source(records: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
@@ -282,62 +249,82 @@ def bot_version(cfg: OnpsConfig) -> str:
     return str(bot_filter_for(cfg).model_version)
 
 
-def pending_judge_ids(db_url: str, score_model: str, bot_model: str) -> list[int]:
-    """Scored documents with no verdict from BOT_MODEL (the filter reads the scores, so it runs after them).
+def pending_judge_units(db_url: str, score_model: str, bot_model: str, reach_days: float) -> list[list[int]]:
+    """The documents to (re)judge, one list per entity: every scored document without a verdict from BOT_MODEL,
+    and the entity's documents published from REACH_DAYS before the earliest of those on.
 
-    Ordered by entity and publication time, so a batch holds one entity's reviews of the same days: the filter's
-    coordination evidence (near-duplicates across authors, bursts of new accounts) only sees its own batch.
+    A verdict reads the entity's stream up to a little after the review (models.features), so a document that
+    arrives late (an out-of-order crawl, a page fetched again) changes the verdicts of the reviews after it: they
+    are judged again, and the verdicts come out as if the stream had arrived in order.
     """
     with session_scope(db_url) as session:
         judged = exists().where(BotVerdict.document_id == Score.document_id, BotVerdict.model_version == bot_model)
-        stmt = (select(Score.document_id).join(Document, Document.id == Score.document_id)
-                .where(Score.model_version == score_model, ~judged)
-                .order_by(Document.entity_id, Document.published_at, Document.id))
-        return list(session.execute(stmt).scalars())
+        scored = (select(Document.id, Document.entity_id, Document.published_at)
+                  .join(Score, and_(Score.document_id == Document.id, Score.model_version == score_model)))
+        pending = session.execute(scored.where(~judged)).all()
+        units: dict[int | None, set[int]] = defaultdict(set)
+        earliest: dict[int | None, datetime] = {}
+        for doc_id, entity_id, published in pending:
+            units[entity_id].add(doc_id)
+            if published is not None and (entity_id not in earliest or published < earliest[entity_id]):
+                earliest[entity_id] = published
+        for entity_id, first in earliest.items():
+            where = Document.entity_id.is_(None) if entity_id is None else Document.entity_id == entity_id
+            later = session.scalars(scored.with_only_columns(Document.id).where(
+                where, Document.published_at >= first - timedelta(days=reach_days)))
+            units[entity_id].update(later)
+    return [sorted(ids) for _, ids in sorted(units.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
 
-def stored_understandings(session: Session, records: Sequence[dict[str, Any]], model_version: str) -> list[Any]:
-    """The scorer's findings for RECORDS rebuilt from the scores and reasons tables (no re-scoring)."""
-    from nlp.result import ReasonHit, Understanding
-
-    ids = [int(r["id"]) for r in records]
-    scores = {s.document_id: s for s in session.execute(
-        select(Score).where(Score.document_id.in_(ids), Score.model_version == model_version)).scalars()}
-    reasons: dict[int, list[Any]] = {}
-    for r in session.execute(select(Reason).where(Reason.document_id.in_(ids))).scalars():
-        reasons.setdefault(r.document_id, []).append(ReasonHit(r.code, r.polarity, r.evidence))  # type: ignore[arg-type]
-    out = []
-    for record in records:
-        s = scores[int(record["id"])]
-        out.append(Understanding(
-            lang=record.get("lang") or "und", lang_confidence=1.0 if record.get("lang") else 0.0,
-            score=s.score, p_promoter=s.p_promoter, p_passive=s.p_passive, p_detractor=s.p_detractor,
-            confidence=s.confidence, text_only_score=s.text_only_score if s.text_only_score is not None else s.score,
-            reasons=reasons.get(s.document_id, []), touchpoint=s.touchpoint, active_detractor=s.active_detractor,
-            model_version=s.model_version, p_levels=None if s.p_levels is None else tuple(s.p_levels),
-        ))
-    return out
+def judge_context(session: Session, ids: Sequence[int], score_model: str) -> list[dict[str, Any]]:
+    """The rest of the stream the documents IDS belong to: every other scored document of their entities and of
+    their authors, as records with the derived ``score`` (the filter reads it where a review has no rating)."""
+    wanted = set(ids)
+    entities = set(session.scalars(select(Document.entity_id).where(Document.id.in_(list(ids))).distinct()))
+    others = [d for e in entities for d in entity_document_ids(session, e) if d not in wanted]
+    others += author_document_ids(session, author_ids_of(session, list(ids)), wanted | set(others))
+    records = []
+    for chunk in batches(sorted(others), 5000):
+        part = document_records(session, chunk)
+        scores = dict(session.execute(select(Score.document_id, Score.score).where(
+            Score.document_id.in_(chunk), Score.model_version == score_model)).all())
+        records += [{**r, "score": scores[int(r["id"])]} for r in part if int(r["id"]) in scores]
+    return records
 
 
 def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult:
-    """Judge one batch of scored documents and store the verdicts in one transaction."""
+    """Judge one entity's documents against the rest of its stream; store the verdicts in one transaction.
+
+    A verdict that did not change keeps its row (and its time), so only real changes make later stages
+    re-estimate windows."""
     bot_filter = bot_filter_for(cfg)
+    score_model = scorer_version(cfg)
+    rules = cfg.author_rules()
     with session_scope(db_url) as session:
         records = document_records(session, ids)
-        understandings = stored_understandings(session, records, scorer_version(cfg))
-        judgements = bot_filter.judge(records, understandings)
-        rows = [
-            {"document_id": int(r["id"]), "model_version": j.model_version, "p_bot": j.p_bot,
-             "decision": bool(j.bot), "evidence": list(j.evidence)}
-            for r, j in zip(records, judgements, strict=True)
-        ]
+        context = judge_context(session, ids, score_model)
+        resolved = resolve_authors([*records, *context], rules)
+        records, context = resolved[: len(records)], resolved[len(records):]
+        understandings = stored_understandings(session, records, score_model)
+        judgements = bot_filter.judge(records, understandings, context)
+        stored = {v.document_id: v for v in session.scalars(select(BotVerdict).where(
+            BotVerdict.document_id.in_(list(ids)), BotVerdict.model_version == bot_filter.model_version))}
+        rows = []
+        for r, j in zip(records, judgements, strict=True):
+            row = {"document_id": int(r["id"]), "model_version": j.model_version, "p_bot": j.p_bot,
+                   "decision": bool(j.bot), "evidence": list(j.evidence), "created_at": utcnow()}
+            before = stored.get(row["document_id"])
+            if before is None or abs(before.p_bot - j.p_bot) > 1e-9 or before.decision != j.bot \
+                    or list(before.evidence or []) != row["evidence"]:
+                rows.append(row)
         upsert(session, BotVerdict.__table__, rows, key=("document_id", "model_version"),
-               update=("p_bot", "decision", "evidence"))
-    bots = [r for r, row in zip(records, rows, strict=True) if row["decision"]]
+               update=("p_bot", "decision", "evidence", "created_at"))
+    bots = [r for r, j in zip(records, judgements, strict=True) if j.bot]
     by_source = per_source(records, "judged")
     for source, n in Counter(r.get("source") or "?" for r in bots).items():
         by_source[source]["bots"] = n
-    return StageResult("bots", counts={"judged": len(rows), "bots": len(bots)}, by_source=by_source)
+    return StageResult("bots", counts={"judged": len(records), "bots": len(bots), "changed": len(rows)},
+                       by_source=by_source)
 
 
 def missing_bot_filter(cfg: OnpsConfig) -> str | None:
@@ -345,11 +332,11 @@ def missing_bot_filter(cfg: OnpsConfig) -> str | None:
 
 
 def judge_plan(db_url: str, cfg: OnpsConfig) -> Plan:
-    """The batches of scored documents still to judge (the filter reads the scores)."""
+    """The documents still to judge, one unit per entity (the filter reads the scores and the entity's stream)."""
     if missing := missing_scorer(cfg) or missing_bot_filter(cfg):
         return Plan(missing=missing)
-    ids = pending_judge_ids(db_url, scorer_version(cfg), bot_version(cfg))
-    return Plan(batches(ids, cfg.models.batch_size))
+    reach = max(bot_filter_for(cfg).copy_days, 1.0)
+    return Plan(pending_judge_units(db_url, scorer_version(cfg), bot_version(cfg), reach))
 
 
 @timed
@@ -386,38 +373,6 @@ def affected_entities(db_url: str, since: datetime | None, published_since: date
         if published_since is not None:
             stmt = stmt.where(Document.published_at >= published_since)
         return dict(session.execute(stmt).all())
-
-
-def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None) -> list[dict[str, Any]]:
-    """One entity's scored documents as records with scores, reasons, P(bot) and the bot decision attached.
-
-    One joined query (not an id list: an entity may have more documents than SQLite takes parameters).
-    """
-    stmt = with_record_joins(select(*RECORD_COLUMNS, Score, BotVerdict.p_bot, BotVerdict.decision))
-    stmt = (
-        stmt.join(Score, and_(Score.document_id == Document.id, Score.model_version == score_model))
-        .outerjoin(BotVerdict, and_(BotVerdict.document_id == Document.id,
-                                    BotVerdict.model_version == (bot_model or "")))
-        .where(Entity.name == entity)
-        .order_by(Document.id)
-    )
-    reasons: dict[int, list[dict[str, str]]] = {}
-    for doc_id, code, polarity in session.execute(
-        select(Reason.document_id, Reason.code, Reason.polarity).join(Document, Document.id == Reason.document_id)
-        .join(Entity, Entity.id == Document.entity_id).where(Entity.name == entity)
-    ).all():
-        reasons.setdefault(doc_id, []).append({"code": code, "polarity": polarity})
-    out = []
-    for *columns, score, p_bot, decision in session.execute(stmt).all():
-        record = as_record(*columns)
-        record.update(
-            score=score.score, p_promoter=score.p_promoter, p_passive=score.p_passive,
-            p_detractor=score.p_detractor, p_levels=score.p_levels, confidence=score.confidence, p_bot=p_bot or 0.0,
-            bot=bool(decision), active_detractor=score.active_detractor,
-            reasons=reasons.get(score.document_id, []),
-        )
-        out.append(record)
-    return out
 
 
 # -- campaigns ------------------------------------------------------------------------------------------------
@@ -459,17 +414,19 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
     for entity in affected_entities(db_url, scope.since, scope.published_since):
         with session_scope(db_url) as session:
             stream = entity_stream(session, entity, score_model, bot_model)
-            findings = detect_campaigns(stream, cfg.thresholds)
+            findings = detect_campaigns(resolve_authors(stream, cfg.author_rules()), cfg.thresholds)
             rows = [
                 {"entity_id": ids[entity], "kind": f.kind, "window_start": f.window_start,
-                 "window_end": f.window_end, "member_documents": [int(m) for m in f.member_ids],
-                 "member_authors": list(f.member_authors), "strength": float(f.strength),
+                 "window_end": f.window_end, "member_authors": list(f.member_authors), "strength": float(f.strength),
                  "p_value": float(f.p_value), "evidence": f.evidence, "run_id": run_id}
                 for f in findings
             ]
             upsert(session, Campaign.__table__, rows, key=("entity_id", "kind", "window_start"),
-                   update=("window_end", "member_documents", "member_authors", "strength", "p_value",
-                           "evidence", "run_id"))
+                   update=("window_end", "member_authors", "strength", "p_value", "evidence", "run_id"))
+            stored = {(kind, start): id_ for kind, start, id_ in session.execute(
+                select(Campaign.kind, Campaign.window_start, Campaign.id).where(Campaign.entity_id == ids[entity]))}
+            for f in findings:
+                set_members(session, stored[(f.kind, f.window_start)], [int(m) for m in f.member_ids])
         for f in findings:
             found[f.kind] += 1
             members += len(f.member_ids)
@@ -485,25 +442,13 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
 ALL_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # window_start of the all-time estimate (the column is not null)
 
 
-def campaign_members(session: Session, entity_id: int) -> set[str]:
-    """Documents in a smear or stuffing campaign (an incident wave is genuine customers: they stay in)."""
-    from models.verdicts import FAKE_CAMPAIGN_KINDS
-
-    lists = session.execute(
-        select(Campaign.member_documents).where(Campaign.entity_id == entity_id,
-                                                Campaign.kind.in_(FAKE_CAMPAIGN_KINDS),
-                                                Campaign.status != "dismissed")
-    ).scalars()
-    return {str(m) for members in lists for m in members}
-
-
 @timed
 def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
     """Organic NPS for every entity the run touched: all time and per configured window, for the entity and
     each configured segment, upserted on (entity, segment, window) so a re-run replaces rather than adds."""
     if missing := missing_scorer(cfg) or ("nps.organic" if not is_built("nps.organic") else None):
         return not_built("estimate", missing)
-    from nps.organic import estimate_groups, segment_key
+    from nps.organic import estimate_groups, exclusion, invited_view, segment_key
 
     scorer = scorer_for(cfg)
     train_prior, level_prior = scorer.train_prior, scorer.level_prior
@@ -514,19 +459,23 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
     groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]
     for entity, first in affected_entities(db_url, scope.since, scope.published_since).items():
         with session_scope(db_url) as session:
-            stream = entity_stream(session, entity, score_model, bot_model)
-            in_campaign = campaign_members(session, ids[entity])
+            stream = resolve_authors(entity_stream(session, entity, score_model, bot_model), cfg.author_rules())
             for record in stream:
-                record["campaign"] = record["id"] in in_campaign
                 record["model_error"] = scorer.model_error(record)  # stored scores used the rating where one was
+            organic = exclusion(stream, None, cfg.thresholds.copy_min_words)
+            save_organic(session, stream, organic, run_id)
+            invited = invited_view(stream)
             rows = []
             for window in (None, cfg.estimate.window):
-                for by in groupings:
-                    for est in estimate_groups(stream, by, window, cfg.thresholds, train_prior,
-                                               level_prior=level_prior):
+                for by, rows_in, channel in [*((g, stream, None) for g in groupings),
+                                             *((g, invited, "invited") for g in groupings if invited)]:
+                    for est in estimate_groups(rows_in, by, window, cfg.thresholds, train_prior,
+                                               level_prior=level_prior, with_invited=False):
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}
+                        if channel:
+                            segment["channel"] = channel
                         rows.append({
                             "entity_id": ids[entity], "segment": segment,
                             "segment_key": segment_key(segment), "window_kind": window or "all",
@@ -537,7 +486,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
                             "method": est.method, "run_id": run_id,
                             "extra": {"adjustment": est.adjustment, "reasons": est.reasons},
                         })
-                        if by == ["entity"] and window is None:
+                        if by == ["entity"] and window is None and channel is None:
                             excluded.update(est.excluded)
             changes += nps_changes(session, ids[entity], entity, rows, cfg.estimate.window)
             upsert(session, NpsEstimate.__table__, rows,
@@ -602,8 +551,10 @@ def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Campaign).join(Entity, Entity.id == Campaign.entity_id).where(Entity.name == entity)
     ).scalars()
+    rows = list(rows)
+    members = members_of(session, [c.id for c in rows])
     return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
-             "member_ids": c.member_documents, "strength": c.strength, "p_value": c.p_value} for c in rows]
+             "member_ids": members[c.id], "strength": c.strength, "p_value": c.p_value, "id": c.id} for c in rows]
 
 
 @timed

@@ -39,12 +39,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import precision_recall_curve
 
 from models.additive import AdditiveLogit
-from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account, parse_time
+from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account
 from models.machine_text import MachineTextModel
 from models.sentence_ends import SentenceEnds
 from models.similarity import same_source_copies
 from models.text_signals import machine_signs
 from models.verdicts import BotJudgement
+from nps.record import parse_time
 
 PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
 TEXT_MODELS: tuple[str, ...] = ("generated",)
@@ -110,14 +111,17 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
         self.top_ = AdditiveLogit(n_bins=self.n_bins, C=self.C).fit(context[top_rows], y[top_rows])
         return self
 
-    def explain(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw feature values and their log-odds terms, columns in `feature_names` order.
+    def explain(self, records: Sequence[Mapping[str, Any]], context: Sequence[Mapping[str, Any]] = ()
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw feature values and their log-odds terms for RECORDS, columns in `feature_names` order.
 
-        A text term is the text model's own log-odds; behaviour terms are 0 for a record that shows no
-        behaviour (`behaviour_shown`), since the behaviour model then takes no part in its verdict."""
+        The stream features (author behaviour, place in the entity's stream, coordination) are computed over
+        RECORDS and CONTEXT together, the rest of the stream they belong to (models.features); the text models
+        read RECORDS only. A text term is the text model's own log-odds; behaviour terms are 0 for a record that
+        shows no behaviour (`behaviour_shown`), since the behaviour model then takes no part in its verdict."""
         texts = [str(r.get("text") or "") for r in records]
         raw = [m.decision_function(texts) for m in self.text_models_.values()]
-        context = batch_features(records)
+        context = batch_features([*records, *context])[: len(records)]
         shown = behaviour_shown(context)
         behaviour = np.where(shown[:, None], self.top_.contributions(context), 0.0)
         return np.column_stack([*raw, context]), np.column_stack([*raw, behaviour])
@@ -221,25 +225,29 @@ class BotFilter:
     copy_authors: int = 3
     copy_days: float = 2.0
 
-    def judge(self, records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None = None):
+    def judge(self, records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None = None,
+              context: Sequence[Mapping[str, Any]] = ()) -> list[BotJudgement]:
         """One `BotJudgement` per record; understandings (optional) lend the derived score where no rating is.
 
-        P(bot) is the noisy-OR of the learned probability and the copy-paste rule (module doc)."""
+        CONTEXT is the rest of the stream the records belong to (records with ``score`` where they have no
+        rating): a record's verdict is a function of the set RECORDS + CONTEXT, whatever its order or how it was
+        split. P(bot) is the noisy-OR of the learned probability and the copy-paste rule (module doc)."""
         if not records:
             return []
         batch = [
             _with_understanding(r, u) for r, u in zip(records, understandings or [None] * len(records), strict=True)
         ]
-        X, terms = self.classifier.explain(batch)
+        X, terms = self.classifier.explain(batch, context)
         learned = self.classifier.probability(X, terms)
+        stream = [*batch, *context]
         copies = same_source_copies(
-            [str(r.get("text") or "") for r in batch],
-            [str(r["author"]) if r.get("author") else None for r in batch],
-            [str(r["source"]) if r.get("source") else None for r in batch],
-            [parse_time(r.get("published_at")) for r in batch],
-            [is_new_account(r) for r in batch],
+            [str(r.get("text") or "") for r in stream],
+            [str(r["author"]) if r.get("author") else None for r in stream],
+            [str(r["source"]) if r.get("source") else None for r in stream],
+            [parse_time(r.get("published_at")) for r in stream],
+            [is_new_account(r) for r in stream],
             self.copy_days,
-        )
+        )[: len(batch)]
         copied = copy_probability(copies, self.copy_authors)
         p = 1.0 - (1.0 - learned) * (1.0 - copied)
         names = self.classifier.feature_names

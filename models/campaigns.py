@@ -36,10 +36,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from models.features import account_is_new, parse_time, rating_0_10
+from models.features import account_is_new, rating_0_10
 from models.similarity import near_duplicate_pairs
 from models.text_signals import is_generic, specifics, words
 from models.verdicts import CampaignFinding
+from nps.record import parse_time
 
 WINDOWS = (1, 3, 7)
 HISTORY_DAYS = 56

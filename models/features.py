@@ -7,9 +7,10 @@ date): the additive model then adds exactly nothing for it, so an absent field c
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import combinations
 from typing import Any
 
@@ -17,6 +18,8 @@ import numpy as np
 
 from models.similarity import overlaps
 from models.text_signals import is_generic, stock_share, words
+from nps.ratings import record_rating_0_10
+from nps.record import parse_time
 
 # Features that need an author, a rating or a date: when a record shows none of them the behaviour model
 # takes no part (its intercept is YelpCHI's base rate, which says nothing about a bare text).
@@ -45,38 +48,14 @@ MIN_ENTITY_RATINGS = 3
 NEW_ACCOUNT_DAYS = 30
 
 
-def parse_time(value: Any) -> datetime | None:
-    """ISO 8601 string or datetime -> aware UTC datetime; None when absent or unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def rating_0_10(record: Mapping[str, Any]) -> float | None:
-    """The record's rating on 0-10: `rating_0_10`, else the native rating rescaled, else the derived score.
+    """The record's native rating on 0-10 (nps.ratings, the rule the store uses too), else its derived score.
 
-    A 5-point scale maps 1..5 onto 0..10 (stars start at 1); 10- and 100-point scales divide by their maximum.
-    """
-    for key in ("rating_0_10",):
-        if record.get(key) is not None:
-            return float(record[key])
-    rating = record.get("rating")
+    Read from ``rating`` and ``rating_scale``, never from a stored ``rating_0_10``, so training on raw ratings
+    and judging stored rows cannot drift apart."""
+    rating = record_rating_0_10(record)
     if rating is not None:
-        rating = float(rating)
-        scale = record.get("rating_scale") or (5.0 if rating <= 5 else 10.0 if rating <= 10 else 100.0)
-        scale = float(scale)
-        if scale == 5.0:
-            return max(0.0, (rating - 1.0) / 4.0 * 10.0)
-        return rating / scale * 10.0
+        return rating
     score = record.get("score")
     return float(score) if score is not None else None
 
@@ -182,9 +161,10 @@ def stream_position(
         if entity and moment:
             by_entity[entity].append(i)
     for members in by_entity.values():
-        members.sort(key=lambda i: times[i])
-        first = times[members[0]]
-        for rank, i in enumerate(members):
+        ordered = sorted(times[i] for i in members)  # type: ignore[type-var]
+        first = ordered[0]
+        for i in members:
+            rank = bisect_left(ordered, times[i])  # reviews strictly earlier: ties share a rank, in any order
             out[i, col["entity_rank"]] = math.log1p(rank)
             out[i, col["entity_days"]] = math.log1p((times[i] - first).total_seconds() / 86400.0)
             out[i, col["entity_volume"]] = math.log(len(members))
@@ -201,7 +181,7 @@ def co_reviewers(
     seen: dict[str, dict[str, date]] = defaultdict(dict)
     for author, entity, day in zip(authors, entities, days, strict=True):
         if author and entity and day:
-            seen[author].setdefault(entity, day)
+            seen[author][entity] = min(day, seen[author].get(entity, day))
     multi = {a: e for a, e in seen.items() if len(e) >= 2}
     by_entity: dict[str, list[tuple[str, date]]] = defaultdict(list)
     for author, per_entity in multi.items():

@@ -34,7 +34,8 @@ from config.schema import ModelsConfig
 from nlp import reasons as reason_lists
 from nlp.language import identify_many
 from nlp.result import Understanding
-from nps.classes import classes_from_levels, native_scale
+from nps.classes import classes_from_levels
+from nps.ratings import rating_in_stars
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LEVELS = np.arange(1, 6, dtype=np.float64)
@@ -76,14 +77,6 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def score_from_levels(p: np.ndarray) -> np.ndarray:
     return p @ LEVEL_SCORES
-
-
-def rating_in_stars(rating: float | None, scale: float | None) -> float | None:
-    """A native rating on the 1-5 star scale (continuous), or None where there is none."""
-    if rating is None:
-        return None
-    top = native_scale(float(rating), scale)
-    return float(np.clip(float(rating) / top * 5.0, 1.0, 5.0))
 
 
 def combine_rating(p_text: np.ndarray, stars: Sequence[float | None]) -> np.ndarray:

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from nps.compare import difference
 from nps.organic import segment_key
-from nps.windows import parse_time, previous_span
+from nps.record import parse_time
+from nps.windows import previous_span
 
 
 class Rule(Protocol):

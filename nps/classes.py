@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nps.ratings import native_scale
+
 CLASSES: tuple[str, str, str] = ("promoter", "passive", "detractor")
 PROMOTER, PASSIVE, DETRACTOR = range(3)
 LEVELS = 5  # star levels 1-5
@@ -31,20 +33,6 @@ def nps_class(score: float) -> str:
     if whole >= 7:
         return "passive"
     return "detractor"
-
-
-def native_scale(rating: float, scale: float | None = None) -> float:
-    """The native maximum of a rating when the source did not say: 5 if rating <= 5, 10 if <= 10, else 100.
-
-    The rule is the one of docs/CONTRACTS.md (the document record's ``rating_scale``).
-    """
-    if scale:
-        return float(scale)
-    if rating <= 5:
-        return 5.0
-    if rating <= 10:
-        return 10.0
-    return 100.0
 
 
 def star_class(rating: float, scale: float | None = None) -> str:

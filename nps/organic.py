@@ -1,9 +1,12 @@
 """The organic NPS of groups of documents: organic rules, class-mix correction, interval, plain counts.
 
-Organic (../shared/DESIGN.md) means: bots and campaign members out, syndicated copies once, one voice per author
-per entity per window. Every excluded document is counted under the first rule that removed it, so
-``n + sum(excluded)`` accounts for every input row of a group (undated rows belong to no window; `exclusion`
-counts them). The class shares come from the scorer's
+Organic (../shared/DESIGN.md) means what people write on their own initiative: bots and campaign members out,
+invited reviews (a solicited sample, like a survey) apart, syndicated copies once, one voice per author per
+entity per window. `exclusion` is the one statement of that rule: the nightly flow (through the store's
+``document_organic`` table), `onps estimate`, the web layer and the demo check all read its verdicts. Every
+excluded document is counted under the first rule that removed it, so ``n + sum(excluded)`` accounts for every
+input row of a group (undated rows belong to no window; `exclusion` counts them). Invited reviews get their own
+estimate beside the organic one (``Estimate.invited``). The class shares come from the scorer's
 probabilities, EM-adjusted to the group's own mix (nps.quantify), never from hard thresholds: over the five star
 levels where every row of the group carries them (``p_levels``) and the scorer gave its level prior, else over the
 three classes (scores stored before levels were kept); ``adjustment`` says which.
@@ -11,13 +14,11 @@ three classes (scores stored before levels were kept); ``adjustment`` says which
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.stats import beta
@@ -25,12 +26,16 @@ from scipy.stats import beta
 from nps.classes import DETRACTOR, PASSIVE, PROMOTER
 from nps.interval import LEVEL, Interval, nps_interval
 from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_level_adjust, em_prior_adjust
-from nps.windows import parse_time, window_spans
+from nps.record import content_hash, copy_words, parse_time
+from nps.windows import window_spans
 
 PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
 LEVELS_KEY = "p_levels"  # the scorer's five star-level probabilities (stars 1-5), where the row carries them
 REASON_FIELD = "reason"  # grouping by reason code puts a document in one group per code it carries
-EXCLUSION_ORDER = ("bot", "campaign", "syndicated", "no_date", "repeat_author")
+EXCLUSION_ORDER = ("bot", "campaign", "invited", "syndicated", "no_date", "repeat_author")
+# Exclusions that depend on the document and its entity's stream alone, not on the window or the group: what the
+# store keeps per document (``document_organic``) for the pages that list organic reviews.
+DOCUMENT_EXCLUSIONS = ("bot", "campaign", "invited", "syndicated")
 _MAP = (f"MAP with a training-mix prior worth {EM_PRIOR_WEIGHT:.0%} of the voices, at least "
         f"{EM_MIN_PSEUDO_VOICES:g}")
 ADJUSTED = f"em-prior over the 5 star levels (Saerens et al. 2002; {_MAP})"
@@ -39,11 +44,12 @@ ADJUSTED_CLASSES = (f"em-prior over the 3 classes (Saerens et al. 2002; {_MAP}; 
 UNADJUSTED = "none (the scorer gave no training prior)"
 
 
-class Thresholds:
-    """What ``estimate_groups`` needs from ``config.schema.ThresholdsConfig`` (any object with the two fields)."""
+class Thresholds(Protocol):
+    """What ``estimate_groups`` needs from ``config.schema.ThresholdsConfig`` (any object with these fields)."""
 
     dirichlet_below_n: int
     thin_segment_n: int
+    copy_min_words: int
 
 
 @dataclass
@@ -68,6 +74,8 @@ class Estimate:
     active_share: tuple[float, float, float]  # share of detractors warning others, with its interval
     wom: Interval
     reasons: dict[str, dict[str, float]] = field(default_factory=dict)
+    invited: Interval | None = None  # the invited reviews of the same group and window, estimated apart
+    invited_n: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float) -> float:
@@ -102,6 +110,10 @@ class Estimate:
             "wom": {"index": r(self.wom.nps), "low": r(self.wom.low), "high": r(self.wom.high),
                     "method": self.wom.method},
             "reasons": self.reasons,
+            "invited": None if self.invited is None else {
+                "n": r(self.invited_n), "nps": r(self.invited.nps), "low": r(self.invited.low),
+                "high": r(self.invited.high), "method": self.invited.method,
+            },
         }
 
 
@@ -110,13 +122,26 @@ def segment_key(group: Mapping[str, Any]) -> str:
     return ";".join(f"{k}={'' if v is None else v}" for k, v in sorted(group.items()))
 
 
-def content_hash(row: Mapping[str, Any]) -> str:
-    """The row's stored content hash, else a hash of its case- and space-normalised text (syndicated copies)."""
-    stored = row.get("content_hash")
-    if stored:
-        return str(stored)
-    text = re.sub(r"\s+", " ", f"{row.get('title') or ''} {row.get('text') or ''}").strip().casefold()
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def row_hash(row: Mapping[str, Any]) -> str:
+    """The row's stored content hash, else ``nps.record.content_hash`` of its text (the same function)."""
+    return str(row.get("content_hash") or content_hash(row.get("text")))
+
+
+def is_copy(row: Mapping[str, Any], earlier: Sequence[Mapping[str, Any]], min_words: int) -> bool:
+    """Whether ROW repeats one of EARLIER (rows of the same entity with the same content hash) as a copy.
+
+    Equal texts are copies when they are long enough not to be written twice by chance (MIN_WORDS words),
+    or come from one author, or appear on two sources. "good app" from two anonymous people on one app store
+    is two people: 5.7% of a real bank-app stream was once dropped that way.
+    """
+    if not earlier:
+        return False
+    if copy_words(row.get("text")) >= min_words:
+        return True
+    author, source = row.get("author"), row.get("source")
+    return any((author not in (None, "") and e.get("author") == author)
+               or (source is not None and e.get("source") is not None and e.get("source") != source)
+               for e in earlier)
 
 
 def reason_codes(row: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -140,7 +165,8 @@ def _group_values(row: Mapping[str, Any], by: Sequence[str]) -> list[tuple[Any, 
 def _spans(row: Mapping[str, Any], window: str | None) -> list[tuple[datetime | None, datetime | None]]:
     if window is None:
         return [(None, None)]
-    return list(window_spans(parse_time(row["published_at"]), window))
+    when = parse_time(row.get("published_at"))
+    return [] if when is None else list(window_spans(when, window))
 
 
 def _prob_matrix(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -176,27 +202,33 @@ def _normalised(rows: Sequence[Mapping[str, Any]], probs: np.ndarray, what: str)
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def exclusion(rows: Sequence[Mapping[str, Any]], window: str | None) -> list[str | None]:
+def exclusion(rows: Sequence[Mapping[str, Any]], window: str | None, copy_min_words: int) -> list[str | None]:
     """The organic rule that removes each row (None: kept), before the one-voice rule, which needs groups.
 
-    Syndicated copies: among the rows of one entity that survive the bot and campaign rules, the earliest copy
-    of a content hash stays, so the kept copy does not depend on input order.
+    In order: a bot verdict (``bot``), membership of a smear or stuffing campaign (``campaign``), a review the
+    company invited or rewarded (``invited`` True), a copy of an earlier row of the same entity (`is_copy`),
+    and, for a windowed estimate, no readable date. Copies are judged in publication order (ties by id) among
+    the rows that survive the first three rules, so the kept copy does not depend on input order.
     """
     verdict: list[str | None] = [None] * len(rows)
-    order = sorted(range(len(rows)), key=lambda i: (str(rows[i].get("published_at") or "~"), str(rows[i].get("id"))))
-    seen: set[tuple[Any, str]] = set()
+    never = datetime.max.replace(tzinfo=UTC)
+    order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i].get("published_at")) or never,
+                                                    str(rows[i].get("id"))))
+    kept: dict[tuple[Any, str], list[Mapping[str, Any]]] = defaultdict(list)
     for i in order:
         row = rows[i]
         if row.get("bot"):
             verdict[i] = "bot"
         elif row.get("campaign"):
             verdict[i] = "campaign"
-        elif (row.get("entity"), content_hash(row)) in seen:
+        elif row.get("invited") is True:
+            verdict[i] = "invited"
+        elif is_copy(row, kept[(row.get("entity"), row_hash(row))], copy_min_words):
             verdict[i] = "syndicated"
-        elif window is not None and not row.get("published_at"):
+        elif window is not None and parse_time(row.get("published_at")) is None:
             verdict[i] = "no_date"
-        else:
-            seen.add((row.get("entity"), content_hash(row)))
+        if verdict[i] is None or verdict[i] == "no_date":
+            kept[(row.get("entity"), row_hash(row))].append(row)
     return verdict
 
 
@@ -286,6 +318,7 @@ def estimate_groups(
     train_prior: Sequence[float] | None,
     model_se: float = 0.0,
     level_prior: Sequence[float] | None = None,
+    with_invited: bool = True,
 ) -> list[Estimate]:
     """Organic NPS per group of BY values and WINDOW (None: all time), sorted by group then window.
 
@@ -296,9 +329,11 @@ def estimate_groups(
     path are shared by the whole group, so they add linearly, not in quadrature).
     Thin groups with a parent (the same entity, or everything, in the same window) are pooled towards the
     parent's other voices, so a segment is never its own prior.
+    ``with_invited``: each estimate also carries the NPS of the group's invited reviews (`invited_view`), by the
+    same rules, in ``invited``.
     """
     priors = _Priors(train_prior, level_prior)
-    verdicts = exclusion(rows, window)
+    verdicts = exclusion(rows, window, thresholds.copy_min_words)
     parent_by = ["entity"] if "entity" in by else []
     cells: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
     parents: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
@@ -361,7 +396,24 @@ def estimate_groups(
                 reasons=_reason_summary(voices, post),
             )
         )
+    invited = invited_view(rows) if with_invited else []
+    if invited:
+        apart = {(_sort_key(((tuple(e.group.values())), (e.window_start, e.window_end))), e.window): e
+                 for e in estimate_groups(invited, by, window, thresholds, train_prior, model_se, level_prior,
+                                          with_invited=False)}
+        for est in estimates:
+            match = apart.get((_sort_key((tuple(est.group.values()), (est.window_start, est.window_end))),
+                               est.window))
+            if match is not None:
+                est.invited = Interval(match.nps, match.low, match.high, match.method)
+                est.invited_n = match.n
     return estimates
+
+
+def invited_view(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The invited rows as a group of their own: the "invited NPS" is their estimate, by the organic rules
+    otherwise (bots, campaigns, copies and repeat authors still out)."""
+    return [{**row, "invited": False} for row in rows if row.get("invited") is True]
 
 
 def _tally(voices: Sequence[_Voice], priors: _Priors) -> tuple[np.ndarray, np.ndarray, float, str]:

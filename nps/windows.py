@@ -13,12 +13,6 @@ WINDOWS = ("day", "week", "month", "rolling28")
 ROLLING_DAYS = 28
 
 
-def parse_time(value: str | datetime) -> datetime:
-    """An ISO 8601 string or datetime as aware UTC (a naive value is read as UTC, as the store does)."""
-    when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _day(when: datetime) -> datetime:
     return when.replace(hour=0, minute=0, second=0, microsecond=0)
 

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import ReviewItem
 from crawlers.spiders.base import SourceSpider
+from nps.record import parse_iso
 from store.engine import session_scope
 from store.schema import Author, Document
 from store.upsert import upsert
@@ -30,7 +31,7 @@ FLUSH_SECONDS = 5.0  # a slow source's items are stored (and its crawl checkpoin
 
 
 def _when(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return parse_iso(value)
 
 
 def store_items(
@@ -85,6 +86,7 @@ def store_items(
             "published_at": _when(item.get("published_at")),
             "crawled_at": _when(item["crawled_at"]),
             "content_hash": item["content_hash"],
+            "invited": item.get("invited"),
             "run_id": item.get("run_id"),
             "extra": item.get("extra") or {},
         })

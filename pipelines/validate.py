@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawlers.items import ReviewItem
-from pipelines.normalise import to_utc
+from nps.record import parse_time
 
 
 class InvalidItem(DropItem):
@@ -38,7 +38,7 @@ class ValidatePipeline:
         if not isinstance(raw, str) or not raw.strip():
             raise InvalidItem(f"missing review text at {url} (id {item.get('external_id')})")
         max_age_days = getattr(self.crawler.spider, "max_age_days", None)
-        published = to_utc(item.get("published_at"))
+        published = parse_time(item.get("published_at"))
         if max_age_days and published and published < datetime.now(UTC) - timedelta(days=max_age_days):
             raise TooOld(f"published {published.date()}, older than {max_age_days} days ({url})")
         return item

@@ -120,7 +120,10 @@ class Document(Base):
     touchpoint: Mapped[str | None] = mapped_column(String(50))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     crawled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))  # nps.record.content_hash of the text
+    # How the review was collected (nlp.disclosure): True = invited or rewarded by the company, False = on the
+    # reviewer's own initiative as the source states it, NULL = unknown (counted as organic).
+    invited: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # facts a spider saw that have no column
 
@@ -192,13 +195,36 @@ class Campaign(Base):
     kind: Mapped[str] = mapped_column(String(20))  # smear | stuffing | incident
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
-    member_documents: Mapped[list[Any]] = mapped_column(default=list)
     member_authors: Mapped[list[Any]] = mapped_column(default=list)
     strength: Mapped[float] = mapped_column(Float)
     p_value: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="open")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class CampaignMember(Base):
+    """A document inside a campaign's burst: membership as rows, so "is this review in a campaign that keeps it
+    out of the organic NPS" is one indexed SQL condition (store.organic), not a JSON list expanded in Python."""
+
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
+class DocumentOrganic(Base):
+    """Whether a document counts in its entity's organic NPS, and if not, which rule removed it (nps.organic
+    ``DOCUMENT_EXCLUSIONS``: bot, campaign, invited, syndicated). Written by the estimate stage from the one
+    organic rule; the pages that list organic reviews (reviews, worklist, reasons) read it."""
+
+    __tablename__ = "document_organic"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    excluded: Mapped[str | None] = mapped_column(String(20), index=True)  # None: organic
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class NpsEstimate(Base):

@@ -19,7 +19,7 @@ from store.registry import sync_config
 from store.schema import Alert
 
 RULES = AlertsConfig().rules
-THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30)
+THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30, copy_min_words=10)
 PROM = {"p_promoter": 0.9, "p_passive": 0.05, "p_detractor": 0.05}
 DETR = {"p_promoter": 0.05, "p_passive": 0.05, "p_detractor": 0.9}
 

@@ -13,7 +13,9 @@ from store.schema import (
     Alert,
     BotVerdict,
     Campaign,
+    CampaignMember,
     Document,
+    DocumentOrganic,
     Entity,
     NpsEstimate,
     Reason,
@@ -93,11 +95,15 @@ def seed(url: str) -> Seeded:
             s.add(BotVerdict(document_id=doc.id, model_version="bots-1", p_bot=0.97 if bot else 0.04,
                              decision=bot, evidence=["burst of identical texts"] if bot else []))
         camp = Campaign(entity_id=velora.id, kind="smear", window_start=base, window_end=base + timedelta(days=1),
-                        member_documents=[str(out.docs["smear1"]), str(out.docs["smear2"])],
                         member_authors=["a1", "a2"], strength=0.93, p_value=1e-5,
                         evidence={"shared_phrase": "Scam company", "burst_ratio": 12.0})
         s.add(camp)
         s.flush()
+        s.add_all(CampaignMember(campaign_id=camp.id, document_id=out.docs[m]) for m in ("smear1", "smear2"))
+        # what the estimate stage writes from the organic rule: the bot and the campaign members are out
+        for name, doc_id in out.docs.items():
+            s.add(DocumentOrganic(document_id=doc_id, excluded="bot" if name == "botty" else
+                                  "campaign" if name.startswith("smear") else None))
         out.campaign_id = camp.id
         for week in range(6):
             start = FIRST_WEEK + week * WEEK

@@ -14,10 +14,11 @@ from config.schema import ModelsConfig, ThresholdsConfig
 from demo.generate import generate
 from models import corpora
 from models.bots import PACKAGED, BotClassifier, judge_json, load_bot_filter
-from models.features import FEATURES, batch_features, parse_time
+from models.features import FEATURES, batch_features
 from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
 from models.text_signals import STYLE_FEATURES, style_features
 from models.train import yelp_split
+from nps.record import parse_time
 from tests.conftest import DATA, need_shared
 
 

@@ -170,7 +170,7 @@ def test_crawl_sources_all_formats_twice_into_the_store(httpserver: HTTPServer, 
                               .where(Source.name == "tp", Document.external_id == "tp0002")).one()
         assert doc.text == "Le service client était très lent, trois semaines pour une réponse."
         assert "Ã©" in doc.raw_text and doc.language == "fr" and doc.region == "BE"
-        assert doc.rating == 2 and doc.rating_scale == 5 and doc.rating_0_10 == 4.0
+        assert doc.rating == 2 and doc.rating_scale == 5 and doc.rating_0_10 == 2.5
         assert doc.published_at.isoformat() == "2026-11-18T17:40:00+00:00" and doc.run_id == first.run_id
         author = session.get(Author, doc.author_id)
         assert (author.external_id, author.facts) == ("c002", {"review_count": 1, "country": "FR", "verified": False,
@@ -310,7 +310,7 @@ def test_onps_crawl_url_writes_json_lines(httpserver: HTTPServer, tmp_path: Path
     assert list(lines[0]) == list(__import__("crawlers.items", fromlist=["FIELDS"]).FIELDS)
     assert lines[0]["entity"] == "Acme Bank" and lines[0]["author_facts"]["review_count"] == 12
     assert lines[2]["text"] == "Fees went up twice this year without notice.\nI am moving my savings elsewhere."
-    assert lines[2]["published_at"] == "2026-11-02T12:00:00+00:00" and lines[2]["rating_0_10"] == 2.0
+    assert lines[2]["published_at"] == "2026-11-02T12:00:00+00:00" and lines[2]["rating_0_10"] == 0.0
     said = "".join(result.output.split())  # rich wraps long lines
     assert "missingreviewtext" in said and "/reviews/tp0003" in said
 

@@ -81,8 +81,8 @@ def test_table_shows_each_group_with_its_interval_and_exclusions() -> None:
 
     rows = [{"id": str(i), "text": f"t{i}", "entity": "Acme", "source": "shop", "author": f"a{i}", "bot": i == 0,
              "p_promoter": 0.8, "p_passive": 0.1, "p_detractor": 0.1} for i in range(12)]
-    lines = [e.to_dict() for e in estimate_groups(rows, ["entity", "source"], None,
-                                                  SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30), None)]
+    limits = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30, copy_min_words=10)
+    lines = [e.to_dict() for e in estimate_groups(rows, ["entity", "source"], None, limits, None)]
     console = Console(width=250, record=True)
     console.print(_table(lines, ["entity", "source"]))
     text = console.export_text()

@@ -34,6 +34,7 @@ from config.schema import OnpsConfig  # noqa: E402
 from flows import exitcodes, locks, report, stages  # noqa: E402
 from flows.nightly import LOCK, run_nightly  # noqa: E402
 from store.engine import session_scope  # noqa: E402
+from store.organic import members_of  # noqa: E402
 from store.schema import (  # noqa: E402
     Alert,
     BotVerdict,
@@ -116,7 +117,7 @@ def snapshot(db_url: str) -> dict[str, Any]:
             "verdicts": sorted((key[x.document_id], x.model_version, r(x.p_bot), x.decision)
                                for x in s.execute(select(BotVerdict)).scalars()),
             "campaigns": sorted((ent[c.entity_id], c.kind, c.window_start.isoformat(),
-                                 sorted(key[m] for m in c.member_documents))
+                                 sorted(key[m] for m in members_of(s, [c.id])[c.id]))
                                 for c in s.execute(select(Campaign)).scalars()),
             "estimates": sorted((ent[e.entity_id], e.segment_key, e.window_kind, e.window_start.isoformat(), r(e.n),
                                  r(e.nps), r(e.low), r(e.high)) for e in s.execute(select(NpsEstimate)).scalars()),

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from config.schema import ModelsConfig, OnpsConfig
 from flows.cli import app
 from flows.stages import scorer_for
-from nlp.score import combine_rating, rating_in_stars
+from nlp.score import combine_rating
+from nps.ratings import rating_in_stars
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 from nps.organic import ADJUSTED, ADJUSTED_CLASSES, estimate_groups, exclusion
-from nps.windows import parse_time, window_spans
+from nps.record import parse_time
+from nps.windows import window_spans
 
-THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30)
+THRESHOLDS = SimpleNamespace(dirichlet_below_n=50, thin_segment_n=30, copy_min_words=10)
 PROMOTER = {"p_promoter": 0.9, "p_passive": 0.05, "p_detractor": 0.05}
 DETRACTOR = {"p_promoter": 0.05, "p_passive": 0.05, "p_detractor": 0.9}
+
+
+LONG = "The app crashed twice during a transfer and support never answered my three emails about it."
 
 
 def row(i: int, probs: dict[str, float], **fields: Any) -> dict[str, Any]:
@@ -26,7 +30,8 @@ def test_exclusions_are_counted_by_rule_and_account_for_every_row() -> None:
     rows += [row(100 + i, DETRACTOR, bot=True) for i in range(3)]
     rows += [row(200 + i, DETRACTOR, campaign=True) for i in range(4)]
     rows += [row(300, PROMOTER, text="review number 1", source="other")]  # a syndicated copy of row 1
-    rows += [row(301, DETRACTOR, text="review number 2", published_at="2026-11-01T00:00:00Z")]  # earlier copy
+    rows[2]["text"] = LONG  # long enough to be a copy on the same source whoever wrote it
+    rows += [row(301, DETRACTOR, text=LONG.upper(), published_at="2026-11-01T00:00:00Z")]  # earlier copy
     rows += [row(400 + i, DETRACTOR, author="a5") for i in range(2)]  # author a5 speaks three times
     [est] = estimate_groups(rows, ["entity"], None, THRESHOLDS, train_prior=None)
     assert est.excluded == {"bot": 3, "campaign": 4, "syndicated": 2, "repeat_author": 2}
@@ -56,7 +61,7 @@ def test_undated_rows_are_excluded_from_windows_but_not_from_all_time() -> None:
     rows = [row(1, PROMOTER), row(2, DETRACTOR, published_at=None)]
     [windowed] = estimate_groups(rows, ["entity"], "month", THRESHOLDS, None)
     assert windowed.n == 1 and windowed.excluded == {}  # an undated row belongs to no window's group
-    assert exclusion(rows, "month") == [None, "no_date"]
+    assert exclusion(rows, "month", 10) == [None, "no_date"]
     [all_time] = estimate_groups(rows, ["entity"], None, THRESHOLDS, None)
     assert all_time.n == 2 and all_time.excluded == {}
 
@@ -175,3 +180,38 @@ def test_malformed_levels_name_the_row() -> None:
     rows = [row(1, _levels([0.2] * 5)), row(2, {**_levels([0.2] * 5), "p_levels": [0.5, 0.5, 0.5, 0.0, 0.0]})]
     with pytest.raises(ValueError, match="row '2': p_levels"):
         estimate_groups(rows, ["entity"], None, THRESHOLDS, [0.2, 0.2, 0.6], level_prior=[0.2] * 5)
+
+
+def test_equal_short_texts_are_copies_only_from_one_author_or_across_sources() -> None:
+    """'good app' by two anonymous people on one store is two voices; a long text repeated is one."""
+    anon = [row(i, PROMOTER, text="Good app!", author=None) for i in range(3)]
+    assert exclusion(anon, None, 10) == [None, None, None]
+    same_author = [row(1, PROMOTER, text="good app", author="x"),
+                   row(2, PROMOTER, text="Good  app.", author="x", published_at="2026-11-03T10:00:00Z")]
+    assert exclusion(same_author, None, 10) == [None, "syndicated"]
+    two_sources = [row(1, PROMOTER, text="good app", author=None),
+                   row(2, PROMOTER, text="good app", author=None, source="elsewhere")]
+    assert sorted(map(str, exclusion(two_sources, None, 10))) == ["None", "syndicated"]
+    long_copies = [row(i, PROMOTER, text=LONG, author=None) for i in range(3)]
+    assert exclusion(long_copies, None, 10).count("syndicated") == 2
+
+
+def test_the_kept_copy_does_not_depend_on_input_order() -> None:
+    rows = [row(i, PROMOTER, text=LONG, published_at=f"2026-11-01T10:00:00+0{i}:00") for i in range(1, 6)]
+    kept = {r["id"] for r, v in zip(rows, exclusion(rows, None, 10), strict=True) if v is None}
+    for shuffled in (rows[::-1], rows[2:] + rows[:2]):
+        assert {r["id"] for r, v in zip(shuffled, exclusion(shuffled, None, 10), strict=True) if v is None} == kept
+    assert kept == {"5"}  # 10:00+05:00 is the earliest instant, though not the earliest text
+
+
+def test_invited_reviews_are_left_out_and_estimated_apart() -> None:
+    organic = [row(i, DETRACTOR) for i in range(40)]
+    invited = [row(100 + i, PROMOTER, invited=True) for i in range(30)]
+    unknown = [row(200 + i, PROMOTER, invited=None) for i in range(5)]  # absent = unknown: stays organic
+    [est] = estimate_groups(organic + invited + unknown, ["entity"], None, THRESHOLDS, None)
+    assert est.excluded == {"invited": 30} and est.n == 45
+    assert est.nps < -50 and est.invited is not None and est.invited_n == 30 and est.invited.nps > 70
+    line = est.to_dict()
+    assert line["invited"]["n"] == 30 and line["invited"]["low"] <= line["invited"]["nps"] <= line["invited"]["high"]
+    [plain] = estimate_groups(organic, ["entity"], None, THRESHOLDS, None)
+    assert plain.invited is None and plain.to_dict()["invited"] is None

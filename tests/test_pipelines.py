@@ -14,8 +14,10 @@ from crawlers.items import FIELDS, ReviewItem, document_key
 from crawlers.middlewares import backoff_seconds
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import spider_class
+from nps.record import content_hash
+from nps.record import parse_time as to_utc
 from pipelines.dedupe import DedupePipeline, DuplicateItem
-from pipelines.normalise import NormalisePipeline, clean_text, content_hash, rating_0_10, rating_scale, to_utc
+from pipelines.normalise import NormalisePipeline, clean_text
 from pipelines.persist import store_items
 from pipelines.validate import InvalidItem, TooOld, ValidatePipeline
 from store.engine import session_scope
@@ -45,13 +47,6 @@ def test_to_utc_reads_the_time_formats_sites_use(value, expected):
 
 def test_to_utc_gives_none_rather_than_a_guess():
     assert to_utc("yesterday-ish, maybe") is None and to_utc(None) is None and to_utc("") is None
-
-
-def test_ratings_rescale_to_0_10_with_the_contract_default_scales():
-    assert rating_scale(4.0, None) == 5 and rating_scale(7.0, None) == 10 and rating_scale(73.0, None) == 100
-    assert rating_scale(4.0, 10.0) == 10 and rating_scale(None, None) is None
-    assert rating_0_10(4.0, 5.0) == 8.0 and rating_0_10(9.0, 10.0) == 9.0 and rating_0_10(None, 5.0) is None
-    assert rating_0_10(6.0, 5.0) == 10.0  # a bad page's out-of-scale value is clipped, not passed on
 
 
 def test_document_key_falls_back_to_url_and_text_hash():
@@ -93,7 +88,7 @@ def test_pipelines_validate_normalise_dedupe():
     assert [type(e) for e in dropped] == [DuplicateItem, InvalidItem, TooOld]
     first, no_id = kept
     assert (first["text"], first["title"], first["rating"], first["rating_scale"], first["rating_0_10"]) == (
-        "Great", "T&C", 4.5, 5.0, 9.0)
+        "Great", "T&C", 4.5, 5.0, 8.75)
     assert first["published_at"] == "2026-11-01T09:00:00+00:00" and first["content_hash"] == content_hash("Great")
     assert no_id["external_id"] == document_key(None, "http://x/r", "no id") and no_id["rating"] is None
     assert set(first) <= set(FIELDS)

@@ -32,9 +32,12 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
+HEAD = "0004"
+
+
 def test_upgrade_is_repeatable(db_url: str) -> None:
-    assert current(db_url) == "0003"
-    assert upgrade(db_url) == "0003"
+    assert current(db_url) == HEAD
+    assert upgrade(db_url) == HEAD
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str) -> None:
@@ -48,7 +51,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str) -> None:
     with session_scope(db_url) as s:
         sid = _source(s)
         upsert(s, Document.__table__, [_doc(sid, "1")], key=["source_id", "external_id"])
-    assert upgrade(db_url) == "0003"
+    assert upgrade(db_url) == HEAD
     with session_scope(db_url) as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 1
         assert s.scalar(select(func.count()).select_from(BotVerdict)) == 0
@@ -69,7 +72,7 @@ def test_scores_stored_before_star_levels_survive_0003_with_none(db_url: str) ->
         upsert(s, Document.__table__, [_doc(sid, "1"), _doc(sid, "2")], key=["source_id", "external_id"])
         ids = list(s.scalars(select(Document.id).order_by(Document.id)))
         s.execute(insert(Score.__table__), [{**score, "document_id": ids[0]}])
-    assert upgrade(db_url) == "0003"
+    assert upgrade(db_url) == HEAD
     levels = [0.1, 0.1, 0.1, 0.5, 0.2]
     with session_scope(db_url) as s:
         upsert(s, Score.__table__, [{**score, "document_id": ids[1], "p_levels": levels}],
@@ -115,3 +118,30 @@ def test_unique_key_is_enforced_by_the_database(db_url: str) -> None:
             s.add(Document(**_doc(sid, "x")))
             s.add(Document(**_doc(sid, "x")))
             s.flush()
+
+
+def test_0004_moves_campaign_members_to_rows_and_rederives_ratings_and_hashes(db_url: str) -> None:
+    """A store at 0003: a campaign's JSON member list (ids as strings and ints, one gone), a 1-star review
+    stored as 2.0. After 0004: members are rows, the rating reads 0.0 as the bot model does, the hash is the
+    one `onps estimate` computes."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from nps.record import content_hash
+    from store.migrate import alembic_config
+    from store.schema import CampaignMember
+
+    command.downgrade(alembic_config(db_url), "0003")
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        upsert(s, Document.__table__, [{**_doc(sid, "1", "Awful!"), "rating": 1.0, "rating_0_10": 2.0},
+                                       _doc(sid, "2", "Fine")], key=["source_id", "external_id"])
+        one, two = s.scalars(select(Document.id).order_by(Document.id)).all()
+        s.execute(text("INSERT INTO campaigns (entity_id, kind, window_start, window_end, member_documents, "
+                       "member_authors, strength, evidence, status) VALUES (1, 'smear', :t, :t, :m, '[]', 0.9, "
+                       "'{}', 'open')"), {"t": datetime(2026, 1, 2, tzinfo=UTC), "m": f'["{one}", {two}, 999]'})
+    assert upgrade(db_url) == HEAD
+    with session_scope(db_url) as s:
+        assert sorted(s.scalars(select(CampaignMember.document_id))) == [one, two]
+        doc = s.get(Document, one)
+        assert doc.rating_0_10 == 0.0 and doc.content_hash == content_hash("awful") and doc.invited is None

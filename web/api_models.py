@@ -75,6 +75,11 @@ class CampaignRef(BaseModel):
     status: str
 
 
+class OrganicOut(BaseModel):
+    counted: bool
+    excluded: str | None = Field(description="The rule that removed it: bot, campaign, invited or syndicated.")
+
+
 class ReviewOut(BaseModel):
     id: int
     url: str
@@ -92,7 +97,14 @@ class ReviewOut(BaseModel):
     score: ScoreOut | None
     reasons: list[ReasonOut]
     bot: BotOut | None
-    campaigns: list[CampaignRef] = Field(description="Campaigns this review was found in (excluded from NPS).")
+    campaigns: list[CampaignRef] = Field(
+        description="Campaigns this review was found in (smear and stuffing members are excluded from the organic "
+        "NPS; incident waves are genuine customers and stay in).")
+    invited: bool | None = Field(
+        None, description="How the review was collected: true = invited or rewarded by the company (kept out of "
+        "the organic NPS, counted in the invited NPS), false = on the reviewer's own initiative, null = unknown.")
+    channel: str | None = Field(None, description="What says how it was collected (the source, or the reviewer).")
+    organic: OrganicOut | None = Field(None, description="Whether the organic NPS counts it (null: not yet estimated).")
 
 
 class ReviewPage(BaseModel):

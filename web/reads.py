@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session, aliased
 from nps.compare import SurveyComparison, compare_survey
 from nps.organic import segment_key
 from store import queries
+from store.organic import members_of, organic_document_ids
 from store.schema import (
     Alert,
     BotVerdict,
     Campaign,
+    CampaignMember,
     Document,
+    DocumentOrganic,
     Entity,
     NpsEstimate,
     Reason,
@@ -59,14 +62,6 @@ def parse_segment(text: str) -> dict[str, str]:
     if any(len(p) != 2 or not p[0].strip() for p in pairs):
         raise ValueError(f"segment must look like 'source=x;region=eu' or 'total', not {text!r}")
     return {k.strip(): v.strip() for k, v in pairs}
-
-
-def _doc_ref(value: Any) -> int | None:
-    """Campaign member lists hold document ids as ints or as the record's string id."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # -- entities -------------------------------------------------------------------------------------------
@@ -146,17 +141,12 @@ class ReviewFilter:
     start: datetime | None = None
     end: datetime | None = None
     min_p_detractor: float | None = None
-    organic: bool = False  # leave out bots and campaign members, as organic NPS does
+    organic: bool = False  # only what the organic NPS counts (store.organic: the estimate stage's verdicts)
 
 
 def _latest_score_ids() -> Any:
     """One score per document: the newest model version's (highest id)."""
     return select(func.max(Score.id)).group_by(Score.document_id)
-
-
-def _campaign_member_ids(session: Session) -> set[int]:
-    refs = (_doc_ref(d) for members in session.scalars(select(Campaign.member_documents)) for d in members or [])
-    return {d for d in refs if d is not None}
 
 
 def _review_query(session: Session, flt: ReviewFilter) -> Select[Any]:
@@ -181,10 +171,7 @@ def _review_query(session: Session, flt: ReviewFilter) -> Select[Any]:
     if flt.bot is not None:
         query = query.where(Document.id.in_(bots) if flt.bot else Document.id.not_in(bots))
     if flt.organic:
-        query = query.where(Document.id.not_in(bots))
-        members = _campaign_member_ids(session)
-        if members:
-            query = query.where(Document.id.not_in(members))
+        query = query.where(Document.id.in_(organic_document_ids()))
     if flt.cls or flt.min_p_detractor is not None:
         query = query.join(Score, and_(Score.document_id == Document.id, Score.id.in_(_latest_score_ids())))
         if flt.cls:
@@ -195,14 +182,14 @@ def _review_query(session: Session, flt: ReviewFilter) -> Select[Any]:
 
 
 def _membership(session: Session, doc_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Campaigns each document belongs to (campaigns are few; their member lists are JSON)."""
-    wanted = set(doc_ids)
+    """Campaigns each document belongs to."""
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for camp in session.scalars(select(Campaign)):
-        for ref in camp.member_documents or []:
-            doc = _doc_ref(ref)
-            if doc in wanted:
-                found[doc].append({"id": camp.id, "kind": camp.kind, "status": camp.status})
+    for doc, camp_id, kind, status in session.execute(
+        select(CampaignMember.document_id, Campaign.id, Campaign.kind, Campaign.status)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CampaignMember.document_id.in_(doc_ids)).order_by(Campaign.id)
+    ):
+        found[doc].append({"id": camp_id, "kind": kind, "status": status})
     return found
 
 
@@ -227,6 +214,8 @@ def _hydrate(session: Session, doc_ids: list[int], full_text: bool) -> list[dict
     for r in session.scalars(select(Reason).where(Reason.document_id.in_(doc_ids)).order_by(Reason.id)):
         reasons[r.document_id].append({"code": r.code, "polarity": r.polarity, "evidence": r.evidence})
     campaigns = _membership(session, doc_ids)
+    organic = dict(session.execute(select(DocumentOrganic.document_id, DocumentOrganic.excluded)
+                                   .where(DocumentOrganic.document_id.in_(doc_ids))).all())
     out = []
     for doc_id in doc_ids:
         doc, source_name, entity_name = rows[doc_id]
@@ -266,6 +255,10 @@ def _hydrate(session: Session, doc_ids: list[int], full_text: bool) -> list[dict
                 "evidence": [str(e) for e in verdict.evidence or []],
             },
             "campaigns": campaigns.get(doc_id, []),
+            "invited": doc.invited,
+            "channel": (doc.extra or {}).get("channel"),
+            "organic": None if doc_id not in organic else {"counted": organic[doc_id] is None,
+                                                           "excluded": organic[doc_id]},
         })
     return out
 
@@ -287,8 +280,7 @@ def review(session: Session, doc_id: int) -> dict[str, Any] | None:
 # -- campaigns and alerts -------------------------------------------------------------------------------
 
 
-def _campaign_dict(camp: Campaign, entity_name: str) -> dict[str, Any]:
-    members = [d for d in (_doc_ref(m) for m in camp.member_documents or []) if d is not None]
+def _campaign_dict(camp: Campaign, entity_name: str, members: list[int]) -> dict[str, Any]:
     return {
         "id": camp.id,
         "entity": entity_name,
@@ -314,7 +306,9 @@ def campaigns(
         query = query.where(Campaign.kind == kind)
     if status:
         query = query.where(Campaign.status == status)
-    return [_campaign_dict(c, name) for c, name in session.execute(query.order_by(Campaign.window_start.desc()))]
+    found = session.execute(query.order_by(Campaign.window_start.desc())).all()
+    members = members_of(session, [c.id for c, _ in found])
+    return [_campaign_dict(c, name, members[c.id]) for c, name in found]
 
 
 def campaign_members(session: Session, campaign: dict[str, Any]) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.items import ReviewItem, document_key
-from pipelines.normalise import to_utc
+from nps.record import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class SourceSpider(scrapy.Spider):
         self.source, self.start_url, self.entity = source, url, entity
         self.max_pages, self.max_age_days = max_pages, max_age_days
         self.known_keys = frozenset(known_keys)
-        self.newest = to_utc(newest)
+        self.newest = parse_time(newest)
         self.entities = entities or {}
         self.run_id, self.region, self.touchpoint, self.language = run_id, region, touchpoint, language
         self.query, self.selectors = query, selectors or {}
@@ -242,7 +242,7 @@ class SourceSpider(scrapy.Spider):
         """
         if not items:
             return False
-        times = [to_utc(i.get("published_at")) for i in items]
+        times = [parse_time(i.get("published_at")) for i in items]
         if self.cutoff and all(t is not None and t < self.cutoff for t in times):
             self.stat("age_stops")
             return False

@@ -15,7 +15,8 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.base import SourceSpider
-from pipelines.normalise import clean_text, to_utc
+from nps.record import parse_time
+from pipelines.normalise import clean_text
 
 _API_PATH = re.compile(r"/(?:latest|search|t/(?:[\w-]+/)?\d+)\.json$")
 
@@ -78,7 +79,7 @@ class DiscourseSpider(SourceSpider):
         for topic in topics:
             if not isinstance(topic, dict) or topic.get("id") is None:
                 continue
-            bumped = to_utc(topic.get("last_posted_at") or topic.get("bumped_at"))
+            bumped = parse_time(topic.get("last_posted_at") or topic.get("bumped_at"))
             if self.newest and bumped and bumped <= self.newest:
                 self.stat("stale_topics")
                 continue

@@ -1,7 +1,11 @@
 """Trustpilot-style review pages: the reviews travel as page JSON in ``<script id="__NEXT_DATA__">`` at
 ``props.pageProps.reviews[]``, paginated by ``?page=N`` up to ``filters.pagination.totalPages``.
 
-The reviewer's profile facts (review count, country, verified) are kept for the bot filter.
+The reviewer's profile facts (review count, country, verified) are kept for the bot filter. How the review was
+collected is kept as ``invited``: Trustpilot labels each review with ``labels.verification.reviewSourceName``,
+``Organic`` for one written on the reviewer's own initiative, anything else (``BusinessGeneratedLink``,
+``BasicLink``, ...) for a link the company sent or shared; ``verificationSource`` says "invitation" on both and
+does not tell them apart. The company's public reply is kept with its time (``extra.company_reply``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,26 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.base import SourceSpider
+
+ORGANIC_SOURCE = "Organic"
+
+
+def invited_by_company(verification: dict[str, Any]) -> bool | None:
+    """True for a review the company invited (any collection channel but Trustpilot's ``Organic``), False for
+    an organic one, None when the page does not say."""
+    channel = verification.get("reviewSourceName")
+    if isinstance(channel, str) and channel:
+        return channel != ORGANIC_SOURCE
+    if verification.get("verificationLevel") == "invited":
+        return True
+    return None
+
+
+def company_reply(review: dict[str, Any]) -> dict[str, Any] | None:
+    reply = review.get("reply")
+    if not isinstance(reply, dict) or not reply.get("message"):
+        return None
+    return {"text": str(reply["message"]), "published_at": reply.get("publishedDate")}
 
 
 def review_fields(review: dict[str, Any], page_url: str) -> dict[str, Any]:
@@ -41,7 +65,13 @@ def review_fields(review: dict[str, Any], page_url: str) -> dict[str, Any]:
         "rating_scale": 5,
         "language": review.get("language"),
         "published_at": (review.get("dates") or {}).get("publishedDate"),
-        "extra": {"reply": bool(review.get("reply"))},
+        "invited": invited_by_company(verification),
+        "extra": {
+            "reply": bool(review.get("reply")),
+            **({"company_reply": reply} if (reply := company_reply(review)) else {}),
+            **({"channel": f"trustpilot: {verification['reviewSourceName']}"}
+               if verification.get("reviewSourceName") else {}),
+        },
     }
 
 

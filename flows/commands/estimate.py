@@ -21,7 +21,8 @@ from flows.commands.score import read_lines
 from flows.stages import scorer_for
 from flows.state import not_built, state
 from nps.organic import estimate_groups, exclusion
-from nps.windows import WINDOWS, parse_time
+from nps.record import parse_iso
+from nps.windows import WINDOWS
 
 out = Console()
 err = Console(stderr=True)
@@ -34,9 +35,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     records, problems = [], []
     for number, record, problem in read_lines(path):
         if record is not None and record.get("published_at"):
-            try:
-                parse_time(str(record["published_at"]))
-            except ValueError:
+            if parse_iso(record["published_at"]) is None:
                 problem = f"published_at {record['published_at']!r} is not ISO 8601 (e.g. 2026-11-02T10:00:00Z)"
         if problem or record is None:
             problems.append(f"line {number}: {problem}")
@@ -100,7 +99,7 @@ def register(app: typer.Typer) -> None:
                 print(json.dumps(line, ensure_ascii=False))
         else:
             out.print(_table(lines, fields))
-        totals = Counter(v for v in exclusion(rows, window) if v)
+        totals = Counter(v for v in exclusion(rows, window, cfg.thresholds.copy_min_words) if v)
         err.print(f"{len(records)} records, {len(estimates)} group(s); excluded before grouping: "
                   + (", ".join(f"{k} {v}" for k, v in totals.items()) or "none"))
         if problems:

@@ -1,8 +1,11 @@
 """`onps score IN.jsonl -o OUT.jsonl [--text-only]` (issue #4): the batch contract outside evaluators use.
 
 Each output line is the input's ``id`` plus ``lang, score, p_promoter, p_passive, p_detractor, confidence,
-reasons`` (and the scorer's other fields). A bad input line is reported with its number on stderr and in
-OUT.errors.jsonl; the other lines are still scored; the exit code is 1 when any line was bad.
+reasons`` (and the scorer's other fields), the bot verdict, and ``invited`` / ``channel`` (how the review was
+collected) and ``author_anonymous`` where the author key was no author. The whole file is one stream: a bot
+verdict reads each record against all the others, so it does not depend on line order. A bad input line is
+reported with its number on stderr and in OUT.errors.jsonl; the other lines are still scored; the exit code is
+1 when any line was bad.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from flows.analyse import check_record, understand
 from flows.state import state
 
 err = Console(stderr=True)
-INPUT_FIELDS = ("title", "text", "rating", "rating_scale", "author", "author_facts", "published_at", "source",
-                "entity", "region", "url")
+INPUT_FIELDS = ("title", "text", "rating", "rating_scale", "author", "author_name", "author_facts", "published_at",
+                "source", "entity", "region", "url")
 
 
 def errors_path(output: Path) -> Path:
@@ -66,35 +69,25 @@ def register(app: typer.Typer) -> None:
         Bad lines are reported (stderr and OUT.errors.jsonl) and skipped; exit code 1 when there were any."""
         cfg = state(ctx).config
         bad_path = errors_path(output)
-        total = sum(1 for _ in path.open("rb"))
-        bad = scored = 0
-        batch: list[dict[str, Any]] = []
-        columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with output.open("w", encoding="utf-8") as out, bad_path.open("w", encoding="utf-8") as errors, \
+        bad = 0
+        records: list[dict[str, Any]] = []
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with bad_path.open("w", encoding="utf-8") as errors, \
                 Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("score", total=total)
-
-            def flush() -> None:
-                for row in understand(batch, cfg, text_only):
-                    out.write(json.dumps(output_line(row), ensure_ascii=False) + "\n")
-                progress.advance(task, len(batch))
-                batch.clear()
-
             for number, record, problem in read_lines(path):
                 if problem is not None:
                     bad += 1
                     err.print(f"[red]{path}:{number}:[/red] {problem}")
                     errors.write(json.dumps({"line": number, "error": problem}, ensure_ascii=False) + "\n")
-                    progress.advance(task)
                     continue
                 assert record is not None
-                record["id"] = str(record["id"])
-                batch.append(record)
-                scored += 1
-                if len(batch) >= cfg.models.batch_size:
-                    flush()
-            if batch:
-                flush()
+                records.append({**record, "id": str(record["id"])})
+            task = progress.add_task("scoring", total=len(records))
+            rows = understand(records, cfg, text_only, advance=lambda n: progress.advance(task, n))
+        with output.open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(output_line(row), ensure_ascii=False) + "\n")
+        scored = len(rows)
         if not bad:
             bad_path.unlink()
         listed = f"; {bad} bad line(s), listed in {bad_path}" if bad else ""

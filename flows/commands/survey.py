@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from flows import exitcodes
 from flows.state import state
 from nps.compare import compare_survey
-from nps.windows import WINDOWS, parse_time
+from nps.record import parse_iso
+from nps.windows import WINDOWS
 from store import queries
 from store.engine import session_scope
 from store.registry import sync_config
@@ -65,10 +66,10 @@ def parse_score(text: str) -> int:
 
 def parse_date(text: str) -> datetime:
     """ISO 8601 date or date-time (UTC when no zone): day-first or month-first dates are ambiguous, refused."""
-    try:
-        return parse_time(text.strip())
-    except ValueError as exc:
-        raise ValueError(f"date must be ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ), got {text!r}") from exc
+    moment = parse_iso(text.strip())
+    if moment is None:
+        raise ValueError(f"date must be ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ), got {text!r}")
+    return moment
 
 
 def _bad_encoding_lines(data: bytes) -> dict[int, str]:

@@ -1,0 +1,93 @@
+"""Rules about one document record (docs/CONTRACTS.md, "The document record") that every stage shares: reading
+its time, its content hash, and when two texts are copies rather than two people saying the same thing.
+
+Each lives here once. The crawl pipeline, the bot filter, the campaign detector, the organic rules, the CLI and
+the web layer call these; a second time parser or hash elsewhere is how `onps estimate` and the nightly once found
+different syndicated copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dateutil import parser as dateparser
+
+# Times outside these years are not review times but parse accidents (a day-first date read as 9999, epoch
+# milliseconds read as seconds): they are treated as unreadable rather than stored.
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+_WORD = re.compile(r"\w+")
+
+
+def parse_iso(value: Any) -> datetime | None:
+    """An ISO 8601 text (or a datetime) as aware UTC, None otherwise: the contract's own form, for inputs
+    where a day-first or month-first date would be a guess (`onps score` lines, survey files)."""
+    if isinstance(value, datetime):
+        return parse_time(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        return None
+    return parse_time(moment)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """The instant a source gives, as aware UTC: ISO 8601, a datetime or date, epoch seconds, a UTC
+    ``struct_time`` (feedparser), RFC 2822 or free text (dateutil). A time without a zone is read as UTC.
+
+    None when absent or unreadable, never a guess; also None outside EARLIEST_YEAR..LATEST_YEAR.
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime(value.year, value.month, value.day)
+        elif isinstance(value, int | float):
+            moment = datetime.fromtimestamp(value, UTC)
+        elif isinstance(value, time.struct_time):
+            moment = datetime(*value[:6], tzinfo=UTC)
+        else:
+            text = str(value).strip()
+            if len(text) > 100:
+                return None
+            iso = parse_iso(text)
+            if iso is not None:
+                return iso
+            # RFC 2822 and free text; not email.utils, which reads "6:04 pm" as 06:04
+            moment = dateparser.parse(text)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError, OSError, TypeError, dateparser.ParserError):
+        return None
+    return moment if EARLIEST_YEAR <= moment.year <= LATEST_YEAR else None
+
+
+def iso_time(value: Any) -> str | None:
+    """``parse_time`` as ISO 8601 text (what records and items carry), or None."""
+    moment = parse_time(value)
+    return None if moment is None else moment.isoformat()
+
+
+def folded_words(text: Any) -> list[str]:
+    """The words of a text, case-folded, punctuation and layout dropped: what two copies have in common."""
+    return _WORD.findall(str(text or "").casefold())
+
+
+def content_hash(text: Any) -> str:
+    """sha256 of the text's folded words: equal for copies that differ only in case, punctuation or layout.
+
+    The text alone, not the title: a syndicated copy keeps the review and often loses or changes its title.
+    """
+    return hashlib.sha256(" ".join(folded_words(text)).encode("utf-8")).hexdigest()
+
+
+def copy_words(text: Any) -> int:
+    """How many words a text has for the copy rule (``nps.organic``): short texts repeat by chance."""
+    return len(folded_words(text))
