@@ -7,6 +7,7 @@ the rest (``text``, ``rating_0_10``, UTC ``published_at``, ``content_hash``), so
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import scrapy
 
@@ -42,6 +43,15 @@ class ReviewItem(scrapy.Item):
     """A review or post; see FIELDS for the meaning of each field."""
 
     fields = {name: scrapy.Field() for name in FIELDS}
+
+
+def as_record(item: dict[str, Any]) -> dict[str, Any]:
+    """An exported item (a line of `onps crawl -o`) with the document record's names beside the item's own
+    (docs/CONTRACTS.md): ``id`` (the external id), ``lang``, ``author`` (the author id) and ``channel``, so the
+    file is valid input for `onps score` and `onps estimate` as it stands."""
+    extra = item.get("extra") or {}
+    return {"id": item.get("external_id"), "lang": item.get("language"), "author": item.get("author_id"),
+            **({"channel": extra["channel"]} if extra.get("channel") else {}), **item}
 
 
 def document_key(external_id: str | None, url: str, raw_text: str) -> str:

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from config.schema import OnpsConfig, SourceConfig
+from crawlers.items import as_record
 from crawlers.report import CrawlError, CrawlReport, SourceCounts
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import SPIDERS
@@ -194,5 +195,11 @@ def crawl_url(
                        "max_age_days": None, "entities": entities},
         }],
     }
-    Path(out_path).resolve().parent.mkdir(parents=True, exist_ok=True)
-    return run_spec(spec, progress, {name: budget})
+    out = Path(out_path).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = run_spec(spec, progress, {name: budget})
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()] \
+        if out.exists() else []
+    out.write_text("".join(json.dumps(as_record(item), ensure_ascii=False) + "\n" for item in lines),
+                   encoding="utf-8")
+    return report

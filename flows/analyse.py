@@ -14,6 +14,7 @@ from typing import Any
 from config.schema import OnpsConfig
 from nlp.disclosure import collection_channel
 from nps.authors import resolve_authors
+from nps.organic import campaign_candidates
 
 
 def prepare(records: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
@@ -71,7 +72,8 @@ def flag_campaigns(rows: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict
         streams[row.get("entity")].append(row)
     members: set[str] = set()
     for stream in streams.values():
-        members.update(str(m) for f in detect_campaigns(stream, cfg.thresholds) if f.kind in FAKE_CAMPAIGN_KINDS
+        members.update(str(m) for f in detect_campaigns(campaign_candidates(stream), cfg.thresholds)
+                       if f.kind in FAKE_CAMPAIGN_KINDS
                        for m in f.member_ids)
     return [{**row, "campaign": str(row["id"]) in members} for row in rows]
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.schema import ModelsConfig, OnpsConfig
 from nps.authors import resolve_authors
+from nps.organic import campaign_candidates
 from store.clock import utcnow
 from store.engine import session_scope
 from store.organic import members_of, save_organic, set_members
@@ -414,7 +415,8 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
     for entity in affected_entities(db_url, scope.since, scope.published_since):
         with session_scope(db_url) as session:
             stream = entity_stream(session, entity, score_model, bot_model)
-            findings = detect_campaigns(resolve_authors(stream, cfg.author_rules()), cfg.thresholds)
+            candidates = campaign_candidates(resolve_authors(stream, cfg.author_rules()))
+            findings = detect_campaigns(candidates, cfg.thresholds)
             rows = [
                 {"entity_id": ids[entity], "kind": f.kind, "window_start": f.window_start,
                  "window_end": f.window_end, "member_authors": list(f.member_authors), "strength": float(f.strength),

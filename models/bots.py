@@ -51,6 +51,8 @@ PACKAGED = Path(__file__).resolve().parent / "artifacts" / "bot_filter.joblib"
 TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
+# A review without a date has no place in its entity's stream: its verdict says so instead of inventing one.
+UNDATED = "no date: its place in the entity's stream (rank, pace, bursts) was not judged"
 COPY_P_AT_K = 0.9
 # The artifact's layout: 2 since the machine-text model stacks two n-gram models and sentence-end rates. A model
 # saved in another layout is refused with what to do, rather than failing deep inside a nightly run.
@@ -262,6 +264,8 @@ class BotFilter:
                 if terms[i, j] >= EVIDENCE_MIN_LOGIT and TELLING[names[j]](X[i, j])
             ]
             evidence = evidence[:EVIDENCE_MAX]
+            if (batch[i].get("entity") or batch[i].get("author")) and parse_time(batch[i].get("published_at")) is None:
+                evidence.append(UNDATED)
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
 

@@ -410,6 +410,12 @@ def estimate_groups(
     return estimates
 
 
+def campaign_candidates(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows the campaign detector reads: invited reviews are a solicited sample kept apart, and a wave of
+    them is the company's invitation e-mails, not a stuffing campaign."""
+    return [row for row in rows if row.get("invited") is not True]
+
+
 def invited_view(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The invited rows as a group of their own: the "invited NPS" is their estimate, by the organic rules
     otherwise (bots, campaigns, copies and repeat authors still out)."""
