@@ -307,7 +307,11 @@ def test_onps_crawl_url_writes_json_lines(httpserver: HTTPServer, tmp_path: Path
     assert result.exit_code == 1, result.output  # finished, but one review had no text: reported
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["external_id"] for line in lines] == ["tp0001", "tp0002", "tp0004", "tp0005"]
-    assert list(lines[0]) == list(__import__("crawlers.items", fromlist=["FIELDS"]).FIELDS)
+    fields = list(__import__("crawlers.items", fromlist=["FIELDS"]).FIELDS)
+    head = ["id", "lang", "author", *(["channel"] if "channel" in lines[0] else [])]
+    assert list(lines[0]) == [*head, *fields]  # the record's names first: valid `onps score` input
+    assert lines[0].get("channel") == lines[0]["extra"].get("channel")
+    assert lines[0]["id"] == "tp0001" and lines[0]["author"] == lines[0]["author_id"]
     assert lines[0]["entity"] == "Acme Bank" and lines[0]["author_facts"]["review_count"] == 12
     assert lines[2]["text"] == "Fees went up twice this year without notice.\nI am moving my savings elsewhere."
     assert lines[2]["published_at"] == "2026-11-02T12:00:00+00:00" and lines[2]["rating_0_10"] == 0.0
