@@ -48,6 +48,10 @@ class CrawlConfig(Strict):
     max_age_days: int = Field(730, ge=1, description="Reviews older than this are not collected.")
     max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Larger responses are dropped.")
     jobdir: str = Field("var/crawl-jobs", description="Scrapy JOBDIR root, so an interrupted crawl resumes.")
+    owed_max_runs: int = Field(5, ge=1, description="A page that failed (after the retries) is fetched again on "
+                               "each crawl until it succeeds, or until it has failed in this many crawls ...")
+    owed_max_days: int = Field(14, ge=1, description="... or this many days after its first failure; then it is "
+                               "given up (reported once, kept in owed_pages with its date).")
     render_js: bool = Field(False, description="Render pages in headless chromium (scrapy-playwright).")
     chromium_path: str = Field("/usr/bin/chromium", description="Browser used when render_js is on.")
 

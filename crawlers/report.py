@@ -38,6 +38,9 @@ class SourceCounts:
     too_old: int = 0
     finish_reason: str = ""
     seconds: float = 0.0  # from the spider's opening to its closing
+    recovered: int = 0  # pages owed from earlier crawls (store.owed) fetched in this one
+    owed: int = 0  # pages the source still owes after this crawl (failed now or before, not given up)
+    given_up: int = 0  # owed pages given up in this crawl (crawl.owed_max_runs / owed_max_days)
 
 
 @dataclass
@@ -45,6 +48,8 @@ class CrawlError:
     source: str
     url: str
     reason: str
+    owed: bool = False  # the page may hold reviews and failed for a passing reason: fetched again next crawl
+    callback: str = "parse"  # the spider method that parses the page
 
 
 @dataclass
@@ -54,12 +59,13 @@ class CrawlReport:
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     errors: list[CrawlError] = field(default_factory=list)
     run_id: int | None = None
+    recovered: dict[str, list[str]] = field(default_factory=dict)  # source -> owed page URLs parsed this crawl
 
     @property
     def totals(self) -> SourceCounts:
         total = SourceCounts()
         for counts in self.sources.values():
-            for name in (*COUNTS, "too_old"):
+            for name in (*COUNTS, "too_old", "recovered", "owed", "given_up"):
                 setattr(total, name, getattr(total, name) + getattr(counts, name))
             total.seconds = max(total.seconds, counts.seconds)  # sources crawl at the same time
         return total
@@ -73,6 +79,7 @@ class CrawlReport:
             sources={name: SourceCounts(**counts) for name, counts in data.get("sources", {}).items()},
             errors=[CrawlError(**error) for error in data.get("errors", [])],
             run_id=data.get("run_id"),
+            recovered=data.get("recovered", {}),
         )
 
 
@@ -106,10 +113,10 @@ class ReportCollector:
         crawler.signals.connect(collector.response_received, signal=signals.response_received)
         return collector
 
-    def _error(self, url: str, reason: str) -> None:
+    def _error(self, url: str, reason: str, owed: bool = False, callback: str = "parse") -> None:
         assert self.stats is not None
         errors = self.stats.get_value(ERRORS_KEY) or []
-        errors.append({"url": url, "reason": reason})
+        errors.append({"url": url, "reason": reason, "owed": owed, "callback": callback})
         self.stats.set_value(ERRORS_KEY, errors)
 
     def item_scraped(self, item: ReviewItem) -> None:
@@ -130,8 +137,10 @@ class ReportCollector:
             self._error(str(item.get("url") or ""), f"item dropped: {exception}")
 
     def spider_error(self, failure: Failure, response: Response) -> None:
-        """A parse callback that raised: the page is lost, the crawl goes on."""
-        self._error(response.url, f"parse failed: {type(failure.value).__name__}: {failure.value}")
+        """A parse callback that raised: the page is owed (the next crawl parses it again), the crawl goes on."""
+        callback = getattr(response.request.callback, "__name__", None) if response.request else None
+        self._error(response.url, f"parse failed: {type(failure.value).__name__}: {failure.value}", owed=True,
+                    callback=callback or "parse")
 
     def response_received(self, response: Response) -> None:
         if self.progress and not response.url.endswith("/robots.txt"):

@@ -28,6 +28,7 @@ from crawlers.settings import scrapy_settings
 from crawlers.spiders import SPIDERS
 from store.clock import utcnow
 from store.engine import session_scope
+from store.owed import GiveUp, owed_pages, settle
 from store.registry import sync_config
 from store.schema import CrawlRun, Document
 
@@ -133,6 +134,7 @@ def crawl_sources(
                     **spider_arguments(cfg, source),
                     "known_keys": list(keys), "newest": newest.isoformat() if newest else None,
                     "run_id": run_id, "source_id": source_id, "entity_ids": registry.entities,
+                    "owed": owed_pages(session, source_id),
                 },
             })
     spec = {"settings": scrapy_settings(cfg.crawl, db_url=db_url, placeholders=cfg.authors.names()),
@@ -145,9 +147,22 @@ def crawl_sources(
             _close_run(db_url, run_id, "failed", None, str(exc))
         raise
     report.run_id = run_id
+    _settle_owed(db_url, report, {s["spider"]["source"]: s["spider"]["source_id"] for s in specs},
+                 GiveUp(cfg.crawl.owed_max_runs, cfg.crawl.owed_max_days))
     if own_run:
         _close_run(db_url, run_id, "completed", report, None)
     return report
+
+
+def _settle_owed(db_url: str, report: CrawlReport, source_ids: dict[str, int], rule: GiveUp) -> None:
+    """Carry each source's failed pages into the store as owed and pay the ones fetched now (store.owed); the
+    counts go into the report, so a source that still owes pages says so every night until it is paid."""
+    with session_scope(db_url) as session:
+        for name, source_id in source_ids.items():
+            failed = [(e.url, e.callback, e.reason) for e in report.errors if e.source == name and e.owed]
+            done = settle(session, source_id, failed, report.recovered.get(name, []), rule)
+            counts = report.sources.setdefault(name, SourceCounts())
+            counts.recovered, counts.owed, counts.given_up = done.recovered, done.owed, done.given_up
 
 
 def _close_run(db_url: str, run_id: int | None, status: str, report: CrawlReport | None, failure: str | None) -> None:

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from crawlers.items import FIELDS
 from crawlers.report import CrawlError, CrawlReport, counts_from_stats
 from crawlers.spiders import spider_class
-from crawlers.spiders.base import ERRORS_KEY
+from crawlers.spiders.base import ERRORS_KEY, RECOVERED_KEY
 
 
 def source_settings(source: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +73,7 @@ def crawl(spec: dict[str, Any]) -> CrawlReport:
         name = source["spider"]["source"]
         report.sources[name] = counts_from_stats(stats)
         report.errors.extend(CrawlError(source=name, **error) for error in stats.get(ERRORS_KEY, []))
+        report.recovered[name] = list(stats.get(RECOVERED_KEY, []))
         if stats.get("finish_reason") == "finished" and source.get("jobdir"):
             shutil.rmtree(source["jobdir"], ignore_errors=True)
     return report

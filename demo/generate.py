@@ -55,6 +55,15 @@ FORUM_BRAND_TOPIC_SHARE = 0.75
 BLOG_POSTS = 24
 REPLY_SHARE = 0.4  # of critical (1-3 star) Trustpilot-style reviews that the company answers in public
 SYNDICATED_SHARE = 0.04  # of a brand's genuine Trustpilot-style reviews, posted again on its schema.org page
+# reviews the company asked for after a completed order (Trustpilot's "BusinessGeneratedLink"): real customers,
+# but the happy path, so their scores run higher than the brand's organic voices; the organic NPS leaves them out
+INVITED_SHARE = 0.35  # of a brand's Trustpilot-style reviews, beside the organic ones
+INVITED_UPLIFT = 2  # points added to an invited customer's drawn score (capped at 10)
+# schema.org shops that let people review without an account show every such reviewer under one placeholder
+# name; each is a different person and a voice of their own
+ANONYMOUS_SHARE = 0.25  # of a brand's genuine schema.org reviews
+ANONYMOUS_NAME = {"en": "Anonymous", "de": "Anonym", "da": "Anonym", "ru": "Аноним", "fr": "Anonyme",
+                  "es": "Anónimo"}
 
 # people write in the day and evening more than at night (relative weights per hour, UTC)
 HOUR_CUM_WEIGHTS = list(accumulate([1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 7, 4, 2]))
@@ -112,6 +121,7 @@ class _Draft:
     copy_of: _Draft | None = None
     reply: str | None = None
     reply_at: datetime | None = None
+    invited: bool = False
 
 
 class _Writer:
@@ -297,6 +307,11 @@ def _generate(seed: int, scale: float, reference: datetime) -> DemoContent:
     for b in BRANDS:
         drafts += _reviews(w, b, scale)
         drafts += _bots(w, b, scale)
+    # drawn from a stream of their own, so that adding them left every other document as it was
+    real_world = _Writer(random.Random(f"{seed}-real-world"), reference)
+    for b in BRANDS:
+        drafts += _invited(real_world, b, scale)
+    _anonymise(real_world, drafts)
     drafts += _smear(w, brand(SMEAR_TARGET), scale)
     drafts += _incident(w, brand(INCIDENT_BRAND), scale)
     forum_drafts, topics = _forum(w, scale)
@@ -323,6 +338,25 @@ def _syndicated(w: _Writer, b: Brand, originals: list[_Draft]) -> list[_Draft]:
         copies.append(_Draft("schemaorg", source_name("schemaorg", b), b.slug, b.name, "genuine", d.lang, d.title,
                              d.text, at, d.author, d.true_score, d.stars, d.reasons, d.mentions, copy_of=d))
     return copies
+
+
+def _invited(w: _Writer, b: Brand, scale: float) -> list[_Draft]:
+    """Reviews the company invited: genuine customers after a good order, so they score higher (a real bias)."""
+    out = []
+    for _ in range(round(GENUINE_PER_BRAND["trustpilot"] * b.volume * scale * INVITED_SHARE)):
+        d = _genuine_review(w, b, "trustpilot", w.moment(), score=min(10, w.true_score(b) + INVITED_UPLIFT))
+        d.invited = True
+        out.append(d)
+    return out
+
+
+def _anonymise(w: _Writer, drafts: list[_Draft]) -> None:
+    """Give a share of genuine schema.org reviewers the shop's placeholder name (each is still one person)."""
+    for d in drafts:
+        if (d.fmt == "schemaorg" and d.kind == "genuine" and d.copy_of is None and d.lang in ANONYMOUS_NAME
+                and w.rng.random() < ANONYMOUS_SHARE):
+            a = d.author
+            d.author = Author("", ANONYMOUS_NAME[d.lang], a.created_at, a.review_count, a.country, False)
 
 
 def _genuine_review(w: _Writer, b: Brand, fmt: str, at: datetime, score: int | None = None,
@@ -522,7 +556,8 @@ def _assign_ids(drafts: list[_Draft], rng: random.Random) -> list[Doc]:
         author = Author(author_id, a.name, a.created_at, a.review_count, a.country, a.verified)
         docs.append(Doc(doc_id, d.fmt, d.source, d.channel, d.entity, d.kind, d.lang, d.title, d.text, d.at,
                         author, d.true_score, d.stars, list(d.reasons), list(d.mentions), d.topic, post_number,
-                        d.incident, given[id(d.copy_of)] if d.copy_of is not None else None, d.reply, d.reply_at))
+                        d.incident, given[id(d.copy_of)] if d.copy_of is not None else None, d.reply, d.reply_at,
+                        d.invited))
         given[id(d)] = doc_id
     return docs
 
@@ -531,6 +566,7 @@ def digest(content: DemoContent) -> str:
     """A fingerprint of the generated documents, to show that a seed reproduces them exactly."""
     h = hashlib.sha256()
     for d in content.docs:
-        h.update(f"{d.id}|{d.source}|{d.kind}|{d.true_score}|{d.stars}|{d.published_at.isoformat()}|{d.text}\n"
+        h.update(f"{d.id}|{d.source}|{d.kind}|{d.true_score}|{d.stars}|{d.published_at.isoformat()}|{d.text}|"
+                 f"{d.invited}|{d.author.name}\n"
                  .encode())
     return h.hexdigest()

@@ -53,6 +53,7 @@ class Doc:
     copy_of: str | None = None  # the same review posted again on another site by its author (counts once)
     reply: str | None = None  # the company's public answer (Trustpilot-style pages show it under the review)
     reply_at: datetime | None = None
+    invited: bool = False  # the company asked for this review (served as Trustpilot's BusinessGeneratedLink)
 
 
 @dataclass

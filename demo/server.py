@@ -278,7 +278,7 @@ class Site:
         return self.html_response(d.title or "review", body)
 
     def _trustpilot_review(self, d: Doc) -> dict[str, Any]:
-        invited = d.kind == "genuine" and d.author.verified
+        invited = d.invited
         return {
             "id": d.id,
             "filtered": False,
@@ -290,8 +290,8 @@ class Site:
                 "verification": {
                     "isVerified": invited,
                     "createdDateTime": _zulu(d.published_at),
-                    "reviewSourceName": "InvitationApi" if invited else "Organic",
-                    "verificationSource": "invitation",
+                    "reviewSourceName": "BusinessGeneratedLink" if invited else "Organic",
+                    "verificationSource": "invitation" if invited else "none",
                     "verificationLevel": "verified" if invited else "not-verified",
                     "hasDachExclusion": False,
                 },

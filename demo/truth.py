@@ -1,7 +1,9 @@
 """The demo's ground truth as data: what the pipeline should recover, and how to read it back.
 
 The truth is computed from the generated documents (never typed in), so it cannot drift from the content:
-a brand's true organic NPS comes from its genuine opinions' true 0-10 scores, in every format together.
+a brand's true organic NPS comes from its genuine, uninvited opinions' true 0-10 scores, in every format
+together, each reviewer shown under a placeholder name counted as the person they are; the invited reviews'
+true NPS is kept beside it.
 Document ids are the external ids the demo sites serve, unique across all sources.
 """
 
@@ -16,10 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from config.schema import DEFAULT_PLACEHOLDERS
 from nps.classes import CLASSES, nps_class, nps_from_shares, star_class
 
 if TYPE_CHECKING:
     from demo.model import Doc
+
+PLACEHOLDER_NAMES = {name for names in DEFAULT_PLACEHOLDERS.values() for name in names}
 
 
 @dataclass
@@ -34,6 +39,9 @@ class BrandTruth:
     n_bots: int
     n_smear: int
     n_copies: int  # genuine reviews posted again on a second site (not counted twice above)
+    invited_nps: float | None = None  # over the reviews the company invited (reported apart, never in true_nps)
+    n_invited: int = 0
+    n_anonymous: int = 0  # genuine reviewers shown under a placeholder name: each one voice in true_nps
 
 
 @dataclass
@@ -119,7 +127,7 @@ def from_docs(docs: Iterable[Doc], seed: int, scale: float, reference: datetime)
     documents = [
         {"id": d.id, "source": d.source, "entity": d.entity, "kind": d.kind, "true_score": d.true_score,
          "stars": d.stars, "lang": d.lang, "author": d.author.id, "published_at": d.published_at,
-         "reasons": d.reasons, "copy_of": d.copy_of}
+         "reasons": d.reasons, "copy_of": d.copy_of, "invited": d.invited}
         for d in docs
     ]
     return Truth(seed, scale, reference, brands, [d.id for d in docs if d.kind == "bot"], campaign, incidents,
@@ -127,7 +135,9 @@ def from_docs(docs: Iterable[Doc], seed: int, scale: float, reference: datetime)
 
 
 def _brand_truth(name: str, docs: list[Doc]) -> BrandTruth:
-    genuine = [d for d in docs if d.kind == "genuine" and d.true_score is not None and d.copy_of is None]
+    genuine = [d for d in docs if d.kind == "genuine" and d.true_score is not None and d.copy_of is None
+               and not d.invited]
+    invited = [d.true_score for d in docs if d.invited and d.true_score is not None]
     counts = Counter(nps_class(d.true_score) for d in genuine if d.true_score is not None)
     by_source: dict[str, dict[str, float]] = {}
     for source in sorted({d.source for d in genuine}):
@@ -142,11 +152,14 @@ def _brand_truth(name: str, docs: list[Doc]) -> BrandTruth:
         by_source=by_source,
         star_nps_all=_nps(star_class(d.stars) for d in rated if d.stars) if rated else None,
         star_nps_genuine=_nps(star_class(d.stars) for d in rated
-                              if d.stars and d.kind == "genuine" and d.copy_of is None)
+                              if d.stars and d.kind == "genuine" and d.copy_of is None and not d.invited)
         if any(d.kind == "genuine" for d in rated) else None,
         n_bots=sum(d.kind == "bot" for d in docs),
         n_smear=sum(d.kind == "smear" for d in docs),
         n_copies=sum(d.copy_of is not None for d in docs),
+        invited_nps=_nps(nps_class(score) for score in invited) if invited else None,
+        n_invited=len(invited),
+        n_anonymous=sum(d.author.name in PLACEHOLDER_NAMES for d in genuine),
     )
 
 

@@ -21,6 +21,7 @@ from rich.text import Text
 from sqlalchemy import select
 
 from flows import exitcodes
+from nps.organic import segment_key
 from store.engine import session_scope
 from store.organic import members_of
 from store.schema import BotVerdict, Campaign, Document, DocumentOrganic, Entity, NpsEstimate, Score
@@ -34,6 +35,9 @@ class BrandResult:
     true_nps: float
     star_nps_all: float | None
     organic: tuple[float, float, float, float] | None  # nps, low, high, n; None: no estimate stored
+    true_invited: float | None = None  # the invited reviews' true NPS (kept out of true_nps)
+    invited: tuple[float, float, float, float] | None = None  # their stored estimate (segment channel=invited)
+    anonymous: int = 0  # genuine reviewers under a placeholder name, each a voice of their own
 
 
 @dataclass
@@ -59,13 +63,15 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
         ext = dict(session.execute(select(Document.id, Document.external_id)).all())
         by_ext = {v: k for k, v in ext.items()}
         brands = []
+        invited_key = segment_key({"channel": "invited"})
         for name, b in sorted(truth.brands.items()):
-            row = session.execute(
+            found = {row.segment_key: (row.nps, row.low, row.high, row.n) for row in session.execute(
                 select(NpsEstimate).join(Entity, Entity.id == NpsEstimate.entity_id)
-                .where(Entity.name == name, NpsEstimate.segment_key == "", NpsEstimate.window_kind == "all")
-            ).scalar_one_or_none()
-            organic = None if row is None else (row.nps, row.low, row.high, row.n)
-            brands.append(BrandResult(name, b.true_nps, b.star_nps_all, organic))
+                .where(Entity.name == name, NpsEstimate.segment_key.in_(("", invited_key)),
+                       NpsEstimate.window_kind == "all")
+            ).scalars()}
+            brands.append(BrandResult(name, b.true_nps, b.star_nps_all, found.get(""), b.invited_nps,
+                                      found.get(invited_key), b.n_anonymous))
         camp = truth.campaign
         scored = session.execute(select(Score.id).limit(1)).first() is not None
         found_rows = session.execute(
@@ -124,6 +130,22 @@ def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
         table.add_row(b.name, f"{b.true_nps:+.1f}", f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
                       Text("yes" if inside else "no", "green" if inside else "red"), star)
     parts: list[Any] = [table]
+    invited = Table(title="invited reviews, reported apart (never in the organic NPS)", title_justify="left",
+                    show_edge=False)
+    for column in ("brand", "true invited NPS", "invited NPS", "95% interval", "n", "truth inside",
+                   "anonymous reviewers"):
+        invited.add_column(column, justify="left" if column == "brand" else "right")
+    for b in check.brands:
+        true = "-" if b.true_invited is None else f"{b.true_invited:+.1f}"
+        if b.invited is None:
+            invited.add_row(b.name, true, Text("no invited estimate stored", "yellow"), "-", "-", "-",
+                            str(b.anonymous))
+            continue
+        nps, low, high, n = b.invited
+        inside = b.true_invited is not None and low <= b.true_invited <= high
+        invited.add_row(b.name, true, f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
+                        Text("yes" if inside else "no", "green" if inside else "red"), str(b.anonymous))
+    parts.append(invited)
     why = missing("campaigns") or missing("score")
     if why or check.campaign_found is None:
         parts.append(Text(f"planted smear campaign against {check.campaign_entity} "

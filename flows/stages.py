@@ -31,6 +31,7 @@ from nps.organic import campaign_candidates
 from store.clock import utcnow
 from store.engine import session_scope
 from store.organic import members_of, save_organic, set_members
+from store.quarantine import quarantine, release
 from store.schema import Alert, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score
 from store.streams import (
     author_document_ids,
@@ -124,10 +125,14 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
     from crawlers.run import crawl_sources
 
     report = crawl_sources(cfg, db_url, run_id, progress=progress)
-    by_source = {name: {k: getattr(c, k) for k in COUNTS} for name, c in report.sources.items()}
+    debt = ("recovered", "owed", "given_up")  # failed pages carried between runs (store.owed), shown when any
+    by_source = {name: {k: getattr(c, k) for k in (*COUNTS, *debt) if k in COUNTS or getattr(c, k)}
+                 for name, c in report.sources.items()}
     totals = report.totals
-    errors = [f"{e.source}: {e.url}: {e.reason}" for e in report.errors]
-    return StageResult("crawl", counts={k: getattr(totals, k) for k in COUNTS}, by_source=by_source,
+    errors = [f"{e.source}: {e.url}: {e.reason}{' (owed: fetched again next run)' if e.owed else ''}"
+              for e in report.errors]
+    counts = {k: getattr(totals, k) for k in (*COUNTS, *debt) if k in COUNTS or getattr(totals, k)}
+    return StageResult("crawl", counts=counts, by_source=by_source,
                        detail={"page_errors": errors[:200], "page_error_count": len(errors)})
 
 
@@ -163,9 +168,9 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
     version = str(scorer.model_version)  # the key the pending query looks for, whatever each result says
     with session_scope(db_url) as session:
         records = document_records(session, ids)
-        understandings = scorer.derive(records, text_only=False)
+        understood, failed = derive_isolated(scorer, records)
         score_rows, reason_rows = [], []
-        for record, u in zip(records, understandings, strict=True):
+        for record, u in understood:
             doc_id = int(record["id"])
             score_rows.append({
                 "document_id": doc_id, "model_version": version, "score": u.score,
@@ -181,8 +186,29 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
         upsert(session, Score.__table__, score_rows, key=("document_id", "model_version"),
                update=[c for c in score_rows[0] if c not in ("document_id", "model_version")] if score_rows else None)
         upsert(session, Reason.__table__, reason_rows, key=("document_id", "code", "polarity", "evidence"))
-    return StageResult("score", counts={"scored": len(score_rows), "reasons": len(reason_rows)},
-                       by_source=per_source(records, "scored"))
+        quarantine(session, "score", failed)
+        release(session, "score", [row["document_id"] for row in score_rows])
+    counts = {"scored": len(score_rows), "reasons": len(reason_rows),
+              **({"quarantined": len(failed)} if failed else {})}
+    return StageResult("score", counts=counts, by_source=per_source([r for r, _ in understood], "scored"),
+                       errors=[f"document {doc}: {error}" for doc, error in failed.items()])
+
+
+def derive_isolated(scorer: Any, records: list[dict[str, Any]]) -> tuple[list[tuple[dict[str, Any], Any]],
+                                                                        dict[int, str]]:
+    """The batch's understandings; when the batch fails, each record on its own, so one poison record (a text
+    spaCy refuses, say) is set aside with its error and the rest of the batch is still scored."""
+    try:
+        return list(zip(records, scorer.derive(records, text_only=False), strict=True)), {}
+    except Exception:  # noqa: BLE001 - any failure: find the record that causes it
+        pass
+    understood, failed = [], {}
+    for record in records:
+        try:
+            understood.append((record, scorer.derive([record], text_only=False)[0]))
+        except Exception as exc:  # noqa: BLE001 - kept with its error, never stops the batch
+            failed[int(record["id"])] = f"{type(exc).__name__}: {exc}"[:2000]
+    return understood, failed
 
 
 def missing_model(module: str, load: Callable[[], Any], configured_path: str | None) -> str | None:

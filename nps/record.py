@@ -13,6 +13,7 @@ import re
 import time
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from dateutil import parser as dateparser
 
@@ -91,3 +92,12 @@ def content_hash(text: Any) -> str:
 def copy_words(text: Any) -> int:
     """How many words a text has for the copy rule (``nps.organic``): short texts repeat by chance."""
     return len(folded_words(text))
+
+
+def web_url(value: Any) -> str | None:
+    """VALUE when it is an absolute http(s) URL with a host, else None: the one test for a link the store keeps
+    and the dashboard renders (a crawled ``javascript:`` or ``data:`` URL would run in the analyst's browser)."""
+    if not isinstance(value, str) or len(value) > 2000 or any(c in value for c in "\x00\r\n\t"):
+        return None
+    parts = urlsplit(value.strip())
+    return value.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None

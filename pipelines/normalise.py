@@ -64,6 +64,9 @@ def as_number(value: Any) -> float | None:
         return None
 
 
+MAX_TEXT_CHARS = 100_000  # longer texts are cut here, the cut stated in extra.text_cut (spaCy stops at 10^6)
+
+
 class NormalisePipeline:
     """Fill ``text``, ``title``, ``rating_0_10``, UTC times and ``content_hash``; drop items left empty."""
 
@@ -80,6 +83,10 @@ class NormalisePipeline:
         text = clean_text(item["raw_text"])
         if not text:
             raise DropItem(f"no text left after cleaning the markup ({item['url']})")
+        if len(text) > MAX_TEXT_CHARS:  # no review is this long; a scraped page dump would stall every stage
+            item["extra"] = {**(item.get("extra") or {}), "text_cut": {"from_chars": len(text),
+                                                                       "to_chars": MAX_TEXT_CHARS}}
+            text = text[:MAX_TEXT_CHARS]
         item["text"] = text
         item["title"] = clean_text(item["title"]) or None if item.get("title") else None
         item["author_name"] = clean_text(item["author_name"]) if item.get("author_name") else None

@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawlers.items import ReviewItem
-from nps.record import parse_time
+from nps.record import parse_time, web_url
 
 
 class InvalidItem(DropItem):
@@ -34,6 +34,9 @@ class ValidatePipeline:
         url = item.get("url")
         if not url or not item.get("source"):
             raise InvalidItem(f"item without url or source from {url or 'an unknown page'}")
+        if web_url(url) is None:
+            raise InvalidItem(f"not an http(s) URL: {str(url)[:80]!r} (the store keeps only links a browser may "
+                              "follow safely)")
         raw = item.get("raw_text")
         if not isinstance(raw, str) or not raw.strip():
             raise InvalidItem(f"missing review text at {url} (id {item.get('external_id')})")

@@ -227,6 +227,42 @@ class DocumentOrganic(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class OwedPage(Base):
+    """A page of a source that failed after Scrapy's retries: still owed to the source, fetched again on each
+    crawl (before the incremental stop is trusted) until it succeeds or the give-up rule (crawl.owed_max_runs,
+    crawl.owed_max_days) ends it. A recovered page's row is deleted; a given-up one stays, dated."""
+
+    __tablename__ = "owed_pages"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_owed_page"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    callback: Mapped[str] = mapped_column(String(100))  # the spider method that parses it
+    attempts: Mapped[int] = mapped_column(Integer, default=1)  # crawls in which it failed
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Quarantine(Base):
+    """A record a stage could not process (its error kept), set aside so the rest of its batch and of the run
+    go on. Keyed by stage and document; a later run that processes the document deletes the row."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("stage", "document_id", name="uq_quarantine"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    error: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class NpsEstimate(Base):
     """An organic NPS for one entity, segment and window, always with its interval and method."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,19 @@ def keytrade_reviews() -> list[dict[str, Any]]:
     return sorted(unique, key=lambda r: r["dates"]["publishedDate"], reverse=True)
 
 
-def serve_trustpilot(server: HTTPServer, path: str, reviews: list[dict[str, Any]], per_page: int = 50) -> str:
-    """Serve REVIEWS as Trustpilot review pages at PATH?page=N; returns the first page's URL."""
-    pages = max(1, math.ceil(len(reviews) / per_page))
+def serve_trustpilot(server: HTTPServer, path: str, reviews: list[dict[str, Any]], per_page: int = 50,
+                     failing: Callable[[int], bool] = lambda page: False) -> str:
+    """Serve REVIEWS as Trustpilot review pages at PATH?page=N; returns the first page's URL. The list is read
+    at each request, so a test may add newer reviews between crawls; a page for which FAILING says True answers
+    503, as an overloaded site does."""
 
     def respond(request: Request) -> Response:
+        pages = max(1, math.ceil(len(reviews) / per_page))
         page = int(request.args.get("page", 1))
         if not 1 <= page <= pages:
             return Response("no such page", status=404)
+        if failing(page):
+            return Response("Service Unavailable", status=503)
         data = {"props": {"pageProps": {
             "reviews": reviews[(page - 1) * per_page : page * per_page],
             "filters": {"pagination": {"currentPage": page, "perPage": per_page, "totalCount": len(reviews),

@@ -287,3 +287,11 @@ def test_checkpoint_marks_pages_still_being_scraped_unfinished(tmp_path: Path):
     response = HtmlResponse(url=pages[2], body=(PAGES / "trustpilot" / "page1.html").read_bytes(), request=third)
     output = list(resumed.parse(response))  # its next link is page 2, asked for before the stop: no loop error
     assert not any(isinstance(o, Request) for o in output) and errors(resumed) == []
+
+
+def test_schemaorg_review_url_is_kept_only_when_http() -> None:
+    page = "https://shop.example/reviews"
+    node = {"@type": "Review", "reviewBody": "Fine.", "author": {"name": "Ann"}}
+    assert review_fields({**node, "url": "javascript:alert(1)"}, None, page)["url"] == page
+    assert review_fields({**node, "url": "data:text/html,x"}, None, page)["url"] == page
+    assert review_fields({**node, "url": "/reviews/7"}, None, page)["url"] == "https://shop.example/reviews/7"

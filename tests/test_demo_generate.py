@@ -40,8 +40,8 @@ def test_scale_multiplies_volume(content) -> None:
 
 def test_truth_nps_is_the_genuine_true_scores(content) -> None:
     for b in BRANDS:
-        scores = [d.true_score for d in content.docs
-                  if d.entity == b.name and d.kind == "genuine" and d.true_score is not None and d.copy_of is None]
+        scores = [d.true_score for d in content.docs if d.entity == b.name and d.kind == "genuine"
+                  and d.true_score is not None and d.copy_of is None and not d.invited]
         promoters = sum(s >= 9 for s in scores)
         detractors = sum(s <= 6 for s in scores)
         truth = content.truth.brands[b.name]
@@ -49,6 +49,30 @@ def test_truth_nps_is_the_genuine_true_scores(content) -> None:
         assert truth.true_nps == pytest.approx(100 * (promoters - detractors) / len(scores), abs=0.01)
     values = sorted(t.true_nps for t in content.truth.brands.values())
     assert values[-1] - values[0] > 20, "the brands should differ clearly"
+
+
+def test_invited_reviews_run_higher_and_have_their_own_truth(content) -> None:
+    """Invited reviews are the happy path of real customers: the organic truth leaves them out."""
+    for b in BRANDS:
+        invited = [d.true_score for d in content.docs if d.entity == b.name and d.invited]
+        organic = [d.true_score for d in content.docs if d.entity == b.name and d.kind == "genuine"
+                   and not d.invited and d.true_score is not None]
+        truth = content.truth.brands[b.name]
+        assert truth.n_invited == len(invited) > 10
+        assert {d.format for d in content.docs if d.invited} == {"trustpilot"}
+        assert truth.invited_nps is not None and truth.invited_nps > truth.true_nps + 15
+        assert statistics.mean(s for s in invited if s is not None) > statistics.mean(organic)
+
+
+def test_anonymous_reviewers_share_one_placeholder_name(content) -> None:
+    """Several people under "Anonymous" on one shop: the truth counts each (the pipeline must not merge them)."""
+    from demo.truth import PLACEHOLDER_NAMES
+
+    for b in BRANDS:
+        anonymous = [d for d in content.docs if d.entity == b.name and d.author.name in PLACEHOLDER_NAMES]
+        assert len(anonymous) == content.truth.brands[b.name].n_anonymous >= 3
+        assert {d.format for d in anonymous} == {"schemaorg"} and {d.kind for d in anonymous} == {"genuine"}
+        assert len({d.author.id for d in anonymous}) < len(anonymous)  # one author key, many people
 
 
 def test_fakes_carry_no_true_score_and_are_listed(content) -> None:

@@ -46,7 +46,8 @@ from store.schema import (  # noqa: E402
     Source,
 )
 
-DOWNSTREAM = ("alerts", "nps_estimates", "campaigns", "bot_verdicts", "reasons", "scores", "flow_locks")
+DOWNSTREAM = ("alerts", "nps_estimates", "document_organic", "campaign_members", "campaigns",
+              "bot_verdicts", "reasons", "scores", "flow_locks")
 BATCH = "16"  # small batches: many tasks to spread over Dask workers, and a window to kill a run in
 
 
@@ -147,6 +148,31 @@ def test_demo_run_reports_recovered_beside_true(reference: dict[str, Any]) -> No
         assert "truth inside" in out and "[" in out
     if stages_run["bots"]["status"] == "done":
         assert "bots excluded:" in out
+
+
+def test_demo_invited_reviews_are_kept_apart_and_anonymous_reviewers_stay_voices(reference: dict[str, Any]) -> None:
+    """The demo's real-world cases, against its truth: every invited review (served as Trustpilot's
+    BusinessGeneratedLink) is out of the organic NPS for that reason alone, and no reviewer shown as "Anonymous"
+    is merged with another into one voice."""
+    from demo.truth import PLACEHOLDER_NAMES
+    from store.schema import DocumentOrganic
+
+    url, truth = f"sqlite:///{reference['db']}", reference["truth"]
+    if stage_status(url, report.recent_runs(url)[0]["id"], "estimate") != "done":
+        pytest.skip("the scorer is not built here")
+    with session_scope(url) as s:
+        verdicts = dict(s.execute(select(Document.external_id, DocumentOrganic.excluded)
+                                  .join(DocumentOrganic, DocumentOrganic.document_id == Document.id)).all())
+    invited = {d["id"] for d in truth.documents if d.get("invited")}
+    assert invited and invited <= set(verdicts)
+    assert {verdicts[i] for i in invited} <= {"invited", "bot"}  # a bot verdict comes first in the order
+    assert sum(verdicts[i] == "invited" for i in invited) >= 0.9 * len(invited)
+    assert not {doc for doc, why in verdicts.items() if why == "invited"} - invited  # nothing else called invited
+    anonymous = {d["id"] for d in truth.documents if d["kind"] == "genuine" and d["author"] in PLACEHOLDER_NAMES
+                 and d["id"] in verdicts}
+    assert len(anonymous) >= 3
+    assert not [doc for doc in anonymous if verdicts.get(doc) == "repeat_author"]
+    assert "invited reviews, reported apart" in reference["output"]
 
 
 def test_stored_scores_carry_star_levels_and_the_estimates_adjust_over_them(reference: dict[str, Any]) -> None:

@@ -156,3 +156,21 @@ def test_backoff_honours_retry_after_then_doubles():
     assert backoff_seconds("7", 0, 1.0) == 7.0
     assert [backoff_seconds(None, n, 0.5) for n in range(4)] == [0.5, 1.0, 2.0, 4.0]
     assert backoff_seconds("3600", 0, 1.0) == 60.0 and backoff_seconds(None, 20, 1.0) == 60.0
+
+
+def test_only_http_links_are_kept() -> None:
+    from nps.record import web_url
+
+    assert web_url("https://www.trustpilot.com/review/x") == "https://www.trustpilot.com/review/x"
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "//evil.example/x", "/relative",
+                "http://", "https://a.example/\nx", None, 42):
+        assert web_url(bad) is None, bad
+
+
+def test_an_endless_text_is_cut_and_the_cut_is_stated() -> None:
+    from pipelines.normalise import MAX_TEXT_CHARS
+
+    kept = item("long", "ann", "Slow app. " * 110_000)
+    assert len(kept["text"]) == MAX_TEXT_CHARS
+    assert kept["extra"]["text_cut"] == {"from_chars": 1_099_999, "to_chars": MAX_TEXT_CHARS}
+    assert "text_cut" not in item("short", "ann", "Slow app.")["extra"]

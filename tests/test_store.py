@@ -32,7 +32,7 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:

@@ -171,3 +171,53 @@ def test_webhook_through_apprise_json_url(httpserver: HTTPServer) -> None:
     assert json.loads(request.data)["title"] == "Smear"
     [bad] = deliver({"id": 1, "kind": "x", "severity": "info"}, ["notascheme://x"], backoff_s=0.01)
     assert not bad.ok and "apprise" in (bad.error or "")
+
+
+def test_a_stored_javascript_url_is_never_rendered_as_a_link(site: tuple[TestClient, Seeded, str]) -> None:
+    """Stored XSS: a review stored before the pipeline kept only http(s) links must not become a link."""
+    from store.schema import Document
+
+    client, seeded, url = site
+    with session_scope(url) as session:
+        for name, link in (("smear1", "javascript:alert(1)"), ("botty", "data:text/html,<script>alert(1)</script>")):
+            session.get(Document, seeded.docs[name]).url = link
+    client.cookies.set("onps_key", seeded.keys["read"])
+    for name in ("smear1", "botty"):
+        page = client.get(f"/reviews/{seeded.docs[name]}")
+        assert page.status_code == 200 and "javascript:" not in page.text and "data:text" not in page.text
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["referrer-policy"] == "same-origin"
+    good = client.get(f"/reviews/{seeded.docs['late']}").text
+    assert 'href="http://127.0.0.1/r/' in good  # an http link is still shown
+
+
+def test_paging_past_any_real_page_is_a_clear_422_not_a_500(site: tuple[TestClient, Seeded, str]) -> None:
+    client, seeded, _ = site
+    client.cookies.set("onps_key", seeded.keys["read"])
+    assert client.get("/reviews?page=99999999999999999999").status_code == 422
+    assert client.get("/reviews?page=2").status_code == 200
+
+
+def test_overview_shows_the_invited_nps_apart_from_the_organic_one(site: tuple[TestClient, Seeded, str]) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from store.schema import Entity, NpsEstimate
+
+    client, seeded, url = site
+    client.cookies.set("onps_key", seeded.keys["read"])
+    assert 'id="invited-nps"' not in client.get("/?entity=Velora").text  # none stored: nothing made up
+    with session_scope(url) as s:
+        velora = s.scalar(select(Entity).where(Entity.name == "Velora"))
+        latest = s.scalar(select(NpsEstimate).where(NpsEstimate.entity_id == velora.id,
+                                                    NpsEstimate.segment_key == "", NpsEstimate.window_kind == "week")
+                          .order_by(NpsEstimate.window_start.desc()).limit(1))
+        s.add(NpsEstimate(entity_id=velora.id, segment={"channel": "invited"}, segment_key="channel=invited",
+                          window_kind="week", window_start=latest.window_start,
+                          window_end=latest.window_start + timedelta(days=7), n=37, nps=61.0, low=40.0, high=78.0,
+                          promoters=25, passives=9, detractors=3, excluded={}, method="adjusted-wald"))
+    html = client.get("/?entity=Velora").text
+    assert 'id="invited-nps"' in html and "NPS +61 [40, 78], n=37" in html
+    assert f'id="latest-nps">{seeded.velora_nps[-1]:+.0f}<' in html  # the organic headline is unchanged

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from nps.compare import difference
+from nps.record import web_url
 from store.alerts_store import acknowledge
 from web import charts, reads
 from web.api import RowId
@@ -25,6 +26,7 @@ from web.highlight import highlight
 from web.keys import Scope
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["web_url"] = web_url  # every crawled link goes through the one safe-URL rule
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 PAGE = 50
 
@@ -151,12 +153,15 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                    "high": p.survey.high} for p in pairs if p.window_start is not None]
         breakdown = reads.reason_breakdown(session, entity=chosen["name"])
         latest = organic[-1] if organic else None
+        # invited reviews (the company asked for them) are estimated apart, never in the organic figure
+        invited = reads.estimates(session, entity=[chosen["name"]], segment={"channel": "invited"}, window=window)
         benchmark = competitor_benchmark(latest, trend, chosen["competitors"])
         _, worklist = reads.reviews(session, reads.ReviewFilter(entity=chosen["name"], cls="detractor",
                                                                 organic=True, min_p_detractor=0.7),
                                     limit=10, offset=0)
         context |= {
             "latest": latest,
+            "invited": invited[-1] if invited else None,
             "benchmark": benchmark,
             "trend_chart": charts.nps_trend(trend, order=shown) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
@@ -192,7 +197,7 @@ def campaigns_page(request: Request, caller: Viewer, session: DB, entity: str | 
 def reviews_page(
     request: Request, caller: Viewer, session: DB, entity: str | None = None,
     cls: Annotated[reads.ReviewClass | None, Query(alias="class")] = None, reason: str | None = None,
-    bot: bool | None = None, page: Annotated[int, Query(ge=1)] = 1,
+    bot: bool | None = None, page: Annotated[int, Query(ge=1, le=2**31 // PAGE)] = 1,
 ) -> HTMLResponse:
     flt = reads.ReviewFilter(entity=entity, cls=cls, reason=reason, bot=bot)
     total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)

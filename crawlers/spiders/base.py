@@ -27,7 +27,10 @@ from nps.record import parse_time
 
 log = logging.getLogger(__name__)
 
-ERRORS_KEY = "onps/errors"  # a list of {"url", "reason"} in the crawler's stats
+GONE = (404, 410)  # a page that does not exist (any more) is not owed: a listing shrank, or the URL was wrong
+
+ERRORS_KEY = "onps/errors"  # a list of {"url", "reason", "owed", "callback"} in the crawler's stats
+RECOVERED_KEY = "onps/recovered"  # the owed pages (store.owed) parsed in this crawl
 
 
 class SourceSpider(scrapy.Spider):
@@ -56,6 +59,7 @@ class SourceSpider(scrapy.Spider):
         selectors: dict[str, str] | None = None,
         source_id: int | None = None,
         entity_ids: dict[str, int] | None = None,
+        owed: Iterable[dict[str, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,6 +78,9 @@ class SourceSpider(scrapy.Spider):
         self._page_keys: set[str] = set()
         self._asked: set[str] = set()  # URLs requested by this process (a resumed crawl's state has older ones)
         self._resumed: set[str] = set()  # pages a resumed crawl asks for again
+        # pages that failed in an earlier crawl (store.owed): asked again first; while any is owed, what is stored
+        # is not a complete prefix of the listing, so the incremental stop is not trusted in this crawl
+        self.owed = {page["url"]: page["callback"] for page in owed}
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -88,11 +95,15 @@ class SourceSpider(scrapy.Spider):
             first = self.request(self.first_url())
             if first is not None:
                 yield first
-            return
-        self._resumed = set(requested) - done
-        self.stat("resumed_in_flight", len(self._resumed))
-        for url in self._resumed:
-            yield scrapy.Request(url, callback=getattr(self, requested[url]), errback=self.on_error, dont_filter=True)
+        else:
+            self._resumed = set(requested) - done
+            self.stat("resumed_in_flight", len(self._resumed))
+            for url in self._resumed:
+                yield scrapy.Request(url, callback=getattr(self, requested[url]), errback=self.on_error,
+                                     dont_filter=True)
+        for url, callback in self.owed.items():
+            if url not in requested and (again := self.request(url, getattr(self, callback, self.parse))):
+                yield again
 
     def first_url(self) -> str:
         return self.start_url
@@ -101,7 +112,7 @@ class SourceSpider(scrapy.Spider):
         """A request within the source's page budget, or None (budget spent, or a URL already requested)."""
         requested: dict[str, str] = self.state.setdefault("requested", {})
         if url in requested:
-            if url in self._asked:
+            if url in self._asked and url not in self.owed:  # an owed page asked first is reached again by paging
                 self.page_error(url, "pagination loop: this URL was already requested in this crawl")
             # else it was asked before a stop: done then, or asked again by ``start``
             return None
@@ -117,28 +128,35 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
 
     def on_error(self, failure: Failure) -> None:
-        """A page that could not be fetched: recorded with its reason, the crawl goes on."""
+        """A page that could not be fetched (after the retries): recorded with its reason and owed to the source,
+        so the next crawl asks for it again (robots.txt refusals are not owed); the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
+        owed = True
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
+            owed = failure.value.response.status not in GONE
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
-            reason = "disallowed by robots.txt"
+            reason, owed = "disallowed by robots.txt", False
         else:
             reason = f"{type(failure.value).__name__}: {failure.value}".strip()
-        self.state.setdefault("done", set()).add(request.url)
-        self.page_error(request.url, reason)
+        if not owed:  # an owed page stays undone in the JOBDIR state: a killed crawl that resumes asks it again
+            self.state.setdefault("done", set()).add(request.url)
+        self.page_error(request.url, reason, owed=owed)
 
     # ---- accounting ---------------------------------------------------------------------------------------
     def stat(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"onps/{key}", count)
 
-    def page_error(self, url: str, reason: str) -> None:
-        """Log and count a bad page by its URL; never raises, so one bad page never ends the crawl."""
+    def page_error(self, url: str, reason: str, owed: bool = False) -> None:
+        """Log and count a bad page by its URL; never raises, so one bad page never ends the crawl. OWED: the page
+        may hold reviews and failed for a reason that can pass (a 5xx, a timeout, a truncated body), so the
+        store keeps it owed and the next crawl asks again."""
         log.warning("%s: %s: %s", self.source, url, reason)
         assert self.crawler.stats is not None
         errors = self.crawler.stats.get_value(ERRORS_KEY) or []
-        errors.append({"url": url, "reason": reason})
+        callback = self.state.get("requested", {}).get(url) or self.owed.get(url) or "parse"
+        errors.append({"url": url, "reason": reason, "owed": owed, "callback": callback})
         self.crawler.stats.set_value(ERRORS_KEY, errors)
 
     def checkpoint(self, jobdir: str, unfinished: Iterable[str]) -> None:
@@ -169,6 +187,9 @@ class SourceSpider(scrapy.Spider):
             return False
         self.stat("pages")
         done.update([url, *response.meta.get("redirect_urls", [])])
+        if url in self.owed:
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value(RECOVERED_KEY, [*(self.crawler.stats.get_value(RECOVERED_KEY) or []), url])
         return True
 
     def json_page(self, response: Response) -> Any:
@@ -181,7 +202,7 @@ class SourceSpider(scrapy.Spider):
         try:
             return json.loads(response.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            self.page_error(response.url, f"malformed JSON: {exc}")
+            self.page_error(response.url, f"malformed JSON: {exc}", owed=True)  # often a truncated body
             return None
 
     # ---- items ----------------------------------------------------------------------------------------------
@@ -237,7 +258,8 @@ class SourceSpider(scrapy.Spider):
         Stop on an empty page; on a page older than the age budget; on a page whose storable reviews are all
         stored already (incremental: the site lists newest first, so the rest is stored too; a spider whose
         pages run oldest first, like a forum thread, sets ``newest_first = False``; a page a resumed crawl asks
-        again was stored by the stopped crawl, which had not reached its next page yet); and on a page repeating
+        again was stored by the stopped crawl, which had not reached its next page yet; not while the source owes
+        pages, whose reviews may sit anywhere below the stored ones); and on a page repeating
         reviews seen earlier in this crawl (a pagination loop that changes the URL but not the content: an error).
         """
         if not items:
@@ -253,7 +275,9 @@ class SourceSpider(scrapy.Spider):
             and not (self.cutoff and t is not None and t < self.cutoff)
         ]
         resumed = (response.request.url if response.request else response.url) in self._resumed
-        if self.newest_first and storable and not resumed and all(key in self.known_keys for key in storable):
+        if self.owed and storable and all(key in self.known_keys for key in storable):
+            self.stat("incremental_stops_distrusted")  # pages are owed: the stored reviews may have a gap
+        elif self.newest_first and storable and not resumed and all(key in self.known_keys for key in storable):
             self.stat("incremental_stops")
             log.info("%s: %s holds only reviews already stored; stop paging", self.source, response.url)
             return False

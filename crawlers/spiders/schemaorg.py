@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import extruct
 from extruct.utils import parse_html
 from scrapy.http import Response
 
 from crawlers.spiders.base import SourceSpider
+from nps.record import web_url
 
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
 
@@ -97,7 +99,7 @@ def review_fields(review: dict[str, Any], owner: dict[str, Any] | None, page_url
     reviewed = review.get("itemReviewed") or owner
     author = first(review.get("author"))
     return {
-        "url": str(first(review.get("url")) or page_url),
+        "url": web_url(urljoin(page_url, str(first(review.get("url")) or ""))) or page_url,  # never javascript:
         "external_id": external_id,
         "author_id": name_of(author),
         "author_name": name_of(author),
