@@ -197,6 +197,12 @@ def test_overlapping_run_is_skipped_and_writes_nothing(reference: dict[str, Any]
     assert "held by other-host:1:999" in skipped["report"]["notes"][0]
     assert skipped["report"]["stages"] == {}
     assert snapshot(db_url)["scores"] == []
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    cli = CliRunner().invoke(app, ["-c", reference["config"], "nightly", "--no-crawl", "--db", db_url])
+    assert cli.exit_code == exitcodes.SKIPPED != exitcodes.RUN_FAILED, cli.output  # its own code: not a failure
     locks.release(db_url, other)
 
 

@@ -31,6 +31,8 @@ def _finish(db_url: str, run_id: int) -> None:
 
     run = load_run(db_url, run_id)
     print_run(out, run)
+    if run["status"] == "skipped":  # not a failure: nothing was attempted
+        raise typer.Exit(exitcodes.SKIPPED)
     if run["status"] != "completed":
         raise typer.Exit(exitcodes.RUN_FAILED)
 
