@@ -63,3 +63,17 @@ def test_out_of_range_paging_and_times_are_422_not_500(site: tuple[FastAPI, Seed
     assert client.get("/api/reviews", params={"offset": 2**63}).status_code == 422
     assert client.get("/api/reviews", params={"from": "0001-01-01T00:00:00+00:01"}).status_code == 422
     assert client.get("/api/reviews", params={"from": "2026-01-01T00:00:00+01:00"}).status_code == 200
+
+
+def test_the_api_description_is_public_and_carries_no_data(site: tuple[FastAPI, Seeded]) -> None:
+    """Decided (docs/CONTRACTS.md): /docs, /redoc and /openapi.json answer without a key, since they describe
+    the API's shape and hold nothing from the store; every data route still refuses a caller without one."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(site[0])
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200 and client.get("/docs").status_code == 200
+    assert client.get("/redoc").status_code == 200
+    assert "Velora" not in spec.text and "Brixo" not in spec.text  # no entity, review or key from the store
+    for path in ("/api/entities", "/api/estimates", "/api/reviews", "/api/alerts"):
+        assert client.get(path).status_code == 401, path
