@@ -45,3 +45,27 @@ def test_bad_scope_and_missing_schema_say_what_to_do(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "read, write, admin" in bad.output
     unmigrated = _onps(url, "apikey", "list")
     assert unmigrated.exit_code == 2 and "onps db upgrade" in unmigrated.output
+
+
+def test_access_log_never_shows_an_api_key() -> None:
+    """uvicorn's access line for a feed read with ?key= is written with the key masked."""
+    import logging
+
+    import uvicorn
+
+    from flows.commands.serve import install_redaction
+    from web.app import create_app
+
+    uvicorn.Config(create_app("sqlite://"), log_level="info")  # sets uvicorn's logging up, as `onps serve` does
+    install_redaction()
+    lines: list[str] = []
+    sink = logging.Handler()
+    sink.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    access = logging.getLogger("uvicorn.access")  # uvicorn's loggers do not propagate: listen on it directly
+    access.addHandler(sink)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                    "/feeds/alerts.atom?key=onps_s3cr3t&entity=Acme", "1.1", 200)
+    finally:
+        access.removeHandler(sink)
+    assert len(lines) == 1 and "onps_s3cr3t" not in lines[0] and "key=***&entity=Acme" in lines[0]

@@ -22,6 +22,16 @@ def _no_database(url: str, exc: Exception) -> typer.Exit:
     return typer.Exit(exitcodes.USAGE)
 
 
+def install_redaction() -> None:
+    """Mask ``?key=`` values in uvicorn's access and error logs (web.logs)."""
+    import logging
+
+    from web.logs import RedactKeys
+
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).addFilter(RedactKeys())
+
+
 def register(app: typer.Typer) -> None:
     @app.command(name="serve", help="Serve the REST API (/docs), the alert feeds and the dashboard.")
     def serve(
@@ -37,7 +47,9 @@ def register(app: typer.Typer) -> None:
         bind_host, bind_port = host or config.api.host, port or config.api.port
         err.print(f"serving on http://{bind_host}:{bind_port}/ (API docs at /docs); "
                   "create a key with `onps apikey create NAME --scope read`")
-        uvicorn.run(create_app(config), host=bind_host, port=bind_port, log_level="info")
+        server = uvicorn.Config(create_app(config), host=bind_host, port=bind_port, log_level="info")
+        install_redaction()  # after uvicorn set its logging up, so the filter stays on its access logger
+        uvicorn.Server(server).run()
 
     keys = typer.Typer(help="API keys: create, revoke, list. Keys are stored hashed; a new key is shown once.",
                        no_args_is_help=True)
