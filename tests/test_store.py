@@ -145,3 +145,24 @@ def test_0004_moves_campaign_members_to_rows_and_rederives_ratings_and_hashes(db
         assert sorted(s.scalars(select(CampaignMember.document_id))) == [one, two]
         doc = s.get(Document, one)
         assert doc.rating_0_10 == 0.0 and doc.content_hash == content_hash("awful") and doc.invited is None
+
+
+def test_two_first_starts_on_postgresql_migrate_once(pg_admin_url: str | None) -> None:
+    """Two `onps db upgrade` at once on an empty PostgreSQL database: before the advisory lock, 6 of 6 trials
+    ended in a unique violation while both created the schema; now the second waits and finds it current."""
+    import subprocess
+    import sys
+
+    from tests import pg
+
+    if pg_admin_url is None:
+        pytest.skip("no PostgreSQL server binaries here (set ONPS_REQUIRE_POSTGRES=1 to make this fatal)")
+    for _ in range(3):
+        url = pg.fresh_database(pg_admin_url)
+        code = f"from store.migrate import upgrade; print(upgrade({url!r}))"
+        runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
+                   for p in runs]
+        assert [(rc, out.strip()) for rc, out, _ in results] == [(0, HEAD), (0, HEAD)], results
+        assert current(url) == HEAD
