@@ -15,6 +15,7 @@ from config.schema import OnpsConfig
 from nlp.disclosure import collection_channel
 from nps.authors import resolve_authors
 from nps.organic import campaign_candidates
+from nps.record import MAX_TEXT_CHARS, parse_iso
 
 
 def prepare(records: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
@@ -78,6 +79,9 @@ def flag_campaigns(rows: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict
     return [{**row, "campaign": str(row["id"]) in members} for row in rows]
 
 
+TEXT_FIELDS = ("lang", "author", "author_name", "source", "entity", "region", "touchpoint", "url", "channel")
+
+
 def check_record(record: Any) -> str | None:
     """What is wrong with one input record for scoring, or None; the message says what to fix."""
     if not isinstance(record, dict):
@@ -97,4 +101,22 @@ def check_record(record: Any) -> str | None:
     rating, scale = record.get("rating"), record.get("rating_scale")
     if rating is not None and scale is not None and (scale <= 0 or rating > scale):
         return f'"rating" {rating!r} is outside its "rating_scale" {scale!r}'
+    if len(text) + len(title or "") > MAX_TEXT_CHARS:
+        return f'"text" has {len(text):,} characters, over the {MAX_TEXT_CHARS:,} a review may have: cut it'
+    for key in TEXT_FIELDS:
+        if record.get(key) is not None and not isinstance(record[key], str):
+            return f'"{key}" must be a string (or null), got {type(record[key]).__name__} {str(record[key])[:40]}'
+    if record.get("invited") is not None and not isinstance(record["invited"], bool):
+        return f'"invited" must be true, false or null, got {record["invited"]!r}'
+    when = record.get("published_at")
+    if when is not None and (not isinstance(when, str) or parse_iso(when) is None):
+        return f'"published_at" {str(when)[:40]!r} is not an ISO 8601 time (e.g. 2026-11-02T10:00:00Z)'
+    facts = record.get("author_facts")
+    if facts is not None and not isinstance(facts, dict):
+        return f'"author_facts" must be an object, got {type(facts).__name__}'
+    for key in ("review_count", "account_age_days"):
+        value = (facts or {}).get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):
+            return f'"author_facts.{key}" must be a non-negative number (or null), got {value!r}'
     return None

@@ -23,6 +23,9 @@ EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 _WORD = re.compile(r"\w+")
 
 
+MAX_TEXT_CHARS = 100_000  # no review is longer; a page dump would stall every stage (spaCy refuses 10^6)
+
+
 def parse_iso(value: Any) -> datetime | None:
     """An ISO 8601 text (or a datetime) as aware UTC, None otherwise: the contract's own form, for inputs
     where a day-first or month-first date would be a guess (`onps score` lines, survey files)."""

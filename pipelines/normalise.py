@@ -22,7 +22,7 @@ from crawlers.items import ReviewItem
 from nlp.disclosure import collection_channel
 from nps.authors import AuthorRules
 from nps.ratings import native_scale, rating_0_10
-from nps.record import content_hash, iso_time
+from nps.record import MAX_TEXT_CHARS, content_hash, iso_time
 
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|pre)>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -62,9 +62,6 @@ def as_number(value: Any) -> float | None:
         return float(str(value).replace(",", ".").strip())
     except ValueError:
         return None
-
-
-MAX_TEXT_CHARS = 100_000  # longer texts are cut here, the cut stated in extra.text_cut (spaCy stops at 10^6)
 
 
 class NormalisePipeline:

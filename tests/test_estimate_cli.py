@@ -105,3 +105,30 @@ def test_rated_reviews_carry_the_rated_paths_model_error_and_text_only_drops_it(
     assert runs[False]["method"].endswith(f"model error {scorer.group_nps_error_rated:.3g}")
     assert runs[True]["method"].endswith(f"model error {scorer.group_nps_error:.3g}")
     assert runs[True]["high"] - runs[True]["low"] > runs[False]["high"] - runs[False]["low"]
+
+
+def test_odd_records_are_reported_one_by_one_and_the_rest_is_scored(tmp_path: Path) -> None:
+    """Each hostile line of the issue (a number for lang, an overflowing date, review_count "many", a list for
+    entity, a 5 MB text, 200,000-deep JSON) is a bad line with its reason; the good lines are still scored."""
+    from tests.real_streams import keytrade_records
+
+    good = [{k: r[k] for k in ("id", "text", "rating", "published_at", "entity", "author")}
+            for r in keytrade_records()[:2]]
+    odd = [{"id": "lang", "text": "Fine app.", "lang": 5},
+           {"id": "date", "text": "Fine app.", "published_at": "99999-01-01T00:00:00Z"},
+           {"id": "facts", "text": "Fine app.", "author_facts": {"review_count": "many"}},
+           {"id": "entity", "text": "Fine app.", "entity": ["A", "B"]},
+           {"id": "big", "text": "x" * 5_000_000}]
+    path = write(tmp_path, [json.dumps(good[0]), *map(json.dumps, odd), "[" * 200_000 + "]" * 200_000,
+                            json.dumps(good[1])])
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["score", str(path), "-o", str(out)])
+    assert result.exit_code == exitcodes.BAD_INPUT, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [good[0]["id"], good[1]["id"]]
+    errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 3, 4, 5, 6, 7]
+    for error, word in zip(errors, ("lang", "published_at", "review_count", "entity", "100,000", "nested"),
+                           strict=True):
+        assert word in error["error"], error
+    records, problems = read_records(path)  # onps estimate reads the same way
+    assert len(records) == 2 and len(problems) == 6

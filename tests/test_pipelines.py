@@ -168,7 +168,7 @@ def test_only_http_links_are_kept() -> None:
 
 
 def test_an_endless_text_is_cut_and_the_cut_is_stated() -> None:
-    from pipelines.normalise import MAX_TEXT_CHARS
+    from nps.record import MAX_TEXT_CHARS
 
     kept = item("long", "ann", "Slow app. " * 110_000)
     assert len(kept["text"]) == MAX_TEXT_CHARS

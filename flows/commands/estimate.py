@@ -21,7 +21,6 @@ from flows.commands.score import read_lines
 from flows.stages import scorer_for
 from flows.state import not_built, state
 from nps.organic import estimate_groups, exclusion
-from nps.record import parse_iso
 from nps.windows import WINDOWS
 
 out = Console()
@@ -30,13 +29,10 @@ FORMATS = ("json", "table")
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The valid records of a JSON-lines file (the `onps score` checks, plus an ISO 8601 ``published_at`` that
-    windows need) and each bad line as 'line N: what'."""
+    """The valid records of a JSON-lines file (the `onps score` checks, flows.analyse.check_record) and each bad
+    line as 'line N: what'."""
     records, problems = [], []
     for number, record, problem in read_lines(path):
-        if record is not None and record.get("published_at"):
-            if parse_iso(record["published_at"]) is None:
-                problem = f"published_at {record['published_at']!r} is not ISO 8601 (e.g. 2026-11-02T10:00:00Z)"
         if problem or record is None:
             problems.append(f"line {number}: {problem}")
             continue

@@ -47,6 +47,9 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | N
             except json.JSONDecodeError as exc:
                 yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
                 continue
+            except RecursionError:
+                yield number, None, "JSON nested too deeply to be a record"
+                continue
             problem = check_record(record)
             yield number, (None if problem else record), problem
 
