@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nps.authors import AuthorRules
+from nps.record import web_url
 
 SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum"]
 SPIDER_CATEGORY: dict[str, str] = {
@@ -32,6 +33,19 @@ class Strict(BaseModel):
 class DatabaseConfig(Strict):
     url: str = Field("sqlite:///var/onps.db", description="Any SQLAlchemy URL; ONPS_DATABASE_URL overrides.")
     echo: bool = Field(False, description="Log every SQL statement (debugging).")
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy URL ({exc}); e.g. sqlite:///var/onps.db or "
+                             "postgresql+psycopg://user@host/db") from None
+        return value
 
 
 class CrawlConfig(Strict):
@@ -75,6 +89,13 @@ class SourceConfig(Strict):
     name: str
     kind: SpiderKind
     url: str = Field(description="Start URL (a listing page, a feed, a forum's base URL).")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if web_url(value) is None:
+            raise ValueError(f"{value[:80]!r} is not an absolute http(s) URL; e.g. https://www.trustpilot.com/review/x")
+        return value
     entity: str | None = Field(None, description="Entity all items are about; forums find it per post.")
     region: str | None = None
     touchpoint: str | None = None

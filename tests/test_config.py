@@ -93,3 +93,17 @@ def test_db_upgrade_command_creates_schema(tmp_path: Path) -> None:
     newest = sorted(versions.glob("[0-9]*.py"))[-1].name[:4]
     assert f"revision {newest}" in result.output
     assert (tmp_path / "sub" / "onps.db").exists()
+
+
+def test_config_check_refuses_a_bad_database_url_and_a_source_url_that_is_no_url(tmp_path: Path) -> None:
+    """Both used to pass `onps config check` and crash later with a traceback; now exit 2 naming the key."""
+    base = GOOD.replace("max_pages = 0", "")
+    runner = CliRunner()
+    cases = {"database.url": base.replace('url = "sqlite:///var/x.db"', 'url = "not a url"'),
+             "sources.0.url": base.replace('url = "http://127.0.0.1:8765/shop', 'url = "htp//127.0.0.1:8765/shop')}
+    for key, text in cases.items():
+        path = tmp_path / f"{key}.toml"
+        path.write_text(text)
+        result = runner.invoke(app, ["--config", str(path), "config", "check"])
+        assert result.exit_code == 2 and key in result.output, (key, result.output)
+        assert "Traceback" not in result.output
