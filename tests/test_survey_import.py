@@ -49,7 +49,7 @@ def test_good_file_imports_once(db_url: str, tmp_path: Path) -> None:
     ("body", "message"),
     [
         (GOOD + "11,2026-11-04,north,x\n", "line 4: score must be a whole number 0-10, got '11'"),
-        (GOOD + "seven,2026-11-04,north,x\n", "line 4: could not convert"),
+        (GOOD + "seven,2026-11-04,north,x\n", "line 4: score must be a whole number 0-10"),
         (GOOD + "7.5,2026-11-04,north,x\n", "line 4: score must be a whole number 0-10, got '7.5'"),
         (GOOD + "7,04/11/2026,north,x\n", "line 4: date must be ISO 8601"),
         (GOOD + "7,2026-11-04,north\n", "line 4: expected 4 fields, found 3"),
@@ -83,3 +83,13 @@ def test_multiline_comment_keeps_line_numbers(db_url: str, tmp_path: Path) -> No
     body = 'score,date,region,comment\n9,2026-11-02,north,"two\nlines"\nx,2026-11-03,south,y\n'
     code, output = run(db_url, tmp_path, body.encode())
     assert code == exitcodes.BAD_INPUT and "line 4:" in output
+
+
+def test_an_empty_or_wordy_score_says_what_to_fix() -> None:
+    from flows.commands.survey import parse_score
+
+    for text, words in (("", "score is empty"), ("  ", "score is empty"), ("nine", "whole number 0-10"),
+                        ("nan", "whole number 0-10"), ("11", "whole number 0-10")):
+        with pytest.raises(ValueError, match=words):
+            parse_score(text)
+    assert parse_score(" 9.0 ") == 9

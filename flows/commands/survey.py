@@ -58,7 +58,12 @@ class Parsed:
 
 def parse_score(text: str) -> int:
     """A 0-10 whole number ("9" or "9.0"); anything else is an error saying what was found."""
-    value = float(text.strip())
+    if not text.strip():
+        raise ValueError("score is empty: every answer needs a whole number 0-10 (leave out rows with no answer)")
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"score must be a whole number 0-10, got {text[:40]!r}") from None
     if not value.is_integer() or not 0 <= value <= 10:
         raise ValueError(f"score must be a whole number 0-10, got {text!r}")
     return int(value)
