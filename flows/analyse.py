@@ -94,10 +94,8 @@ def check_record(record: Any) -> str | None:
     if not (text.strip() or (title or "").strip()):
         return '"text" is empty: nothing to score'
     for key in ("rating", "rating_scale"):
-        value = record.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value) or value < 0):
-            return f'"{key}" must be a non-negative number, got {value!r}'
+        if not _count_like(record.get(key)):
+            return f'"{key}" must be a non-negative number, got {record.get(key)!r}'
     rating, scale = record.get("rating"), record.get("rating_scale")
     if rating is not None and scale is not None and (scale <= 0 or rating > scale):
         return f'"rating" {rating!r} is outside its "rating_scale" {scale!r}'
@@ -115,8 +113,12 @@ def check_record(record: Any) -> str | None:
     if facts is not None and not isinstance(facts, dict):
         return f'"author_facts" must be an object, got {type(facts).__name__}'
     for key in ("review_count", "account_age_days"):
-        value = (facts or {}).get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value) or value < 0):
-            return f'"author_facts.{key}" must be a non-negative number (or null), got {value!r}'
+        if not _count_like((facts or {}).get(key)):
+            return f'"author_facts.{key}" must be a non-negative number (or null), got {(facts or {})[key]!r}'
     return None
+
+
+def _count_like(value: Any) -> bool:
+    """None, or a finite non-negative number (a JSON true/false is not one)."""
+    return value is None or (not isinstance(value, bool) and isinstance(value, (int, float))
+                             and math.isfinite(value) and value >= 0)

@@ -106,6 +106,14 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
     )
 
 
+def estimate_cells(estimate: tuple[float, float, float, float], true: float | None) -> tuple[Any, ...]:
+    """NPS, interval, n and whether the TRUE value lies inside, as table cells."""
+    nps, low, high, n = estimate
+    inside = true is not None and low <= true <= high
+    return (f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
+            Text("yes" if inside else "no", "green" if inside else "red"))
+
+
 def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
     """The demo's verdict: recovered vs true, with 'stage not built' where a stage is missing."""
 
@@ -125,10 +133,7 @@ def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
             why = missing("estimate") or missing("score") or "no estimate stored"
             table.add_row(b.name, f"{b.true_nps:+.1f}", Text(why, "yellow"), "-", "-", "-", star)
             continue
-        nps, low, high, n = b.organic
-        inside = low <= b.true_nps <= high
-        table.add_row(b.name, f"{b.true_nps:+.1f}", f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
-                      Text("yes" if inside else "no", "green" if inside else "red"), star)
+        table.add_row(b.name, f"{b.true_nps:+.1f}", *estimate_cells(b.organic, b.true_nps), star)
     parts: list[Any] = [table]
     invited = Table(title="invited reviews, reported apart (never in the organic NPS)", title_justify="left",
                     show_edge=False)
@@ -141,10 +146,7 @@ def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
             invited.add_row(b.name, true, Text("no invited estimate stored", "yellow"), "-", "-", "-",
                             str(b.anonymous))
             continue
-        nps, low, high, n = b.invited
-        inside = b.true_invited is not None and low <= b.true_invited <= high
-        invited.add_row(b.name, true, f"{nps:+.1f}", f"[{low:+.1f}, {high:+.1f}]", f"{n:.0f}",
-                        Text("yes" if inside else "no", "green" if inside else "red"), str(b.anonymous))
+        invited.add_row(b.name, true, *estimate_cells(b.invited, b.true_invited), str(b.anonymous))
     parts.append(invited)
     why = missing("campaigns") or missing("score")
     if why or check.campaign_found is None:
