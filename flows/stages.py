@@ -125,14 +125,15 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
     from crawlers.run import crawl_sources
 
     report = crawl_sources(cfg, db_url, run_id, progress=progress)
-    debt = ("recovered", "owed", "given_up")  # failed pages carried between runs (store.owed), shown when any
-    by_source = {name: {k: getattr(c, k) for k in (*COUNTS, *debt) if k in COUNTS or getattr(c, k)}
-                 for name, c in report.sources.items()}
+    def shown(c: Any) -> dict[str, int]:
+        """The crawl counts, and the failed pages carried between runs (store.owed) when there are any."""
+        return {k: getattr(c, k) for k in (*COUNTS, "recovered", "owed", "given_up") if k in COUNTS or getattr(c, k)}
+
+    by_source = {name: shown(c) for name, c in report.sources.items()}
     totals = report.totals
     errors = [f"{e.source}: {e.url}: {e.reason}{' (owed: fetched again next run)' if e.owed else ''}"
               for e in report.errors]
-    counts = {k: getattr(totals, k) for k in (*COUNTS, *debt) if k in COUNTS or getattr(totals, k)}
-    return StageResult("crawl", counts=counts, by_source=by_source,
+    return StageResult("crawl", counts=shown(totals), by_source=by_source,
                        detail={"page_errors": errors[:200], "page_error_count": len(errors)})
 
 
