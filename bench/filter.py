@@ -9,10 +9,13 @@ part's first section names the run's time and model). Uses the packaged artifact
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -47,6 +50,28 @@ def tfidf_lr():
     return make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2), LogisticRegression(max_iter=2000)
     )
+
+
+def contract_p_bot(records: list[dict]) -> np.ndarray:
+    """P(bot) per record from `onps score` run on RECORDS as one JSON-lines file (the public contract)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        source.write_text("".join(json.dumps(r) + "\n" for r in records))
+        onps = str(Path(sys.executable).with_name("onps"))
+        subprocess.run([onps, "score", str(source), "-o", str(out)], check=True)
+        p_bot = {line["id"]: line["p_bot"] for line in map(json.loads, out.read_text().splitlines())}
+    return np.array([p_bot[r["id"]] for r in records])
+
+
+def within_day_auc(p: np.ndarray, y: np.ndarray, days: np.ndarray) -> float:
+    """ROC-AUC inside each day that has both classes, averaged with the day's reviews as weights."""
+    total, weight = 0.0, 0
+    for day in np.unique(days):
+        m = days == day
+        if 0 < y[m].sum() < m.sum():
+            total += roc_auc_score(y[m], p[m]) * m.sum()
+            weight += m.sum()
+    return total / weight
 
 
 def classification(lines: list[str], bot) -> None:
@@ -87,25 +112,38 @@ def classification(lines: list[str], bot) -> None:
 
         X = batch_features(rows)
         cols = [
-            FEATURES.index(c) for c in ("author_review_count", "rating_deviation", "rating_extremity", "length_words")
+            FEATURES.index(c)
+            for c in ("author_stream_reviews", "rating_deviation", "rating_extremity", "length_words")
         ]
         return np.nan_to_num(X[:, cols])
 
     bl = LogisticRegression(max_iter=2000).fit(behaviour(ytr), ytr_y).predict_proba(behaviour(yte))[:, 1]
     text_only = tfidf_lr().fit(texts(ytr), ytr_y).predict_proba(texts(yte))[:, 1]
-    pf = bot.classifier.predict_proba(yte)[:, 1]
-    d = pf >= bot.threshold
+    whole = contract_p_bot(yte)
+    d = whole >= bot.threshold
+    days = np.array([r["published_at"][:10] for r in yte])
     lines += [
         f"## YelpCHI slice, product-grouped split (train {len(ytr)}, test {len(yte)} reviews, test products unseen)",
-        "| model | ROC-AUC | precision@thr | recall@thr |",
-        "| --- | --- | --- | --- |",
-        f"| baseline: LR on review count, abs. rating deviation, extremity, length "
-        f"| {roc_auc_score(yte_y, bl):.3f} | | |",
-        f"| baseline: text-only TF-IDF LR | {roc_auc_score(yte_y, text_only):.3f} | | |",
-        f"| packaged filter | {roc_auc_score(yte_y, pf):.3f} | {precision_score(yte_y, d, zero_division=0):.3f} "
+        "The packaged filter is evaluated the way a user calls it: the test products written as `onps score` JSON "
+        "lines (id, author, entity, rating, rating_scale, published_at, text; no per-user facts) and scored by the "
+        "CLI in a subprocess, every behaviour feature computed from that file alone.",
+        "",
+        "| model | ROC-AUC | within-day ROC-AUC | precision@thr | recall@thr |",
+        "| --- | --- | --- | --- | --- |",
+        f"| baseline: LR on author's reviews in the input, abs. rating deviation, extremity, length "
+        f"| {roc_auc_score(yte_y, bl):.3f} | {within_day_auc(bl, yte_y, days):.3f} | | |",
+        f"| baseline: text-only TF-IDF LR | {roc_auc_score(yte_y, text_only):.3f} "
+        f"| {within_day_auc(text_only, yte_y, days):.3f} | | |",
+        f"| packaged filter, `onps score` on all test products in one file | {roc_auc_score(yte_y, whole):.3f} "
+        f"| {within_day_auc(whole, yte_y, days):.3f} | {precision_score(yte_y, d, zero_division=0):.3f} "
         f"| {recall_score(yte_y, d):.3f} |",
         "",
-        "Target 0.90 AUC; published graph models on the full YelpCHI: CARE-GNN 0.76-0.81.\n",
+        "Target 0.90 AUC; published graph models on the full YelpCHI: CARE-GNN 0.76-0.81. Caution: in this "
+        "3-week slice the filtered share depends on the day (0% on 7 of 24 days, 55-69% on others: the source's "
+        "split is ordered), so features that read a review's place in time can learn the slice, not Yelp's "
+        "filter. Within-day ROC-AUC (mean over days with both classes, weighted by reviews) removes that part "
+        "of it (a product's volume in the slice can still carry it), so it is the nearer guide to products from "
+        "other dates.\n",
     ]
     ott, ott_y = corpora.ott()
     folds = StratifiedKFold(5, shuffle=True, random_state=13)
@@ -172,11 +210,25 @@ def human_flags(lines: list[str], bot) -> None:
         if entity.startswith("datafiniti:") and entity not in held:
             continue  # its other products are human negatives in training (models/train.py)
         sets[entity.split(":")[0] if not entity.startswith("gplay:chat") else "gplay-chat"] += records
+    _, controls = corpora.bombing_controls()
+    for row in controls.dropna(subset=["review"]).itertuples():
+        sets[f"{row.platform.lower()} (held-out unbombed titles)"].append(
+            {
+                "id": f"control-{int(row.r_id)}",
+                "text": str(row.review),
+                "entity": str(row.of_title),
+                "rating": float(row.score),
+                "rating_scale": float(row.scale_max),
+                "published_at": str(row.r_date) if isinstance(row.r_date, str) else None,
+            }
+        )
     lines += [
         "## Flags on real review streams (no labels: an upper bound on false flags)",
         "Share of reviews the packaged filter flags at its threshold, on a seeded 2,000 per set: with the author,"
         " rating and date the stream shows, and as bare text (what `onps score` gets from a text-only line)."
-        f" Datafiniti: only the {len(held)} products held out of training (the other half trains the text model).",
+        f" Datafiniti: only the {len(held)} products held out of training (the other half trains the text model);"
+        " Metacritic / Rotten Tomatoes: only the unbombed titles held out of training and of the sentence-end"
+        " reference. Target below 3% on every set.",
         "| set | reviews | flagged, full records | flagged, bare text |",
         "| --- | --- | --- | --- |",
     ]

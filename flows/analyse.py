@@ -6,7 +6,6 @@ documents (flows/stages.py), so every command sees the same scores, bot verdicts
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +14,7 @@ from config.schema import OnpsConfig
 from nlp.disclosure import collection_channel
 from nps.authors import resolve_authors
 from nps.organic import campaign_candidates
-from nps.record import MAX_TEXT_CHARS, parse_iso
+from nps.record import COUNT_FACTS, MAX_TEXT_CHARS, count_like, parse_iso
 
 
 def prepare(records: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
@@ -94,7 +93,7 @@ def check_record(record: Any) -> str | None:
     if not (text.strip() or (title or "").strip()):
         return '"text" is empty: nothing to score'
     for key in ("rating", "rating_scale"):
-        if not _count_like(record.get(key)):
+        if not count_like(record.get(key)):
             return f'"{key}" must be a non-negative number, got {record.get(key)!r}'
     rating, scale = record.get("rating"), record.get("rating_scale")
     if rating is not None and scale is not None and (scale <= 0 or rating > scale):
@@ -112,13 +111,7 @@ def check_record(record: Any) -> str | None:
     facts = record.get("author_facts")
     if facts is not None and not isinstance(facts, dict):
         return f'"author_facts" must be an object, got {type(facts).__name__}'
-    for key in ("review_count", "account_age_days"):
-        if not _count_like((facts or {}).get(key)):
+    for key in COUNT_FACTS:
+        if not count_like((facts or {}).get(key)):
             return f'"author_facts.{key}" must be a non-negative number (or null), got {(facts or {})[key]!r}'
     return None
-
-
-def _count_like(value: Any) -> bool:
-    """None, or a finite non-negative number (a JSON true/false is not one)."""
-    return value is None or (not isinstance(value, bool) and isinstance(value, (int, float))
-                             and math.isfinite(value) and value >= 0)

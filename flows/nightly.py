@@ -11,6 +11,7 @@ each (they read an entity's whole history).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,9 @@ from config.load import load
 from config.schema import OnpsConfig
 from flows import locks, report, tasks
 from flows.stages import Plan, Scope, StageResult, not_built
+from store.engine import session_scope
 from store.migrate import upgrade
+from store.quarantine import quarantined
 
 LOCK = "pipeline"
 LEASE_TTL = timedelta(minutes=10)
@@ -101,7 +104,14 @@ def summarise(db_url: str, run_id: int) -> tuple[str, dict[str, Any]]:
     estimate = stages.get("estimate", {}).get("detail", {})
     excluded = dict(estimate.get("excluded", {}))
     notes = [f"stage not built: {name}" for name in missing]
-    return ("failed" if failed else "completed"), {
+    with session_scope(db_url) as session:
+        held = Counter(str(q["stage"]) for q in quarantined(session))
+    status = "failed" if failed else "completed"
+    if held:  # set aside with their errors, tried again next run: `onps runs` lists them
+        notes.append(f"{status} with {sum(held.values())} quarantined ("
+                     + ", ".join(f"{stage} {n}" for stage, n in sorted(held.items())) + ")")
+    return status, {
+        "quarantined": dict(held),
         "excluded": excluded, "nps_changes": estimate.get("nps_changes", []), "notes": notes,
         "campaigns": stages.get("campaigns", {}).get("detail", {}).get("campaigns", []),
     }

@@ -177,15 +177,16 @@ def render_run(run: dict[str, Any]) -> Group:
 def render_runs(runs: Sequence[dict[str, Any]]) -> Table:
     """One line per run, newest first (`onps runs`)."""
     table = Table(show_edge=False)
-    for column in ("run", "flow", "status", "started (UTC)", "seconds", "scored", "bots", "errors"):
-        table.add_column(column)
+    for column in ("run", "flow", "status", "started (UTC)", "seconds", "scored", "bots", "quarantined", "errors"):
+        table.add_column(column, no_wrap=column in ("flow", "status"))
     for run in runs:
         seconds = (run["finished_at"] - run["started_at"]).total_seconds() if run["finished_at"] else None
         table.add_row(
             str(run["id"]), run["flow"], Text(run["status"], STATUS_STYLE.get(run["status"], "white")),
-            f"{run['started_at']:%Y-%m-%d %H:%M:%S}", "-" if seconds is None else f"{seconds:.1f}",
+            f"{run['started_at']:%m-%d %H:%M}", "-" if seconds is None else f"{seconds:.1f}",
             str(run["counts"].get("score", {}).get("scored", "-")),
-            str(run["counts"].get("bots", {}).get("bots", "-")), str(len(run["errors"])),
+            str(run["counts"].get("bots", {}).get("bots", "-")),
+            str(sum((run["report"].get("quarantined") or {}).values())), str(len(run["errors"])),
         )
     return table
 

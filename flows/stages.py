@@ -26,6 +26,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.schema import ModelsConfig, OnpsConfig
+from flows.isolation import error_text, isolated
+from models.campaigns import detect_campaigns
 from nps.authors import resolve_authors
 from nps.organic import campaign_candidates
 from store.clock import utcnow
@@ -169,7 +171,7 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
     version = str(scorer.model_version)  # the key the pending query looks for, whatever each result says
     with session_scope(db_url) as session:
         records = document_records(session, ids)
-        understood, failed = derive_isolated(scorer, records)
+        understood, failed = isolated(lambda batch: scorer.derive(batch, text_only=False), records)
         score_rows, reason_rows = [], []
         for record, u in understood:
             doc_id = int(record["id"])
@@ -193,23 +195,6 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
               **({"quarantined": len(failed)} if failed else {})}
     return StageResult("score", counts=counts, by_source=per_source([r for r, _ in understood], "scored"),
                        errors=[f"document {doc}: {error}" for doc, error in failed.items()])
-
-
-def derive_isolated(scorer: Any, records: list[dict[str, Any]]) -> tuple[list[tuple[dict[str, Any], Any]],
-                                                                        dict[int, str]]:
-    """The batch's understandings; when the batch fails, each record on its own, so one poison record (a text
-    spaCy refuses, say) is set aside with its error and the rest of the batch is still scored."""
-    try:
-        return list(zip(records, scorer.derive(records, text_only=False), strict=True)), {}
-    except Exception:  # noqa: BLE001 - any failure: find the record that causes it
-        pass
-    understood, failed = [], {}
-    for record in records:
-        try:
-            understood.append((record, scorer.derive([record], text_only=False)[0]))
-        except Exception as exc:  # noqa: BLE001 - kept with its error, never stops the batch
-            failed[int(record["id"])] = f"{type(exc).__name__}: {exc}"[:2000]
-    return understood, failed
 
 
 def missing_model(module: str, load: Callable[[], Any], configured_path: str | None) -> str | None:
@@ -333,8 +318,10 @@ def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
         context = judge_context(session, ids, score_model)
         resolved = resolve_authors([*records, *context], rules)
         records, context = resolved[: len(records)], resolved[len(records):]
-        understandings = stored_understandings(session, records, score_model)
-        judgements = bot_filter.judge(records, understandings, context)
+        understandings = dict(zip((int(r["id"]) for r in records),
+                                  stored_understandings(session, records, score_model), strict=True))
+        judged, failed = judged_isolated(bot_filter, records, understandings, context)
+        records, judgements = [r for r, _ in judged], [j for _, j in judged]
         stored = {v.document_id: v for v in session.scalars(select(BotVerdict).where(
             BotVerdict.document_id.in_(list(ids)), BotVerdict.model_version == bot_filter.model_version))}
         rows = []
@@ -347,12 +334,32 @@ def judge_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
                 rows.append(row)
         upsert(session, BotVerdict.__table__, rows, key=("document_id", "model_version"),
                update=("p_bot", "decision", "evidence", "created_at"))
+        quarantine(session, "bots", failed)
+        release(session, "bots", [int(r["id"]) for r in records])
     bots = [r for r, j in zip(records, judgements, strict=True) if j.bot]
     by_source = per_source(records, "judged")
     for source, n in Counter(r.get("source") or "?" for r in bots).items():
         by_source[source]["bots"] = n
-    return StageResult("bots", counts={"judged": len(records), "bots": len(bots), "changed": len(rows)},
-                       by_source=by_source)
+    counts = {"judged": len(records), "bots": len(bots), "changed": len(rows),
+              **({"quarantined": len(failed)} if failed else {})}
+    return StageResult("bots", counts=counts, by_source=by_source,
+                       errors=[f"document {doc}: {error}" for doc, error in failed.items()])
+
+
+def judged_isolated(bot_filter: Any, records: list[dict[str, Any]], understandings: dict[int, Any],
+                    context: list[dict[str, Any]]) -> tuple[list[tuple[dict[str, Any], Any]], dict[int, str]]:
+    """`bot_filter.judge` over RECORDS against CONTEXT, one poison record set aside (flows.isolation). A poison
+    record in the context (another entity's or author's stored review) is left out of the context: it is
+    quarantined when its own unit is judged, and must not take this unit down with it."""
+
+    def against(stream: list[dict[str, Any]]) -> Any:
+        return lambda batch: bot_filter.judge(batch, [understandings[int(r["id"])] for r in batch], stream)
+
+    try:
+        return list(zip(records, against(context)(records), strict=True)), {}
+    except Exception:  # noqa: BLE001 - find what causes it, below
+        clean_context = [r for r, _ in isolated(lambda one: bot_filter.judge(one), context)[0]]
+    return isolated(against(clean_context), records)
 
 
 def missing_bot_filter(cfg: OnpsConfig) -> str | None:
@@ -431,39 +438,49 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
     """
     if missing := missing_scorer(cfg) or ("models.campaigns" if not is_built("models.campaigns") else None):
         return not_built("campaigns", missing)
-    from models.campaigns import detect_campaigns
-
     score_model = scorer_version(cfg)
     bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
     ids = entity_ids(db_url)
     found: Counter[str] = Counter()
     members = 0
     findings_out = []
+    errors: list[str] = []
     for entity in affected_entities(db_url, scope.since, scope.published_since):
-        with session_scope(db_url) as session:
-            stream = entity_stream(session, entity, score_model, bot_model)
-            candidates = campaign_candidates(resolve_authors(stream, cfg.author_rules()))
-            findings = detect_campaigns(candidates, cfg.thresholds)
-            rows = [
-                {"entity_id": ids[entity], "kind": f.kind, "window_start": f.window_start,
-                 "window_end": f.window_end, "member_authors": list(f.member_authors), "strength": float(f.strength),
-                 "p_value": float(f.p_value), "evidence": f.evidence, "run_id": run_id}
-                for f in findings
-            ]
-            upsert(session, Campaign.__table__, rows, key=("entity_id", "kind", "window_start"),
-                   update=("window_end", "member_authors", "strength", "p_value", "evidence", "run_id"))
-            stored = {(kind, start): id_ for kind, start, id_ in session.execute(
-                select(Campaign.kind, Campaign.window_start, Campaign.id).where(Campaign.entity_id == ids[entity]))}
-            for f in findings:
-                set_members(session, stored[(f.kind, f.window_start)], [int(m) for m in f.member_ids])
+        try:
+            findings = campaigns_of(db_url, cfg, run_id, entity, ids[entity], score_model, bot_model)
+        except Exception as exc:  # noqa: BLE001 - one entity's failure never skips the entities after it
+            errors.append(f"entity {entity}: {error_text(exc)}")
+            continue
         for f in findings:
             found[f.kind] += 1
             members += len(f.member_ids)
             findings_out.append({"entity": entity, "kind": f.kind, "window_start": f.window_start.isoformat(),
                                  "window_end": f.window_end.isoformat(), "members": len(f.member_ids),
                                  "strength": round(float(f.strength), 3)})
-    return StageResult("campaigns", counts={"found": sum(found.values()), **found, "members": members},
-                       detail={"campaigns": findings_out})
+    counts = {"found": sum(found.values()), **found, "members": members, **({"failed": len(errors)} if errors else {})}
+    return StageResult("campaigns", counts=counts, detail={"campaigns": findings_out}, errors=errors)
+
+
+def campaigns_of(db_url: str, cfg: OnpsConfig, run_id: int, entity: str, entity_id: int, score_model: str,
+                 bot_model: str | None) -> list[Any]:
+    """Detect and store one entity's campaigns in one transaction (all of its findings or none)."""
+    with session_scope(db_url) as session:
+        stream = entity_stream(session, entity, score_model, bot_model)
+        candidates = campaign_candidates(resolve_authors(stream, cfg.author_rules()))
+        findings = detect_campaigns(candidates, cfg.thresholds)
+        rows = [
+            {"entity_id": entity_id, "kind": f.kind, "window_start": f.window_start,
+             "window_end": f.window_end, "member_authors": list(f.member_authors), "strength": float(f.strength),
+             "p_value": float(f.p_value), "evidence": f.evidence, "run_id": run_id}
+            for f in findings
+        ]
+        upsert(session, Campaign.__table__, rows, key=("entity_id", "kind", "window_start"),
+               update=("window_end", "member_authors", "strength", "p_value", "evidence", "run_id"))
+        stored = {(kind, start): id_ for kind, start, id_ in session.execute(
+            select(Campaign.kind, Campaign.window_start, Campaign.id).where(Campaign.entity_id == entity_id))}
+        for f in findings:
+            set_members(session, stored[(f.kind, f.window_start)], [int(m) for m in f.member_ids])
+    return findings
 
 
 # -- estimates ------------------------------------------------------------------------------------------------

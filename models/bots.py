@@ -4,7 +4,8 @@
 - text: a model of machine-generated text (models.machine_text: n-grams stacked with style statistics and
   sentence-end plausibility);
   stock wording, generic praise and length;
-- author behaviour: the author's review count (where the source shows it), reviews per day, rating extremity,
+- author behaviour: the author's review count (where the source shows it), their reviews in the stream, reviews
+  per day, rating extremity,
   the author's share of extreme ratings, deviation from the entity's mean in the batch (absolute and signed), and
   the review's place in its entity's stream (rank, days since the entity's first review, the stream's volume);
 - coordination: near-duplicates and shared phrasing across different authors (MinHash LSH), authors reviewing
@@ -38,6 +39,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import precision_recall_curve
 
+from config.schema import ModelsConfig, ThresholdsConfig
 from models.additive import AdditiveLogit
 from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account
 from models.machine_text import MachineTextModel
@@ -54,9 +56,9 @@ EVIDENCE_MAX = 4
 # A review without a date has no place in its entity's stream: its verdict says so instead of inventing one.
 UNDATED = "no date: its place in the entity's stream (rank, pace, bursts) was not judged"
 COPY_P_AT_K = 0.9
-# The artifact's layout: 2 since the machine-text model stacks two n-gram models and sentence-end rates. A model
-# saved in another layout is refused with what to do, rather than failing deep inside a nightly run.
-ARTIFACT_FORMAT = 2
+# The artifact's layout: 3 since the behaviour features gained the author's reviews in the stream. A model saved
+# in another layout is refused with what to do, rather than failing deep inside a nightly run.
+ARTIFACT_FORMAT = 3
 
 
 class BotClassifier(ClassifierMixin, BaseEstimator):
@@ -164,6 +166,7 @@ TELLING: dict[str, Any] = {
     "near_duplicate_authors": lambda v: v > 0,
     "shared_phrasing_authors": lambda v: v > 0,
     "author_review_count": lambda v: v <= math.log1p(3),
+    "author_stream_reviews": lambda v: v <= math.log1p(1),
     "author_max_per_day": lambda v: v >= math.log(2),
     "rating_extremity": lambda v: v >= 0.8,
     "rating_deviation": lambda v: v >= 0.2,
@@ -193,6 +196,9 @@ def describe(feature: str, value: float) -> str:
         "near_duplicate_authors": f"near-duplicate of reviews by {_plural(count, 'other author')}",
         "shared_phrasing_authors": f"shares phrasing with {_plural(count, 'other account')}",
         "author_review_count": f"account with {_plural(count, 'review')}",
+        "author_stream_reviews": "the author's only review in this stream"
+        if round(count) <= 1
+        else f"author of {_plural(count, 'review')} in this stream",
         "author_max_per_day": f"author posted {_plural(math.exp(value), 'review')} in one day",
         "rating_extremity": "extreme rating" if value >= 0.8 else "middling rating",
         "rating_deviation": f"rating {value * 10:.1f} points (of 10) away from this entity's average",
@@ -308,9 +314,9 @@ def save_bot_filter(
     )
 
 
-def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFilter:
+def load_bot_filter(models_config: ModelsConfig, thresholds: ThresholdsConfig) -> BotFilter:
     """The configured artifact (default: the packaged one) with its threshold for `thresholds.bot_precision`."""
-    path = Path(getattr(models_config, "bot_model_path", None) or PACKAGED)
+    path = Path(models_config.bot_model_path or PACKAGED)
     if not path.exists():
         raise FileNotFoundError(
             f"bot model {path} not found: set models.bot_model_path or run `python -m models.train`"
@@ -323,10 +329,9 @@ def load_bot_filter(models_config: Any = None, thresholds: Any = None) -> BotFil
             f"{ARTIFACT_FORMAT}: retrain it (`python -m models.train --out {path.parent}`) or unset "
             "models.bot_model_path to use the packaged model"
         )
-    precision = getattr(thresholds, "bot_precision", 0.9)
+    precision = thresholds.bot_precision
     threshold = threshold_for_precision(bundle["validation_p"], bundle["validation_y"], precision)
-    copy_authors = getattr(thresholds, "bot_copy_authors", 3)
-    copy_days = getattr(thresholds, "bot_copy_days", 2.0)
+    copy_authors, copy_days = thresholds.bot_copy_authors, thresholds.bot_copy_days
     # the version names every setting that changes a decision, so the nightly flow re-judges when one changes
     version = f"{bundle['model_version']}+p{precision:g}+copy{copy_authors}in{copy_days:g}d"
     return BotFilter(bundle["classifier"], threshold, version, copy_authors, copy_days)

@@ -50,13 +50,16 @@ def human_texts(per_language: int = 400, seed: int = 13) -> list[dict[str, Any]]
 
 def sentence_reference() -> list[str]:
     """Human-written English reviews to count sentence ends in (models.sentence_ends): MARC en train and the
-    English Metacritic / Rotten Tomatoes user reviews, about 131k texts (only where their sentences end is used,
-    never their ratings or dates, which the bombing bench reads). The streams the injection harness plants into
-    and the Datafiniti products checked for false flags are left out, so no text there helps its own verdict."""
+    English Metacritic / Rotten Tomatoes user reviews but those of the control titles held out for the false-flag
+    bench (`bombing_controls`), over 100k texts (only where their sentences end is used, never their ratings or
+    dates, which the bombing bench reads). The streams the injection harness plants into and the Datafiniti
+    products checked for false flags are left out too, so no text there helps its own verdict."""
     from nlp import corpora as nlp_corpora
 
     bombing = review_bombing()
-    english = bombing.loc[bombing["is_english"].astype(bool), "review"].dropna().astype(str)
+    held = set(bombing_controls()[1]["of_title"])
+    keep = bombing["is_english"].astype(bool) & ~bombing["of_title"].isin(held)
+    english = bombing.loc[keep, "review"].dropna().astype(str)
     return list(nlp_corpora.marc("en", "train").texts) + english.tolist()
 
 
@@ -71,13 +74,14 @@ def ott() -> tuple[list[dict[str, Any]], np.ndarray]:
 
 
 def yelpchi() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """YelpCHI slice with Yelp's filter label; author_facts.review_count is the user's count in the slice.
+    """YelpCHI slice with Yelp's filter label, each review as an `onps score` line carries it.
 
-    The slice is all the reviews of its products for two months, so the count is what a reader of the site would
-    have seen of the user there. Returns records, labels and the product of each (for grouped splits).
+    Author, product, rating, date and text only: no per-user facts computed over the whole slice (its
+    `review_count` once stood in for what a site shows, which no input line of a held-out product carries), so
+    every behaviour feature the model learns from is one the contract's JSONL gives. Returns records, labels and
+    the product of each (for grouped splits).
     """
     frame = pd.read_csv(_need(DATA / "yelpchi" / "yelpchi_reviews.csv"))
-    counts = frame["user_id"].map(frame["user_id"].value_counts())
     records = [
         {
             "id": str(row.review_id),
@@ -87,9 +91,8 @@ def yelpchi() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
             "rating": float(row.rating),
             "rating_scale": 5.0,
             "published_at": pd.Timestamp(row.date).isoformat(),
-            "author_facts": {"review_count": int(count)},
         }
-        for row, count in zip(frame.itertuples(), counts, strict=True)
+        for row in frame.itertuples()
     ]
     return records, frame["label"].to_numpy(int), frame["product_id"].to_numpy()
 
@@ -99,6 +102,20 @@ def review_bombing() -> pd.DataFrame:
     frame = pd.read_csv(_need(DATA / "review-bombing-mc-rt" / "reviews.csv.gz"))
     frame["rating_0_10"] = frame["score"] / frame["scale_max"] * 10.0
     return frame
+
+
+def bombing_controls(seed: int = 13) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Metacritic / Rotten Tomatoes reviews of the 18 titles nobody bombed, split by title (seeded halves).
+
+    Ordinary people writing about films and games, a domain the generated corpus lacks: the first half are human
+    negatives for the machine-text model, the second half is where bench/filter.py counts false flags."""
+    frame = review_bombing()
+    frame = frame[~frame["bombing_target"].astype(bool) & frame["of_title"].notna()]
+    titles = np.array(sorted(frame["of_title"].unique()))
+    order = np.random.default_rng(seed).permutation(len(titles))
+    trained = set(titles[order[: len(titles) // 2]])
+    mask = frame["of_title"].isin(trained)
+    return frame[mask].reset_index(drop=True), frame[~mask].reset_index(drop=True)
 
 
 def streams() -> dict[str, list[dict[str, Any]]]:

@@ -25,6 +25,7 @@ from nps.record import parse_time
 # takes no part (its intercept is YelpCHI's base rate, which says nothing about a bare text).
 BEHAVIOUR: tuple[str, ...] = (
     "author_review_count",
+    "author_stream_reviews",
     "author_max_per_day",
     "rating_extremity",
     "rating_deviation",
@@ -108,6 +109,11 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     overlap = overlaps(texts, authors)
     out[:, col["near_duplicate_authors"]] = np.log1p(overlap.near_duplicate_authors)
     out[:, col["shared_phrasing_authors"]] = np.log1p(overlap.shared_phrasing_authors)
+
+    per_author = Counter(a for a in authors if a)
+    for i, author in enumerate(authors):
+        if author:
+            out[i, col["author_stream_reviews"]] = math.log1p(per_author[author])
 
     per_author_day = Counter((a, d) for a, d in zip(authors, days, strict=True) if a and d)
     max_per_day: dict[str, int] = defaultdict(int)

@@ -9,6 +9,7 @@ different syndicated copies.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from datetime import UTC, date, datetime
@@ -104,3 +105,49 @@ def web_url(value: Any) -> str | None:
         return None
     parts = urlsplit(value.strip())
     return value.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+# Author facts that are counts: a source that sends one as text ("12", "1,234") is read as a number, anything
+# else ("many", a list) is no fact at all. Booleans are never counts.
+COUNT_FACTS: tuple[str, ...] = ("review_count", "account_age_days", "followers", "statuses_count")
+
+
+def count_like(value: Any) -> bool:
+    """None, or a finite non-negative number (a JSON true/false is not one): what a count fact may hold."""
+    return value is None or (not isinstance(value, bool) and isinstance(value, (int, float))
+                             and math.isfinite(value) and value >= 0)
+
+
+def typed_facts(facts: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A crawled ``author_facts`` as (facts with every count a number, the values that could not be one).
+
+    The one rule behind both doors: the crawl pipeline keeps the typed facts and states what it dropped;
+    `onps score` refuses a line whose count fact is not `count_like` (flows.analyse.check_record)."""
+    if not isinstance(facts, dict):
+        return {}, ({"author_facts": facts} if facts not in (None, {}) else {})
+    typed, dropped = dict(facts), {}
+    for key in COUNT_FACTS:
+        value = facts.get(key)
+        if count_like(value):
+            continue
+        number = _count_text(value)
+        if number is None:
+            dropped[key] = value
+            del typed[key]
+        else:
+            typed[key] = number
+    return typed, dropped
+
+
+def _count_text(value: Any) -> int | float | None:
+    if not isinstance(value, str):
+        return None
+    digits = value.strip().replace(",", "").replace("\u202f", "").replace(" ", "")
+    try:
+        number = float(digits)
+    except ValueError:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return int(number) if number.is_integer() else number
+

@@ -62,8 +62,8 @@ def test_evidence_is_in_an_analysts_words(packaged):
             {
                 "id": f"o{i}",
                 "text": "Ordered the lamb, it was cold and the waiter forgot our drinks twice.",
-                "author": f"o{i}",
-                "entity": "e",
+                "author": "regular",
+                "entity": f"e{i}",
                 "rating": 2,
                 "published_at": "2024-01-02",
                 "author_facts": {"review_count": 40},
@@ -72,7 +72,8 @@ def test_evidence_is_in_an_analysts_words(packaged):
         ],
     ]
     judged = packaged.judge(batch)
-    assert "account with 1 review" in judged[0].evidence
+    # what the batch itself shows: this author has no other review in it, the four others are regulars
+    assert "the author's only review in this stream" in judged[0].evidence
     assert all(isinstance(e, str) and e for j in judged for e in j.evidence)
     cut_off = "Works wonderfully. Has a large enough area to fit the legs of a car, a small enough area to"
     generated = packaged.judge([{"text": cut_off}])[0]
@@ -85,13 +86,14 @@ def test_evidence_is_in_an_analysts_words(packaged):
     assert set(line) == {"p_bot", "bot", "bot_evidence"} and 0 <= line["p_bot"] <= 1
 
 
-def test_absent_author_facts_are_harmless(packaged):
+def test_author_facts_carry_no_weight_the_labelled_data_cannot_give_them(packaged):
+    """No labelled set shows a site's review count (YelpCHI's once came from the slice itself, which no input
+    line carries), so the learned verdict neither rises nor falls with it; the campaign detector reads it."""
     base = {"id": "x", "text": "Good service, friendly staff, would come back.", "author": "a", "rating": 4}
     bare = packaged.judge([base])[0]
-    new = packaged.judge([{**base, "author_facts": {"review_count": 1}}])[0]
-    old = packaged.judge([{**base, "author_facts": {"review_count": 300}}])[0]
-    assert old.p_bot < bare.p_bot < new.p_bot
-    assert not any("account" in e for e in bare.evidence)
+    for count in (1, 300):
+        shown = packaged.judge([{**base, "author_facts": {"review_count": count}}])[0]
+        assert shown.p_bot == bare.p_bot and not any("account" in e for e in shown.evidence)
     # A bare text (no author, entity, rating or date) still gets a verdict.
     assert 0 <= packaged.judge([{"text": "ok"}])[0].p_bot <= 1
 
@@ -150,7 +152,7 @@ def test_an_artifact_of_another_format_is_refused_with_what_to_do(tmp_path):
     bundle = joblib.load(PACKAGED)
     del bundle["format"]  # as saved before the format was recorded
     joblib.dump(bundle, old)
-    with pytest.raises(ValueError, match=r"format 1, .* reads format 2: retrain it \(`python -m models.train"):
+    with pytest.raises(ValueError, match=r"format 1, .* reads format 3: retrain it \(`python -m models.train"):
         load_bot_filter(ModelsConfig(bot_model_path=str(old)), ThresholdsConfig())
 
 
@@ -279,6 +281,8 @@ def test_stream_position_and_author_extremes_from_what_the_batch_shows():
     assert np.allclose(np.expm1(col("entity_rank")), [3, 0, 1, 2, 0])
     assert np.allclose(np.expm1(col("entity_days")), [8, 0, 1, 3, 0])
     assert np.allclose(np.exp(col("entity_volume")), [4, 4, 4, 4, 1])
+    # the author's reviews in the input, over every entity: a twice, b twice, c once
+    assert np.allclose(np.expm1(col("author_stream_reviews")), [2, 2, 2, 2, 1])
     # author a rates 1 and 5 (both extreme), b twice 3 (neither), c once 2
     assert np.allclose(col("author_extreme_share"), [1, 1, 0, 0, 0])
     # signed: above the entity's mean (3.0 stars) is positive, below negative; too few ratings -> not shown
@@ -288,5 +292,18 @@ def test_stream_position_and_author_extremes_from_what_the_batch_shows():
 
 def test_stream_features_are_absent_without_entity_date_or_rating():
     bare = batch_features([{"id": "1", "text": "fine"}, {"id": "2", "text": "ok", "entity": "e"}])
-    for name in ("entity_rank", "entity_days", "entity_volume", "author_extreme_share", "rating_signed_deviation"):
+    for name in ("entity_rank", "entity_days", "entity_volume", "author_extreme_share", "rating_signed_deviation",
+                 "author_stream_reviews"):
         assert np.isnan(bare[:, FEATURES.index(name)]).all(), name
+
+
+def test_people_writing_about_films_and_games_are_rarely_flagged(packaged):
+    """The unbombed Metacritic / Rotten Tomatoes titles held out of training (and of the sentence-end reference):
+    ordinary human reviews in a domain the generated corpus lacks. At 0.9 precision on validation the filter
+    once flagged 12% of such Metacritic reviews; the bench target on every human stream is below 3%."""
+    need_shared(DATA / "review-bombing-mc-rt")
+    _, held = corpora.bombing_controls()
+    for platform, rows in held.dropna(subset=["review"]).groupby("platform"):
+        sample = rows.sample(400, random_state=3)
+        judged = packaged.judge([{"id": str(r.r_id), "text": str(r.review)} for r in sample.itertuples()])
+        assert np.mean([j.bot for j in judged]) < 0.03, platform
