@@ -20,16 +20,22 @@ from tests.real_streams import keytrade_reviews
 POISON = "Slow app. " * 110_000  # 1.1 million characters: spaCy refuses texts over a million (E088)
 
 
+def entity_source(s, entity_name: str, source_name: str) -> tuple[Entity, Source]:
+    """A stored entity with one Trustpilot source on loopback."""
+    entity = Entity(name=entity_name)
+    s.add(entity)
+    s.flush()
+    source = Source(name=source_name, kind="trustpilot", base_url="http://127.0.0.1/", entity_id=entity.id)
+    s.add(source)
+    s.flush()
+    return entity, source
+
+
 def test_a_text_spacy_refuses_is_quarantined_and_the_batch_is_scored(sqlite_url: str) -> None:
     reviews = keytrade_reviews()[:7]
     when = datetime(2026, 11, 1, tzinfo=UTC)
     with session_scope(sqlite_url) as s:
-        entity = Entity(name="Keytrade")
-        s.add(entity)
-        s.flush()
-        source = Source(name="trustpilot", kind="trustpilot", base_url="http://127.0.0.1/", entity_id=entity.id)
-        s.add(source)
-        s.flush()
+        entity, source = entity_source(s, "Keytrade", "trustpilot")
         texts = [r["text"] for r in reviews[:3]] + [POISON] + [r["text"] for r in reviews[3:]]
         docs = [Document(source_id=source.id, external_id=str(n), url=f"http://127.0.0.1/{n}", entity_id=entity.id,
                          text=text, content_hash=str(n), published_at=when, crawled_at=when)
@@ -62,12 +68,7 @@ def stored_stream(db_url: str, entities: list[str], facts_of: dict[int, dict]) -
     ids: dict[str, list[int]] = {}
     with session_scope(db_url) as s:
         for name in entities:
-            entity = Entity(name=name)
-            s.add(entity)
-            s.flush()
-            source = Source(name=f"tp-{name}", kind="trustpilot", base_url="http://127.0.0.1/", entity_id=entity.id)
-            s.add(source)
-            s.flush()
+            entity, source = entity_source(s, name, f"tp-{name}")
             docs = []
             for n, r in enumerate(reviews):
                 author = Author(source_id=source.id, external_id=f"a{n}", facts=facts_of.get(n, {"review_count": 3}))
