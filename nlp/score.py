@@ -34,8 +34,9 @@ from config.schema import ModelsConfig
 from nlp import reasons as reason_lists
 from nlp.language import identify_many
 from nlp.result import Understanding
-from nps.classes import classes_from_levels
+from nps.classes import class_index, classes_from_levels, employee_class
 from nps.ratings import rating_in_stars
+from nps.record import audience
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LEVELS = np.arange(1, 6, dtype=np.float64)
@@ -87,6 +88,25 @@ def combine_rating(p_text: np.ndarray, stars: Sequence[float | None]) -> np.ndar
             post = p_text[i] * RATING_KERNEL ** np.abs(LEVELS - s)
             out[i] = post / post.sum()
     return out
+
+
+CLASS_OF_LEVEL = classes_from_levels(np.eye(5))  # (level, class) 0/1: which star levels each class holds
+
+
+def employee_levels(p_text: np.ndarray, record: dict, text_only: bool = False) -> np.ndarray:
+    """Star-level probabilities of an employee's record: where their own answers decide the eNPS class
+    (`nps.classes.employee_class`: the stars, else a "would not recommend"), the text's levels within that
+    class; elsewhere the text's own. Not the customer kernel of `combine_rating`: an employer review's overall
+    stars are the eNPS answer itself (the customer kernel counts a 3-star review with warm text as a passive,
+    which put the issue's rated estimate 14 points off the stars' eNPS)."""
+    if text_only:
+        return p_text
+    decided = employee_class(record.get("rating"), record.get("rating_scale"), record.get("recommends"))
+    if decided is None:
+        return p_text
+    allowed = CLASS_OF_LEVEL[:, class_index(decided)]
+    inside = p_text * allowed
+    return inside / inside.sum() if inside.sum() > 0 else allowed / allowed.sum()
 
 
 def document_text(record: dict) -> str:
@@ -142,6 +162,9 @@ class Scorer:
         p_text = self.head.levels(texts)
         stars = [None if text_only else rating_in_stars(r.get("rating"), r.get("rating_scale")) for r in records]
         p_all = combine_rating(p_text, stars)
+        for i, record in enumerate(records):
+            if audience(record) == "employee":
+                p_all[i] = employee_levels(p_text[i], record, text_only)
         classes, scores = classes_from_levels(p_all), score_from_levels(p_all)
         text_scores = score_from_levels(p_text)
         signals = reason_lists.analyse(texts, [lang for lang, _ in langs], self.sentence_polarity)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,3 +105,13 @@ def web_url(value: Any) -> str | None:
         return None
     parts = urlsplit(value.strip())
     return value.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+AUDIENCES: tuple[str, str] = ("customer", "employee")  # who speaks: an NPS and an eNPS never share a group
+
+
+def audience(record: Mapping[str, Any]) -> str:
+    """Who a record speaks for: ``employee`` (an employer review, a pulse survey's comment: its group is an
+    eNPS) or ``customer``, which a record without ``audience`` is (every source before employer reviews)."""
+    value = record.get("audience")
+    return "customer" if value in (None, "") else str(value)

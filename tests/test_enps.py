@@ -1,0 +1,67 @@
+"""eNPS beside NPS (issue #21): the ``audience`` of a record, the employee class rule, groups that never mix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flows import exitcodes
+from flows.analyse import check_record
+from flows.cli import app
+from nlp.score import employee_levels
+from nps.classes import employee_class
+
+SURE_TEXT = np.array([0.05, 0.05, 0.1, 0.5, 0.3])  # a text the head reads as a mild 4
+
+
+def test_audience_other_than_customer_or_employee_is_refused_with_what_to_write() -> None:
+    assert check_record({"id": 1, "text": "ok", "audience": "employee"}) is None
+    assert check_record({"id": 1, "text": "ok", "audience": "customer"}) is None
+    problem = check_record({"id": 1, "text": "ok", "audience": "staff"})
+    assert problem is not None and '"employee"' in problem and "'staff'" in problem
+    assert "recommends" in (check_record({"id": 1, "text": "ok", "recommends": "yes"}) or "")
+
+
+@pytest.mark.parametrize(("stars", "recommends", "expected"), [
+    (5, None, "promoter"), (4, False, "passive"), (3, True, "detractor"), (1, None, "detractor"),
+    (None, False, "detractor"), (None, True, None), (None, None, None),
+])
+def test_employee_class_stars_decide_then_a_no_to_recommending(stars: float | None, recommends: bool | None,
+                                                                expected: str | None) -> None:
+    assert employee_class(stars, None, recommends) == expected
+
+
+def test_employee_levels_keep_the_text_inside_the_class_the_answers_decide() -> None:
+    three = employee_levels(SURE_TEXT, {"rating": 3, "audience": "employee"})
+    assert three[3:].sum() == 0 and three[:3].sum() == pytest.approx(1)
+    assert three[2] > three[0]  # the text's own order within the detractor levels is kept
+    no = employee_levels(SURE_TEXT, {"recommends": False})
+    assert no[3:].sum() == 0
+    assert employee_levels(SURE_TEXT, {"recommends": True}) is SURE_TEXT
+    assert employee_levels(SURE_TEXT, {"rating": 5}, text_only=True) is SURE_TEXT
+
+
+def test_one_file_with_customer_and_employee_records_gives_an_nps_and_an_enps(tmp_path: Path) -> None:
+    customer = [{"id": f"c{i}", "entity": "Acme", "text": t, "rating": r}
+                for i, (t, r) in enumerate([("Great product, fast delivery", 5), ("Broken on arrival", 1),
+                                            ("Works as described", 4)])]
+    employee = [{"id": f"e{i}", "entity": "Acme", "audience": "employee", "text": t, "rating": r}
+                for i, (t, r) in enumerate([("Pros: nice colleagues\nCons: low pay", 3),
+                                            ("Pros: flexible hours\nCons: none", 5),
+                                            ("Pros: the canteen\nCons: managers shout", 2),
+                                            ("Pros: training\nCons: long shifts", 2)])]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in customer + employee))
+    result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity"])
+    assert result.exit_code == exitcodes.OK, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    by_audience = {line["audience"]: line for line in lines}
+    assert sorted(by_audience) == ["customer", "employee"] and len(lines) == 2
+    assert by_audience["employee"]["metric"] == "enps" and by_audience["customer"]["metric"] == "nps"
+    assert by_audience["employee"]["n"] == 4 and by_audience["customer"]["n"] == 3
+    # with stars, the employees' classes are the stars' (1 promoter, 3 detractors: eNPS -50)
+    assert by_audience["employee"]["nps"] == pytest.approx(-50, abs=0.01)
