@@ -108,6 +108,8 @@ def web_url(value: Any) -> str | None:
 
 
 AUDIENCES: tuple[str, str] = ("customer", "employee")  # who speaks: an NPS and an eNPS never share a group
+# record fields an employer review adds (docs/CONTRACTS.md); the store keeps them in documents.extra
+EMPLOYEE_FIELDS: tuple[str, ...] = ("audience", "sub_ratings", "recommends")
 
 
 def audience(record: Mapping[str, Any]) -> str:
