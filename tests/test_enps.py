@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows import exitcodes
 from flows.analyse import check_record
 from flows.cli import app
+from nlp.reasons import EMPLOYEE_DATA, reason_codes
 from nlp.score import employee_levels
 from nps.classes import employee_class
 
@@ -65,3 +66,18 @@ def test_one_file_with_customer_and_employee_records_gives_an_nps_and_an_enps(tm
     assert by_audience["employee"]["n"] == 4 and by_audience["customer"]["n"] == 3
     # with stars, the employees' classes are the stars' (1 promoter, 3 detractors: eNPS -50)
     assert by_audience["employee"]["nps"] == pytest.approx(-50, abs=0.01)
+
+
+def test_employee_records_get_employee_reasons_with_the_section_as_polarity() -> None:
+    from config.schema import OnpsConfig
+    from flows.stages import scorer_for
+
+    scorer = scorer_for(OnpsConfig())
+    text = "Pros: the pay is fine and colleagues are friendly\nCons: managers shout at everyone"
+    staff, customer = scorer.derive([{"id": "e", "text": text, "audience": "employee"}, {"id": "c", "text": text}])
+    found = {(r.code, r.polarity) for r in staff.reasons}
+    assert ("pay_benefits", "positive") in found  # said under "Pros:" (the reviewer's heading decides)
+    assert ("management", "negative") in found
+    assert all(r.evidence in text for r in staff.reasons)
+    assert {r.code for r in staff.reasons} <= set(reason_codes(EMPLOYEE_DATA))
+    assert {r.code for r in customer.reasons} <= set(reason_codes())  # customers keep the customer codes
