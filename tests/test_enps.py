@@ -81,3 +81,58 @@ def test_employee_records_get_employee_reasons_with_the_section_as_polarity() ->
     assert all(r.evidence in text for r in staff.reasons)
     assert {r.code for r in staff.reasons} <= set(reason_codes(EMPLOYEE_DATA))
     assert {r.code for r in customer.reasons} <= set(reason_codes())  # customers keep the customer codes
+
+
+def test_employee_head_is_split_by_employer_and_served_for_employee_records() -> None:
+    from config.schema import OnpsConfig
+    from flows.stages import scorer_for
+    from nlp.employee import load_split
+    from nlp.score import EMPLOYEE_ARTIFACT
+    from tests.conftest import DATA, need_shared
+
+    need_shared(DATA / "glassdoor-uk")
+    split = load_split()
+    employers = [{r["entity"] for r in part} for part in (split.train, split.dev, split.test)]
+    assert all(a.isdisjoint(b) for i, a in enumerate(employers) for b in employers[i + 1:])
+    card = json.loads(EMPLOYEE_ARTIFACT.with_suffix(".card.json").read_text())
+    assert set(card["data"]["test_employers"]) == employers[2] and set(card["data"]["dev_employers"]) == employers[1]
+    scorer = scorer_for(OnpsConfig())
+    assert scorer.employee is not None and scorer.employee.model_version == card["version"]
+    one = split.test[0]
+    assert scorer.model_error(one, text_only=True) == card["group_nps_error"]
+    assert scorer.derive([one])[0].model_version == card["version"]
+
+
+def test_api_audience_filter_keeps_enps_apart_from_nps(sqlite_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from store.engine import session_scope
+    from store.schema import Entity, NpsEstimate
+    from tests.test_api import seed
+    from web.app import create_app
+
+    seeded = seed(sqlite_url)
+    start = datetime(2026, 10, 5, tzinfo=UTC)
+    with session_scope(sqlite_url) as s:
+        velora = s.scalars(select(Entity).where(Entity.name == "Velora")).one()
+        s.add(NpsEstimate(entity_id=velora.id, segment={"audience": "employee"}, segment_key="audience=employee",
+                          window_kind="week", window_start=start, window_end=start, n=140, nps=-21.0, low=-35,
+                          high=-7, promoters=30, passives=50, detractors=60, excluded={}, method="adjusted-wald"))
+    client = TestClient(create_app(sqlite_url))
+    key = {"X-API-Key": seeded.keys["read"]}
+
+    def nps(**params: str) -> list[float]:
+        reply = client.get("/api/estimates", params={"entity": "Velora", "window": "week", **params}, headers=key)
+        assert reply.status_code == 200, reply.text
+        return [row["nps"] for row in reply.json()]
+
+    assert nps(audience="employee", segment="total") == [-21.0]
+    assert nps(audience="employee") == [-21.0]
+    customer_total = nps(audience="customer", segment="total")
+    assert customer_total == seeded.velora_nps and -21.0 not in nps(audience="customer")
+    assert len(nps()) == len(nps(audience="customer")) + 1
+    bad = client.get("/api/estimates", params={"audience": "staff"}, headers=key)
+    assert bad.status_code == 422
