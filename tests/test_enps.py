@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -103,24 +104,36 @@ def test_employee_head_is_split_by_employer_and_served_for_employee_records() ->
     assert scorer.derive([one])[0].model_version == card["version"]
 
 
-def test_api_audience_filter_keeps_enps_apart_from_nps(sqlite_url: str) -> None:
-    from datetime import UTC, datetime
+def seed_with_enps(sqlite_url: str) -> Any:
+    """The API tests' store plus Velora's eNPS: one week (-21) and all time (-21.5), with employee reasons."""
+    from datetime import UTC, datetime, timedelta
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import select
 
     from store.engine import session_scope
     from store.schema import Entity, NpsEstimate
     from tests.test_api import seed
-    from web.app import create_app
 
     seeded = seed(sqlite_url)
     start = datetime(2026, 10, 5, tzinfo=UTC)
+    reasons = {"reasons": {"management": {"mentions": 40, "negative": 30, "detractors": 33.0, "promoters": 2.0}}}
     with session_scope(sqlite_url) as s:
         velora = s.scalars(select(Entity).where(Entity.name == "Velora")).one()
-        s.add(NpsEstimate(entity_id=velora.id, segment={"audience": "employee"}, segment_key="audience=employee",
-                          window_kind="week", window_start=start, window_end=start, n=140, nps=-21.0, low=-35,
-                          high=-7, promoters=30, passives=50, detractors=60, excluded={}, method="adjusted-wald"))
+        for kind, begin, nps in (("week", start, -21.0), ("all", datetime(1970, 1, 1, tzinfo=UTC), -21.5)):
+            s.add(NpsEstimate(entity_id=velora.id, segment={"audience": "employee"},
+                              segment_key="audience=employee", window_kind=kind, window_start=begin,
+                              window_end=start + timedelta(days=7), n=140, nps=nps, low=nps - 14, high=nps + 14,
+                              promoters=30, passives=50, detractors=60, excluded={}, method="adjusted-wald",
+                              extra=reasons))
+    return seeded
+
+
+def test_api_audience_filter_keeps_enps_apart_from_nps(sqlite_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    seeded = seed_with_enps(sqlite_url)
     client = TestClient(create_app(sqlite_url))
     key = {"X-API-Key": seeded.keys["read"]}
 
@@ -136,3 +149,19 @@ def test_api_audience_filter_keeps_enps_apart_from_nps(sqlite_url: str) -> None:
     assert len(nps()) == len(nps(audience="customer")) + 1
     bad = client.get("/api/estimates", params={"audience": "staff"}, headers=key)
     assert bad.status_code == 422
+
+
+def test_enps_dashboard_view_shows_employers_apart_from_the_customer_charts(sqlite_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    seeded = seed_with_enps(sqlite_url)
+    client = TestClient(create_app(sqlite_url))
+    assert client.post("/login", data={"key": seeded.keys["read"], "next": "/enps"}).status_code == 200
+    page = client.get("/enps", params={"window": "week"})
+    assert page.status_code == 200 and 'id="enps-table"' in page.text and 'id="enps-trend"' in page.text
+    assert "Velora" in page.text and "-22" in page.text and "-21" in page.text  # all time -21.5, week -21
+    assert "management 33 / 2" in page.text  # the employees' reasons
+    overview = client.get("/", params={"entity": "Velora", "window": "week"})
+    assert overview.status_code == 200 and "-21.0" not in overview.text and "enps-trend" not in overview.text
