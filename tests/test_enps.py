@@ -105,16 +105,23 @@ def test_employee_head_is_split_by_employer_and_served_for_employee_records() ->
 
 
 def seed_with_enps(sqlite_url: str) -> Any:
-    """The API tests' store plus Velora's eNPS: one week (-21) and all time (-21.5), with employee reasons."""
+    """The API tests' store plus Velora's eNPS (`add_enps`)."""
+    from tests.test_api import seed
+
+    seeded = seed(sqlite_url)
+    add_enps(sqlite_url)
+    return seeded
+
+
+def add_enps(sqlite_url: str) -> None:
+    """Velora's eNPS: one week (-21) and all time (-21.5), with employee reasons."""
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import select
 
     from store.engine import session_scope
     from store.schema import Entity, NpsEstimate
-    from tests.test_api import seed
 
-    seeded = seed(sqlite_url)
     start = datetime(2026, 10, 5, tzinfo=UTC)
     reasons = {"reasons": {"management": {"mentions": 40, "negative": 30, "detractors": 33.0, "promoters": 2.0}}}
     with session_scope(sqlite_url) as s:
@@ -125,7 +132,6 @@ def seed_with_enps(sqlite_url: str) -> Any:
                               window_end=start + timedelta(days=7), n=140, nps=nps, low=nps - 14, high=nps + 14,
                               promoters=30, passives=50, detractors=60, excluded={}, method="adjusted-wald",
                               extra=reasons))
-    return seeded
 
 
 def test_api_audience_filter_keeps_enps_apart_from_nps(sqlite_url: str) -> None:
