@@ -59,7 +59,9 @@ def _table(estimates: list[dict[str, Any]], by: list[str]) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="estimate", help="Organic NPS per group of documents, from raw JSON lines to intervals.")
+    @app.command(name="estimate", help="Organic NPS per group of documents, from raw JSON lines to intervals. "
+                                        'Lines with "audience": "employee" (employer reviews) get an eNPS of '
+                                        'their own per group, never mixed with the customers\' NPS.')
     def estimate(
         ctx: typer.Context,
         path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines as for `onps score`."),
