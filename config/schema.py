@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from nps.authors import AuthorRules
 from nps.record import web_url
 
-SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum"]
+SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum", "glassdoor"]
 SPIDER_CATEGORY: dict[str, str] = {
     "schemaorg": "aggregator",
     "trustpilot": "aggregator",
@@ -21,6 +21,7 @@ SPIDER_CATEGORY: dict[str, str] = {
     "reddit": "forum",
     "feed": "feed",
     "forum": "forum",
+    "glassdoor": "employer",
 }
 
 

@@ -35,6 +35,9 @@ FIELDS: tuple[str, ...] = (
     "touchpoint",
     "content_hash",  # nps.record.content_hash of the cleaned text
     "invited",  # True: invited or rewarded by the company; False: organic as the source says; None: unknown
+    "audience",  # "employee" for an employer review (nps.record.audience); None: a customer's
+    "sub_ratings",  # employer reviews: {work_life_balance, career_opportunities, comp_and_benefits, ...} as shown
+    "recommends",  # employer reviews: would recommend the employer to a friend (True / False), where shown
     "extra",  # facts a spider saw that have no column (mentions, aggregate rating, app version ...)
 )
 

@@ -14,7 +14,7 @@ from config.schema import OnpsConfig
 from nlp.disclosure import collection_channel
 from nps.authors import resolve_authors
 from nps.organic import campaign_candidates
-from nps.record import COUNT_FACTS, MAX_TEXT_CHARS, count_like, parse_iso
+from nps.record import AUDIENCES, COUNT_FACTS, MAX_TEXT_CHARS, count_like, parse_iso
 
 
 def prepare(records: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict[str, Any]]:
@@ -103,6 +103,12 @@ def check_record(record: Any) -> str | None:
     for key in TEXT_FIELDS:
         if record.get(key) is not None and not isinstance(record[key], str):
             return f'"{key}" must be a string (or null), got {type(record[key]).__name__} {str(record[key])[:40]}'
+    if record.get("audience") is not None and record["audience"] not in AUDIENCES:
+        return (f'"audience" must be "employee" (an employer review: its groups are an eNPS) or "customer" (the '
+                f'default when absent), got {str(record["audience"])[:40]!r}')
+    if record.get("recommends") is not None and not isinstance(record["recommends"], bool):
+        return (f'"recommends" (would recommend the employer to a friend) must be true, false or null, '
+                f'got {record["recommends"]!r}')
     if record.get("invited") is not None and not isinstance(record["invited"], bool):
         return f'"invited" must be true, false or null, got {record["invited"]!r}'
     when = record.get("published_at")

@@ -37,6 +37,8 @@ TRAINERS = (
     Trainer("models.train", ROOT / "models" / "artifacts", "bot_filter.metrics.json", "roc_auc",
             ("salminen_test", "yelp_test")),
     Trainer("nlp.train", ROOT / "nlp" / "artifacts", "scorer.metrics.json", "macro_f1", ("test",)),
+    # the employee head: Spearman on its dev employers, scored by the model fit on the train employers only
+    Trainer("nlp.employee", ROOT / "nlp" / "artifacts", "scorer-employee.metrics.json", "spearman", ("dev",)),
 )
 
 

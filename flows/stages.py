@@ -520,6 +520,8 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
                         if window is not None and first is not None and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}
+                        if est.audience != "customer":  # an eNPS is its own segment, never the entity's NPS
+                            segment["audience"] = est.audience
                         if channel:
                             segment["channel"] = channel
                         rows.append({

@@ -25,6 +25,8 @@ from spacy.tokens import Doc, Span
 from nlp.result import Polarity, ReasonHit
 
 DATA = Path(__file__).resolve().parent / "data" / "reasons.toml"
+# employees' reason codes (pay_benefits, management, ...) and warnings; polarity cues come from DATA for both
+EMPLOYEE_DATA = Path(__file__).resolve().parent / "data" / "employee_reasons.toml"
 CUE_WINDOW = 6  # tokens between a reason term and the cue that qualifies it
 NEGATION_WINDOW = 3  # tokens before a cue in which a negator flips it
 EVIDENCE_TOKENS = 12  # tokens each side of the term kept when a sentence is too long to quote whole
@@ -35,15 +37,19 @@ SENTENCE_POLARITY_MIN = 0.25  # |sentence polarity| below this stays neutral
 SentencePolarity = Callable[[list[str]], list[float]]
 
 
-@lru_cache(maxsize=1)
-def taxonomy() -> dict:
-    """The parsed data file (reason codes, touchpoints, active-detractor phrases, polarity cues)."""
-    with open(DATA, "rb") as handle:
-        return tomllib.load(handle)
+@lru_cache(maxsize=2)
+def taxonomy(path: Path = DATA) -> dict:
+    """A parsed data file (reason codes, touchpoints, active-detractor phrases); the polarity cues are always
+    those of DATA, the one list of them."""
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    if path != DATA:
+        data = {"touchpoints": {}, **data, "polarity": taxonomy(DATA)["polarity"]}
+    return data
 
 
-def reason_codes() -> list[str]:
-    return list(taxonomy()["reasons"])
+def reason_codes(path: Path = DATA) -> list[str]:
+    return list(taxonomy(path)["reasons"])
 
 
 def languages() -> list[str]:
@@ -102,8 +108,8 @@ class _LanguageLists:
     the spaCy Matcher the scorer's slowest step). Multi-token terms go through a PhraseMatcher (hash lookups),
     the few with a wildcard through a Matcher."""
 
-    def __init__(self, lang: str) -> None:
-        data = taxonomy()
+    def __init__(self, lang: str, path: Path = DATA) -> None:
+        data = taxonomy(path)
         self.nlp = spacy.blank(lang if lang in languages() else "xx")
         self.nlp.add_pipe("sentencizer")
         wanted = [lang] if lang in languages() else languages()
@@ -233,22 +239,24 @@ def _evidence(doc: Doc, sent: Span, start: int, end: int) -> str:
     return sent.text.strip()
 
 
-@lru_cache(maxsize=16)
-def _lists(lang: str) -> _LanguageLists:
-    return _LanguageLists(lang)
+@lru_cache(maxsize=32)
+def _lists(lang: str, path: Path = DATA) -> _LanguageLists:
+    return _LanguageLists(lang, path)
 
 
 def analyse(
-    texts: Sequence[str], langs: Sequence[str], sentence_polarity: SentencePolarity | None = None
+    texts: Sequence[str], langs: Sequence[str], sentence_polarity: SentencePolarity | None = None,
+    path: Path = DATA,
 ) -> list[TextSignals]:
-    """Reasons, touchpoint and warnings for a batch; each language's texts go through ``nlp.pipe`` together."""
+    """Reasons, touchpoint and warnings for a batch; each language's texts go through ``nlp.pipe`` together.
+    PATH: the taxonomy (DATA for customers, EMPLOYEE_DATA for employees)."""
     out: list[TextSignals | None] = [None] * len(texts)
     pending: dict[int, list[tuple[int, str]]] = {}
     by_lang: dict[str, list[int]] = {}
     for i, lang in enumerate(langs):
         by_lang.setdefault(lang, []).append(i)
     for lang, rows in by_lang.items():
-        lists = _lists(lang)
+        lists = _lists(lang, path)
         for i, doc in zip(rows, lists.nlp.pipe(texts[i] for i in rows), strict=True):
             out[i], pending[i] = lists.signals(doc, lists.matches(doc))
     if sentence_polarity is not None:

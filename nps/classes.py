@@ -55,6 +55,24 @@ def star_class(rating: float, scale: float | None = None) -> str:
     return "detractor"
 
 
+def employee_class(rating: float | None, scale: float | None = None,
+                   recommends: bool | None = None) -> str | None:
+    """The eNPS class an employee's own answers decide, or None where they leave it to the text.
+
+    Stars decide where given, by the convention of `star_class` (5 promoter, 4 passive, 1-3 detractor): on the
+    Glassdoor reviews of ../shared/data/glassdoor-uk it is the eNPS the stars give, and an employer review's
+    overall rating is the closest thing it has to the 0-10 question. Without stars, "would not recommend to a
+    friend" is a detractor (on that file 1,810 of 1,972 "no" answers carry 1-3 stars), while "would recommend"
+    decides nothing: its reviewers split between 5 stars (37%), 4 (42%) and 1-3 (22%), promoters and passives
+    alike, so the text tells them apart.
+    """
+    if rating is not None:
+        return star_class(rating, scale)
+    if recommends is False:
+        return "detractor"
+    return None
+
+
 def classes_from_levels(p: np.ndarray) -> np.ndarray:
     """(n, 5) star-level probabilities -> (n, 3) class probabilities by the calibration convention of
     `star_class`: 5 stars promoter, 4 passive, 1-3 detractor."""

@@ -26,7 +26,7 @@ from scipy.stats import beta
 from nps.classes import DETRACTOR, PASSIVE, PROMOTER
 from nps.interval import LEVEL, Interval, nps_interval
 from nps.quantify import EM_MIN_PSEUDO_VOICES, EM_PRIOR_WEIGHT, em_level_adjust, em_prior_adjust
-from nps.record import content_hash, copy_words, parse_time
+from nps.record import audience, content_hash, copy_words, parse_time
 from nps.windows import window_spans
 
 PROB_KEYS = ("p_promoter", "p_passive", "p_detractor")
@@ -76,6 +76,7 @@ class Estimate:
     reasons: dict[str, dict[str, float]] = field(default_factory=dict)
     invited: Interval | None = None  # the invited reviews of the same group and window, estimated apart
     invited_n: float = 0.0
+    audience: str = "customer"  # nps.record.audience of every member: an employee group is an eNPS
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float) -> float:
@@ -83,6 +84,8 @@ class Estimate:
 
         return {
             "group": self.group,
+            "audience": self.audience,
+            "metric": "enps" if self.audience == "employee" else "nps",
             "window": None
             if self.window is None
             else {
@@ -156,10 +159,13 @@ def reason_codes(row: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _group_values(row: Mapping[str, Any], by: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The groups ROW belongs to: its audience first (employees and customers never share a group, whatever BY
+    says), then its BY values."""
+    who = audience(row)
     if REASON_FIELD not in by:
-        return [tuple(row.get(key) for key in by)]
+        return [(who, *(row.get(key) for key in by))]
     codes = sorted({code for code, _ in reason_codes(row)}) or [None]
-    return [tuple(code if key == REASON_FIELD else row.get(key) for key in by) for code in codes]
+    return [(who, *(code if key == REASON_FIELD else row.get(key) for key in by)) for code in codes]
 
 
 def _spans(row: Mapping[str, Any], window: str | None) -> list[tuple[datetime | None, datetime | None]]:
@@ -349,7 +355,7 @@ def estimate_groups(
                     excluded[key][verdict] += 1
         if verdict is None and list(by) != parent_by:
             for span in spans:
-                parents[(tuple(row.get(k) for k in parent_by), span)].append(row)
+                parents[((audience(row), *(row.get(k) for k in parent_by)), span)].append(row)
 
     estimates = []
     for key in sorted(set(cells) | set(excluded), key=_sort_key):
@@ -365,7 +371,8 @@ def estimate_groups(
         post, expected, active, adjustment = _tally(voices, priors)
         parent, wom_parent = None, None
         if len(voices) < thresholds.thin_segment_n:
-            parent_key = (tuple(dict(zip(by, values, strict=True)).get(k) for k in parent_by), (start, end))
+            named = dict(zip(by, values[1:], strict=True))
+            parent_key = ((values[0], *(named.get(k) for k in parent_by)), (start, end))
             inside = {id(r) for r in members}
             siblings = [r for r in parents.get(parent_key, []) if id(r) not in inside]
             if siblings:
@@ -376,7 +383,8 @@ def estimate_groups(
         wom = nps_interval(_wom_counts(expected, active), *limits, wom_parent, group_se)
         estimates.append(
             Estimate(
-                group=dict(zip(by, values, strict=True)),
+                group=dict(zip(by, values[1:], strict=True)),
+                audience=values[0],
                 window=window,
                 window_start=start,
                 window_end=end,
@@ -398,11 +406,11 @@ def estimate_groups(
         )
     invited = invited_view(rows) if with_invited else []
     if invited:
-        apart = {(_sort_key(((tuple(e.group.values())), (e.window_start, e.window_end))), e.window): e
+        apart = {(_sort_key(((e.audience, *e.group.values()), (e.window_start, e.window_end))), e.window): e
                  for e in estimate_groups(invited, by, window, thresholds, train_prior, model_se, level_prior,
                                           with_invited=False)}
         for est in estimates:
-            match = apart.get((_sort_key((tuple(est.group.values()), (est.window_start, est.window_end))),
+            match = apart.get((_sort_key(((est.audience, *est.group.values()), (est.window_start, est.window_end))),
                                est.window))
             if match is not None:
                 est.invited = Interval(match.nps, match.low, match.high, match.method)

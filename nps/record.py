@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,3 +152,14 @@ def _count_text(value: Any) -> int | float | None:
         return None
     return int(number) if number.is_integer() else number
 
+
+AUDIENCES: tuple[str, str] = ("customer", "employee")  # who speaks: an NPS and an eNPS never share a group
+# record fields an employer review adds (docs/CONTRACTS.md); the store keeps them in documents.extra
+EMPLOYEE_FIELDS: tuple[str, ...] = ("audience", "sub_ratings", "recommends")
+
+
+def audience(record: Mapping[str, Any]) -> str:
+    """Who a record speaks for: ``employee`` (an employer review, a pulse survey's comment: its group is an
+    eNPS) or ``customer``, which a record without ``audience`` is (every source before employer reviews)."""
+    value = record.get("audience")
+    return "customer" if value in (None, "") else str(value)

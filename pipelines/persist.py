@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import ReviewItem
 from crawlers.spiders.base import SourceSpider
-from nps.record import parse_iso
+from nps.record import EMPLOYEE_FIELDS, parse_iso
 from store.engine import session_scope
 from store.schema import Author, Document
 from store.upsert import upsert
@@ -88,10 +88,16 @@ def store_items(
             "content_hash": item["content_hash"],
             "invited": item.get("invited"),
             "run_id": item.get("run_id"),
-            "extra": item.get("extra") or {},
+            "extra": {**(item.get("extra") or {}), **employee_facts(item)},
         })
     upsert(session, Document.__table__, rows, ("source_id", "external_id"))
     return len(rows), len(items) - len(rows)
+
+
+def employee_facts(item: Any) -> dict[str, Any]:
+    """What an employer review says beyond a customer review (who speaks, the sub-ratings, the recommend
+    answer): stored in ``documents.extra``, read back into the record by store.streams.as_record."""
+    return {key: item[key] for key in EMPLOYEE_FIELDS if item.get(key) is not None}
 
 
 class PersistPipeline:

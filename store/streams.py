@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from nlp.result import ReasonHit, Understanding
+from nps.record import EMPLOYEE_FIELDS
 from store.organic import in_excluding_campaign
 from store.schema import Author, BotVerdict, Document, Entity, Reason, Score, Source
 
@@ -51,6 +52,7 @@ def as_record(doc: Document, source: str, entity: str | None, author: str | None
         "invited": doc.invited,
         "channel": extra.get("channel"),
         "content_hash": doc.content_hash,
+        **{key: extra[key] for key in EMPLOYEE_FIELDS if extra.get(key) is not None},
         **({"extra": extra} if extra else {}),
     }
 

@@ -125,3 +125,15 @@ def test_rules_run_on_stored_estimates(db_url: str) -> None:
         stored = queries.stored_estimates(session, "week", "Acme")
     assert sorted(d.kind for d in estimate_alerts(stored, RULES)) == sorted(
         d.kind for d in estimate_alerts(weekly(rows), RULES))
+
+
+def test_an_enps_drop_is_its_own_alert_beside_a_steady_nps() -> None:
+    """Employees' reviews falling while customers stay steady: one eNPS drop, nothing for the customers, and the
+    two series never merge (issue #21)."""
+    steady = week("2026-11-03", 60, 30, tag="c") + week("2026-11-10", 60, 30, tag="d")
+    staff = [{**r, "audience": "employee"}
+             for r in week("2026-11-03", 80, 10, tag="e") + week("2026-11-10", 30, 60, tag="f")]
+    drops = [d for d in estimate_alerts(weekly(steady + staff), RULES) if d.kind == "nps_drop"]
+    assert len(drops) == 1 and drops[0].title.startswith("eNPS fell")
+    assert drops[0].payload["group"] == {"entity": "Acme", "audience": "employee"}
+    assert "audience=employee" in drops[0].cause_key

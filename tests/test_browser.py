@@ -119,3 +119,27 @@ def test_dashboard_renders_charts_and_acknowledges_an_alert(live: tuple[str, See
     expect(page.locator("#bot-verdict")).to_contain_text("not a bot")
     _shot(page, "review")
     assert errors == []
+
+
+def test_enps_view_in_the_browser_apart_from_the_customer_overview(live: tuple[str, Seeded], page: object,
+                                                                   sqlite_url: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    from tests.test_enps import add_enps
+
+    assert isinstance(page, Page)
+    add_enps(sqlite_url)  # Velora's employees: eNPS -21 this week, -21.5 all time
+    base, seeded = live
+    page.goto(f"{base}/login?next=%2Fenps")
+    page.fill("input[name=key]", seeded.keys["read"])
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base}/enps")
+    page.select_option("select[name=window]", "week")
+    expect(page.locator("#enps-table")).to_contain_text("Velora")
+    expect(page.locator("#enps-table .enps").first).to_have_text("-22")
+    expect(page.locator("#enps-trend svg.main-svg").first).to_be_visible(timeout=15000)
+    _shot(page, "enps")
+    page.goto(f"{base}/?entity=Velora&window=week")
+    legend = page.locator("#nps-trend .legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert {"Velora", "Brixo"} <= set(legend) and len(legend) == 2  # no eNPS line among the customers'
+    expect(page.locator("#latest-nps")).to_have_text(f"{seeded.velora_nps[-1]:+.0f}")

@@ -295,3 +295,25 @@ def test_schemaorg_review_url_is_kept_only_when_http() -> None:
     assert review_fields({**node, "url": "javascript:alert(1)"}, None, page)["url"] == page
     assert review_fields({**node, "url": "data:text/html,x"}, None, page)["url"] == page
     assert review_fields({**node, "url": "/reviews/7"}, None, page)["url"] == "https://shop.example/reviews/7"
+
+
+def test_schemaorg_employer_review_and_employer_aggregate_rating_are_employees() -> None:
+    """No real page with EmployerReview JSON-LD was found (employer-reviews/SOURCE): a page written here in the
+    shape schema.org documents, with the captured Glassdoor review's words."""
+    def page(review_type: str, aggregate_type: str) -> bytes:
+        graph = {"@context": "https://schema.org", "@type": "Organization", "name": "Aetna",
+                 "aggregateRating": {"@type": aggregate_type, "ratingValue": 3.1, "bestRating": 5},
+                 "review": [{"@type": review_type, "@id": "https://jobs.test/r/12449",
+                             "name": "Good but needs improvement",
+                             "reviewBody": "401k and relatively good job security",
+                             "reviewRating": {"@type": "Rating", "ratingValue": 3, "bestRating": 5},
+                             "datePublished": "2008-06-12"}]}
+        return (f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head>'
+                '<body></body></html>').encode()
+
+    for review_type, aggregate_type, audience in [("EmployerReview", "AggregateRating", "employee"),
+                                                  ("Review", "EmployerAggregateRating", "employee"),
+                                                  ("Review", "AggregateRating", None)]:
+        items, _, _ = parse("schemaorg", "http://jobs.test/aetna", page(review_type, aggregate_type))
+        assert [(i["title"], i.get("audience")) for i in items] == [("Good but needs improvement", audience)]
+        assert items[0]["extra"]["aggregate_rating"]["ratingValue"] == 3.1

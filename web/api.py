@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import AfterValidator
@@ -75,12 +75,18 @@ def list_estimates(
     start: From = None,
     end: To = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    audience: Annotated[
+        Literal["customer", "employee"] | None,
+        Query(description="'employee' for the eNPS estimates (employer reviews), 'customer' for the NPS ones; "
+                          "omit for both. With segment=total: the entity's total NPS or eNPS."),
+    ] = None,
 ) -> list[dict[str, Any]]:
     try:
         seg = None if segment is None else reads.parse_segment(segment)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return reads.estimates(session, entity=entity, segment=seg, window=window, start=start, end=end, limit=limit)
+    return reads.estimates(session, entity=entity, segment=seg, window=window, start=start, end=end, limit=limit,
+                           audience=audience)
 
 
 @router.get("/reviews", response_model=ReviewPage, summary="Reviews with score, reasons and bot verdict")

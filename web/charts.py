@@ -31,7 +31,8 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, div_id: str = "nps-trend") -> str:
+def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, div_id: str = "nps-trend",
+              metric: str = "NPS") -> str:
     """One line per entity with its 95% interval as a shaded band (window midpoints on the x axis); entities
     in ``order`` come first, so the entity in focus keeps the first colour."""
     by_entity: dict[str, list[dict[str, Any]]] = {name: [] for name in order or []}
@@ -51,9 +52,9 @@ def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, d
             x=x, y=[r["nps"] for r in rows], mode="lines+markers", name=name, legendgroup=name,
             line={"color": colour, "width": 2},
             customdata=[[r["low"], r["high"], r["n"], r["method"]] for r in rows],
-            hovertemplate="%{x|%Y-%m-%d}: NPS %{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}]"
+            hovertemplate="%{x|%Y-%m-%d}: " + metric + " %{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}]"
                           "<br>n=%{customdata[2]:.0f} (%{customdata[3]})<extra>" + name + "</extra>"))
-    fig.update_layout(**LAYOUT, yaxis={"title": "NPS", "range": [-100, 100], "zeroline": True})
+    fig.update_layout(**LAYOUT, yaxis={"title": metric, "range": [-100, 100], "zeroline": True})
     return _html(fig, div_id)
 
 

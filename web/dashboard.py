@@ -185,6 +185,24 @@ def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB
     return RedirectResponse(f"{back}#alert-{alert_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
+@router.get("/enps", response_class=HTMLResponse, name="enps_page")
+def enps_page(request: Request, caller: Viewer, session: DB, window: reads.WindowKind | None = None) -> HTMLResponse:
+    """Employees' eNPS per employer, on a page of its own: never a line in a customer chart (issue #21)."""
+    window = window or request.app.state.config.estimate.window
+    trend = reads.estimates(session, segment={}, window=window, audience="employee", limit=10000)
+    totals = {e["entity"]: e for e in reads.estimates(session, segment={}, window="all", audience="employee")}
+    employers = sorted({e["entity"] for e in trend} | set(totals))
+    latest = {name: [e for e in trend if e["entity"] == name][-1] for name in employers
+              if any(e["entity"] == name for e in trend)}
+    rows = [{"name": name, "total": totals.get(name), "latest": latest.get(name),
+             "reasons": sorted(((latest.get(name) or totals.get(name) or {}).get("extra", {}).get("reasons") or {})
+                               .items(), key=lambda kv: -kv[1].get("detractors", 0.0))[:5]}
+            for name in employers]
+    return _render(request, "enps.html", caller, employers=rows, window=window,
+                   windows=["day", "week", "month", "rolling28", "all"],
+                   trend_chart=charts.nps_trend(trend, div_id="enps-trend", metric="eNPS") if trend else None)
+
+
 @router.get("/campaigns", response_class=HTMLResponse, name="campaigns_page")
 def campaigns_page(request: Request, caller: Viewer, session: DB, entity: str | None = None) -> HTMLResponse:
     found = reads.campaigns(session, entity=entity)

@@ -97,8 +97,11 @@ def estimates(
     start: datetime | None = None,
     end: datetime | None = None,
     limit: int = 1000,
+    audience: str | None = None,
 ) -> list[dict[str, Any]]:
     """Stored estimates oldest window first; ``segment={}`` is the entity total, None any segment.
+    ``audience``: ``employee`` keeps the eNPS estimates (their segment says ``audience=employee``, so
+    ``segment={}`` with it is the employer's total eNPS), ``customer`` the NPS ones, None both.
 
     Plain columns rather than ORM objects: a dashboard asks for thousands of rows at once, and building mapped
     instances cost three times the query itself.
@@ -112,7 +115,11 @@ def estimates(
     if entity:
         query = query.where(Entity.name.in_(entity))
     if segment is not None:
-        query = query.where(est.segment_key == segment_key(segment))
+        wanted = {**segment, "audience": "employee"} if audience == "employee" else segment
+        query = query.where(est.segment_key == segment_key(wanted))
+    elif audience is not None:
+        employee = est.segment_key.contains(segment_key({"audience": "employee"}))
+        query = query.where(employee if audience == "employee" else ~employee)
     if window:
         query = query.where(est.window_kind == window)
     if start:

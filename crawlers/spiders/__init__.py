@@ -15,6 +15,7 @@ SPIDERS: dict[str, str] = {
     "reddit": "crawlers.spiders.reddit.RedditSpider",
     "feed": "crawlers.spiders.feed.FeedSpider",
     "forum": "crawlers.spiders.forum.ForumSpider",
+    "glassdoor": "crawlers.spiders.glassdoor.GlassdoorSpider",
 }
 
 

@@ -1,5 +1,6 @@
 """schema.org reviews from any page: ``Review`` nodes (and the page's ``AggregateRating``) in JSON-LD, microdata
-or RDFa, read by extruct, following ``rel=next`` pagination.
+or RDFa, read by extruct, following ``rel=next`` pagination. An ``EmployerReview``, and every review of a page
+whose rating is an ``EmployerAggregateRating``, is an employee's (``audience: "employee"``: an eNPS).
 
 One format that covers many aggregators and shops: whatever the markup, the nodes are brought to one compact
 JSON-LD-like shape and walked the same way.
@@ -19,6 +20,7 @@ from crawlers.spiders.base import SourceSpider
 from nps.record import web_url
 
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
+AGGREGATES = {"AggregateRating", "EmployerAggregateRating"}  # an employer's rating: its reviews are employees'
 
 
 def _local(name: str) -> str:
@@ -135,15 +137,19 @@ class SchemaOrgSpider(SourceSpider):
     def parse(self, response: Response) -> Iterator[Any]:
         if not self.begin_page(response):
             return
-        items, aggregate = [], None
+        items, aggregate, employer_page = [], None, False
         for node, owner in walk(self.structured_data(response)):
             kinds = types_of(node)
-            if "AggregateRating" in kinds and aggregate is None:
+            if kinds & AGGREGATES and aggregate is None:
                 aggregate = {k: first(node.get(k)) for k in ("ratingValue", "bestRating", "reviewCount", "ratingCount")
                              if node.get(k) is not None}
+                employer_page = "EmployerAggregateRating" in kinds
             if kinds & {"Review", "UserReview", "CriticReview", "EmployerReview"}:
-                items.append(self.make_item(**review_fields(node, owner, response.url)))
+                items.append(self.make_item(**review_fields(node, owner, response.url),
+                                            audience="employee" if "EmployerReview" in kinds else None))
         for item in items:
+            if employer_page:  # the page rates an employer: its reviews are employees' voices
+                item["audience"] = "employee"
             if aggregate:
                 item["extra"]["aggregate_rating"] = aggregate
             yield item

@@ -41,14 +41,16 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _table(estimates: list[dict[str, Any]], by: list[str]) -> Table:
-    table = Table(title="Organic NPS (95% interval)")
-    for col in [*by, "window", "n", "NPS", "95% interval", "P / Pa / D", "active D", "WoM", "excluded", "method"]:
+    table = Table(title="Organic NPS and eNPS (95% interval; employees' eNPS on rows of their own)")
+    for col in [*by, "metric", "window", "n", "NPS", "95% interval", "P / Pa / D", "active D", "WoM", "excluded",
+                "method"]:
         table.add_column(col)
     for e in estimates:
         window = e["window"]["start"][:10] if e["window"] else "all"
         table.add_row(
             *(str(e["group"].get(k) if e["group"].get(k) is not None else "-") for k in by),
-            window, f"{e['n']:g}", f"{e['nps']:+.1f}", f"[{e['low']:+.1f}, {e['high']:+.1f}]",
+            "eNPS" if e["metric"] == "enps" else "NPS", window,
+            f"{e['n']:g}", f"{e['nps']:+.1f}", f"[{e['low']:+.1f}, {e['high']:+.1f}]",
             f"{e['promoters']:.1f} / {e['passives']:.1f} / {e['detractors']:.1f}",
             f"{e['detractor_split']['active']:.1f}", f"{e['wom']['index']:+.1f}",
             ", ".join(f"{k} {v}" for k, v in e["excluded"].items()) or "-", e["method"],
@@ -57,7 +59,9 @@ def _table(estimates: list[dict[str, Any]], by: list[str]) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(name="estimate", help="Organic NPS per group of documents, from raw JSON lines to intervals.")
+    @app.command(name="estimate", help="Organic NPS per group of documents, from raw JSON lines to intervals. "
+                                        'Lines with "audience": "employee" (employer reviews) get an eNPS of '
+                                        'their own per group, never mixed with the customers\' NPS.')
     def estimate(
         ctx: typer.Context,
         path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines as for `onps score`."),

@@ -110,8 +110,8 @@ def register(app: typer.Typer) -> None:
             return
         out.print(render_runs(listed))
 
-    @app.command(help="Retrain the scorer and the bot filter, evaluate them on held-out data, and promote "
-                      "only a model that does not score worse than the one in use.")
+    @app.command(help="Retrain the scorer, the employee head and the bot filter, evaluate them on held-out data, "
+                      "and promote only a model that does not score worse than the one in use.")
     def retrain(
         dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but promote nothing."),
     ) -> None:
