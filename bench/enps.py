@@ -116,11 +116,20 @@ def main() -> None:
                    "baseline": run_path("baseline", baseline, folder)}
     out = ROOT / "bench" / "results"
     (out / "enps.json").write_text(json.dumps(results, indent=1) + "\n")
-    text = (f"# eNPS on held-out employers ({', '.join(TEST)}; {len(records)} reviews)\n\n"
+    text = (f"# eNPS on held-out employers ({', '.join(TEST)}; {len(records)} reviews)\n\n{HOW}\n"
             f"Command: `.venv/bin/python bench/enps.py`; machine: {results['machine']}.\n\n" + markdown(results))
     (out / "enps.md").write_text(text)
     print(text)
 
+
+HOW = """Through the public contract (`onps score --text-only` and `onps estimate --by entity,year`, with and without
+`--text-only`, as subprocesses) on the test employers of `nlp.employee` (../shared/data/glassdoor-uk; `title` =
+headline, `text` = `Pros: ...\\nCons: ...`). Same run, same lines: `employee` says `"audience": "employee"`;
+`baseline` drops it, i.e. reads the reviews as customer reviews (the static head, the customer kernel), which is what
+the product did before. Truth: the stars' eNPS of each employer-year's reviews (5 promoter, 4 passive, 1-3
+detractor); groups of 100+ reviews only. Head: trained by `python -m nlp.employee` (fit on ASDA and two small
+employers, tuned on AXA-UK, Abcam, AJ-Bell, AQA).
+"""
 
 if __name__ == "__main__":
     main()
