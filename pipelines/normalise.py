@@ -22,7 +22,7 @@ from crawlers.items import ReviewItem
 from nlp.disclosure import collection_channel
 from nps.authors import AuthorRules
 from nps.ratings import native_scale, rating_0_10
-from nps.record import MAX_TEXT_CHARS, content_hash, iso_time
+from nps.record import MAX_TEXT_CHARS, company_reply, content_hash, iso_time
 
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|pre)>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -94,6 +94,9 @@ class NormalisePipeline:
         item["published_at"] = iso_time(item.get("published_at"))
         item["crawled_at"] = iso_time(item.get("crawled_at")) or datetime.now(UTC).isoformat()
         item["content_hash"] = content_hash(text)
+        reply = item.get("company_reply")
+        item["company_reply"] = company_reply(clean_text(reply.get("text") or ""), reply.get("time")) \
+            if isinstance(reply, dict) else None
         for name in ("author_facts", "extra"):
             item[name] = item.get(name) or {}
         channel = collection_channel({"title": item["title"], "text": text, "invited": item.get("invited"),

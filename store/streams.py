@@ -50,6 +50,8 @@ def as_record(doc: Document, source: str, entity: str | None, author: str | None
         "url": doc.url,
         "invited": doc.invited,
         "channel": extra.get("channel"),
+        "company_reply": doc.company_reply,
+        "app_version": doc.app_version,
         "content_hash": doc.content_hash,
         **({"extra": extra} if extra else {}),
     }

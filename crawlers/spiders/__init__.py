@@ -15,6 +15,10 @@ SPIDERS: dict[str, str] = {
     "reddit": "crawlers.spiders.reddit.RedditSpider",
     "feed": "crawlers.spiders.feed.FeedSpider",
     "forum": "crawlers.spiders.forum.ForumSpider",
+    "googleplay": "crawlers.spiders.googleplay.GooglePlaySpider",
+    "mastodon": "crawlers.spiders.mastodon.MastodonSpider",
+    "bluesky": "crawlers.spiders.bluesky.BlueskySpider",
+    "youtube": "crawlers.spiders.youtube.YouTubeSpider",
 }
 
 

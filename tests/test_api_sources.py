@@ -1,0 +1,174 @@
+"""The API sources (Google Play, Mastodon, Bluesky, YouTube) crawled with `onps crawl --api-base` against their
+real captured replies served on 127.0.0.1 with the services' paging and errors (tests/api_services.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+from werkzeug import Request, Response
+
+from flows.cli import app
+from nps.record import parse_iso
+from tests import api_services as services
+from tests.test_crawl import fast_crawl
+
+SECRET = "s3cr3t-Credential-0123456789"  # what a test puts in the environment; it must never come out
+
+
+def assert_no_secret(secret: str, output: str, lines: list[dict[str, Any]], tmp_path: Path) -> None:
+    """SECRET appears in no printed line, no item and no file the crawl left (logs, reports, the JSON lines)."""
+    assert secret not in output and secret not in json.dumps(lines)
+    for file in tmp_path.rglob("*"):
+        assert not file.is_file() or secret.encode() not in file.read_bytes(), file
+
+
+PLAY_PAGE = f"https://play.google.com/store/apps/details?id={services.TRANSLATE}&hl=en&gl=us"
+
+
+def crawl(tmp_path: Path, url: str, kind: str, api_base: str, *options: str,
+          env: dict[str, str] | None = None) -> tuple[int, str, list[dict[str, Any]]]:
+    """`onps crawl URL --kind KIND --api-base BASE`: (exit code, everything it printed, the lines written)."""
+    config = tmp_path / "onps.toml"
+    config.write_text("[crawl]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fast_crawl(tmp_path).items()),
+                      encoding="utf-8")
+    out = tmp_path / f"{kind}.jsonl"
+    result = CliRunner().invoke(app, ["--config", str(config), "crawl", url, "--kind", kind, "--api-base", api_base,
+                                      *options, "-o", str(out)], env=env)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+    return result.exit_code, result.output, lines
+
+
+def play_reviews(*names: str) -> list[list[Any]]:
+    """The review arrays of captured Google Play replies, read straight from the files."""
+    reviews = []
+    for name in names:
+        text = (services.GOOGLE_PLAY / name).read_text(encoding="utf-8")
+        reviews += json.loads(json.loads(text[text.index("\n"):])[0][2])[0]
+    return reviews
+
+
+def test_google_play_two_pages_by_token_with_developer_replies_versions_and_account_ids(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", services.google_play(calls))
+    code, output, lines = crawl(tmp_path, PLAY_PAGE, "googleplay", httpserver.url_for("/"), "--max-pages", "2")
+    assert code == 0, output
+    captured = play_reviews("mradex77_translate-initial.txt", "mradex77_translate-page2.txt")
+    assert [c["token"] is None for c in calls] == [True, False]  # the second call carries the first reply's token
+    assert {(c["hl"], c["gl"], c["method"]) for c in calls} == {("en", "us", "POST")}
+    assert len(lines) == 300 and len({line["id"] for line in lines}) == 300
+    by_id = {line["id"]: line for line in lines}
+    assert {r[0]: r[2] for r in captured} == {i: line["rating"] for i, line in by_id.items()}
+    replied = [line for line in lines if line["company_reply"]]
+    assert len(replied) == 72 == sum(1 for r in captured if r[7])
+    for review in captured:
+        line = by_id[review[0]]
+        if review[7]:
+            assert line["company_reply"]["text"] == review[7][1].strip()
+            assert parse_iso(line["company_reply"]["time"]).timestamp() == pytest.approx(review[7][2][0], abs=1)
+        assert line["app_version"] == review[10]
+        assert line["extra"]["thumbs_up"] == review[6]
+        assert line["author"] == (review[9][0] if review[9] and review[9][0] else None)
+    timed = [line for line in lines if parse_iso(line["published_at"]) == parse_iso("2026-07-06T13:55:24.077Z")]
+    assert len(timed) == 1 and timed[0]["published_at"].startswith("2026-07-06T13:55:24.077")
+    anonymous = [line for line in lines if line["author_name"] == "A Google user"]
+    assert Counter(line["author"] is None for line in anonymous) == {False: 2, True: 1}
+    assert all(line["author"] != "A Google user" for line in lines)
+    assert all(line["region"] == "US" for line in lines)
+
+
+def test_google_play_rate_limit_is_waited_out_as_retry_after_says(httpserver: HTTPServer, tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+    handler = services.first_refused(services.google_play(calls), 429, headers={"Retry-After": "2"})
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", handler)
+    started = time.monotonic()
+    code, output, lines = crawl(tmp_path, PLAY_PAGE, "googleplay", httpserver.url_for("/"), "--max-pages", "1")
+    assert code == 0, output
+    assert time.monotonic() - started >= 2  # the pause the service asked for, not the 0 s download delay
+    assert len(lines) == 150 and len(calls) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_google_play_refusal_is_a_reported_failed_page(httpserver: HTTPServer, tmp_path: Path, status: int) -> None:
+    handler = services.first_refused(services.google_play([]), status, times=5)
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", handler)
+    code, output, lines = crawl(tmp_path, PLAY_PAGE, "googleplay", httpserver.url_for("/"))
+    assert code == 1 and lines == []
+    assert f"HTTP {status}" in output
+
+
+def test_google_play_changed_shape_is_a_failed_source_not_an_empty_success(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    """The second page answers an envelope without the review list its token promised."""
+    real = services.google_play([])
+
+    def changed(request: Request) -> Response:
+        if "Ct" in request.get_data(as_text=True):  # the call with page 1's token
+            return Response(")]}'\n\n[[\"wrb.fr\",\"UsvDTd\",\"[null,[null,null]]\",null,null,null,\"generic\"]]")
+        return real(request)
+
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", changed)
+    code, output, lines = crawl(tmp_path, PLAY_PAGE, "googleplay", httpserver.url_for("/"), "--max-pages", "3")
+    assert code == 1 and len(lines) == 150
+    said = " ".join(output.split())
+    assert "changed shape" in said and "after a next-page token" in said
+
+
+def test_mastodon_tag_timeline_pages_by_link_header_to_the_empty_page(httpserver: HTTPServer, tmp_path: Path) -> None:
+    seen: list[dict[str, str | None]] = []
+    services.serve(httpserver, "/api/v1/timelines/tag/ichbinhanna", services.mastodon_tag(httpserver, seen))
+    code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
+                                httpserver.url_for("/"))
+    assert code == 0, output
+    assert [s["max_id"] for s in seen] == [None, "114347272189573465", "113958523521356248", services.HANNA_END]
+    statuses = {s["uri"]: s for s in services.hanna_statuses()}
+    assert len(lines) == 120 and {line["id"] for line in lines} == set(statuses)
+    for line in lines:
+        status = statuses[line["id"]]
+        assert not re.search(r"</?[a-z]+[ >]", line["text"]) and line["text"]  # HTML made plain text
+        assert line["lang"] == status["language"]
+        account = status["account"]
+        assert line["author"] == (account["acct"] if "@" in account["acct"] else f"{account['acct']}@mastodon.social")
+        age = (parse_iso(status["created_at"]) - parse_iso(account["created_at"])).days
+        assert line["author_facts"].get("account_age_days") == (age if age >= 0 else None)  # moved: unknown
+        assert line["author_facts"]["followers"] == account["followers_count"]
+        assert line["author_facts"]["bot"] == account["bot"]
+    first = next(line for line in lines if line["id"].endswith("/114626725755121763"))
+    assert first["text"].startswith("@bmftr_bund super Sache das.") and "#IchBinHanna #IchBinReyhan" in first["text"]
+
+
+def test_mastodon_instance_refusing_public_timelines_names_the_token_variable(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    seen: list[dict[str, str | None]] = []
+    services.serve(httpserver, "/api/v1/timelines/tag/ichbinhanna",
+                   services.mastodon_tag(httpserver, seen, token=SECRET))
+    code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
+                                httpserver.url_for("/"), env={"MASTODON_ACCESS_TOKEN": ""})
+    assert code == 1 and lines == [] and "MASTODON_ACCESS_TOKEN" in output and "HTTP 401" in output
+    seen.clear()
+    code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
+                                httpserver.url_for("/"), env={"MASTODON_ACCESS_TOKEN": SECRET})
+    assert code == 0 and len(lines) == 120 and {s["authorization"] for s in seen} == {f"Bearer {SECRET}"}
+    assert_no_secret(SECRET, output, lines, tmp_path)
+
+
+def test_mastodon_rate_limit_and_changed_shape(httpserver: HTTPServer, tmp_path: Path) -> None:
+    seen: list[dict[str, str | None]] = []
+    handler = services.first_refused(services.mastodon_tag(httpserver, seen), 429, headers={"Retry-After": "1"})
+    services.serve(httpserver, "/api/v1/timelines/tag/ichbinhanna", handler)
+    code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
+                                httpserver.url_for("/"))
+    assert code == 0 and len(lines) == 120, output
+    httpserver.clear()
+    httpserver.expect_request("/api/v1/timelines/tag/ichbinhanna").respond_with_json({"statuses": []})
+    code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
+                                httpserver.url_for("/"))
+    assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
