@@ -112,3 +112,57 @@ def mastodon_tag(server: HTTPServer, seen: list[dict[str, str | None]], token: s
 def hanna_statuses() -> list[dict[str, Any]]:
     return [s for page in ("page2", "page3", "page4") for s in
             json.loads(capture(MASTODON / f"mastodon.social_timelines_tag_ichbinhanna_limit40_{page}.json"))]
+
+
+YOUTUBE = FIXTURES / "youtube-comments"
+VIDEO = "F1UP7wRCPH8"
+MORE_REPLIES = "UgwI_ylXVnzPS8Q-oAV4AaABAg"  # the thread of page 1 with totalReplyCount 2 and no replies included
+
+
+def youtube_error(status: int, reason: str, message: str) -> Response:
+    """An error in the Data API's documented envelope."""
+    body = {"error": {"code": status, "message": message,
+                      "errors": [{"message": message, "domain": "youtube.quota" if "quota" in reason.lower()
+                                  else "global", "reason": reason}]}}
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def youtube(key: str, calls: list[dict[str, Any]], quota: int | None = None) -> Handler:
+    """commentThreads.list for video F1UP7wRCPH8 and comments.list for its thread with more replies than included,
+    each paged by pageToken. The captures hold one real page of the video's threads with a nextPageToken; the
+    page that token asks for is answered with the captured last page of threads (comment_threads_multi: a real
+    reply without nextPageToken), and the thread's replies with the two captured comments.list pages. The key
+    must come as X-Goog-Api-Key (400 keyInvalid otherwise); after QUOTA calls every call is 403 quotaExceeded."""
+    first = json.loads(capture(YOUTUBE / "pyyoutube_comment_threads_comment_threads_by_video_paged_1.json"))
+    replies_1 = json.loads(capture(YOUTUBE / "pyyoutube_comments_comments_by_parent_paged_1.json"))
+    threads = {None: "pyyoutube_comment_threads_comment_threads_by_video_paged_1.json",
+               first["nextPageToken"]: "pyyoutube_comment_threads_comment_threads_multi.json"}
+    replies = {None: "pyyoutube_comments_comments_by_parent_paged_1.json",
+               replies_1["nextPageToken"]: "pyyoutube_comments_comments_by_parent_paged_2.json"}
+
+    def handler(request: Request) -> Response:
+        calls.append({"path": request.path, **request.args, "header_key": request.headers.get("X-Goog-Api-Key")})
+        if request.headers.get("X-Goog-Api-Key") != key:
+            return youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
+        if quota is not None and len(calls) > quota:
+            return youtube_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
+                                 "your quota.")
+        token = request.args.get("pageToken")
+        if request.path.endswith("/commentThreads") and request.args.get("videoId") == VIDEO and token in threads:
+            return Response(capture(YOUTUBE / threads[token]), content_type="application/json")
+        if request.path.endswith("/comments") and request.args.get("parentId") == MORE_REPLIES and token in replies:
+            return Response(capture(YOUTUBE / replies[token]), content_type="application/json")
+        return youtube_error(400, "invalidPageToken", "The request specifies an invalid page token.")
+
+    return handler
+
+
+def youtube_comment_ids() -> set[str]:
+    """Every comment id of the captures the emulated service serves for the video."""
+    ids = set()
+    for name in ("comment_threads_comment_threads_by_video_paged_1", "comment_threads_comment_threads_multi"):
+        page = json.loads(capture(YOUTUBE / f"pyyoutube_{name}.json"))
+        ids |= {t["snippet"]["topLevelComment"]["id"] for t in page["items"]}
+    for name in ("comments_comments_by_parent_paged_1", "comments_comments_by_parent_paged_2"):
+        ids |= {c["id"] for c in json.loads(capture(YOUTUBE / f"pyyoutube_{name}.json"))["items"]}
+    return ids

@@ -15,6 +15,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
+from config.schema import OnpsConfig
+from crawlers.run import crawl_url
 from flows.cli import app
 from nps.record import parse_iso
 from tests import api_services as services
@@ -171,4 +173,74 @@ def test_mastodon_rate_limit_and_changed_shape(httpserver: HTTPServer, tmp_path:
     httpserver.expect_request("/api/v1/timelines/tag/ichbinhanna").respond_with_json({"statuses": []})
     code, output, lines = crawl(tmp_path, "https://mastodon.social/tags/ichbinhanna", "mastodon",
                                 httpserver.url_for("/"))
+    assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
+
+
+VIDEO_PAGE = f"https://www.youtube.com/watch?v={services.VIDEO}"
+
+
+def youtube_paths(httpserver: HTTPServer, handler: services.Handler) -> None:
+    for path in ("/youtube/v3/commentThreads", "/youtube/v3/comments"):
+        services.serve(httpserver, path, handler)
+
+
+def test_youtube_threads_and_replies_by_page_token_key_never_shown(httpserver: HTTPServer, tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+    youtube_paths(httpserver, services.youtube(SECRET, calls))
+    code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
+                                env={"YOUTUBE_API_KEY": SECRET})
+    assert code == 0, output
+    assert len(lines) == 10 and {line["id"] for line in lines} == services.youtube_comment_ids()
+    # two pages of threads, two of the replies of the thread that includes fewer than it has: one call each
+    assert sorted((c["path"].rsplit("/", 1)[1], "pageToken" in c) for c in calls) == [
+        ("commentThreads", False), ("commentThreads", True), ("comments", False), ("comments", True)]
+    assert all("key" not in c for c in calls)  # the key travels in a header, never in a URL
+    first = next(line for line in lines if line["id"] == services.MORE_REPLIES)
+    assert first["text"].startswith("Lot's of good light") and "<a" not in first["text"]  # textOriginal
+    assert first["author"] == "UCACHW4qVHoE4zqhHxcVE3Kw"
+    assert_no_secret(SECRET, output, lines, tmp_path)
+
+
+def test_youtube_missing_key_is_named_before_any_request(httpserver: HTTPServer, tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+    youtube_paths(httpserver, services.youtube(SECRET, calls))
+    code, output, _ = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"), env={"YOUTUBE_API_KEY": ""})
+    assert code == 2 and "YOUTUBE_API_KEY" in output and calls == []
+
+
+def test_youtube_refused_key_names_its_variable(httpserver: HTTPServer, tmp_path: Path) -> None:
+    youtube_paths(httpserver, services.youtube("another-key", []))
+    code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
+                                env={"YOUTUBE_API_KEY": SECRET})
+    said = " ".join(output.split())
+    assert code == 1 and lines == [] and "keyInvalid" in said and "YOUTUBE_API_KEY" in said
+    assert_no_secret(SECRET, output, lines, tmp_path)
+
+
+def test_youtube_quota_exceeded_stops_cleanly_keeping_what_was_fetched(
+        httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    youtube_paths(httpserver, services.youtube(SECRET, [], quota=1))
+    code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
+                                env={"YOUTUBE_API_KEY": SECRET})
+    said = " ".join(output.split())
+    assert code == 1 and len(lines) == 5 and "quotaExceeded" in said and "resumes on the next run" in said
+    cfg = OnpsConfig.model_validate({"crawl": fast_crawl(tmp_path)})
+    monkeypatch.setenv("YOUTUBE_API_KEY", SECRET)
+    report = crawl_url(VIDEO_PAGE, "youtube", out_path=tmp_path / "again.jsonl", cfg=cfg,
+                       api_base=httpserver.url_for("/"))
+    [counts] = report.sources.values()
+    assert counts.finish_reason == "quota_spent" and all(e.owed for e in report.errors)  # asked again next run
+
+
+def test_youtube_rate_limit_and_changed_shape(httpserver: HTTPServer, tmp_path: Path) -> None:
+    handler = services.first_refused(services.youtube(SECRET, []), 429, headers={"Retry-After": "1"})
+    youtube_paths(httpserver, handler)
+    code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
+                                env={"YOUTUBE_API_KEY": SECRET})
+    assert code == 0 and len(lines) == 10, output
+    httpserver.clear()
+    changed = {"kind": "youtube#commentThreadListResponse", "threads": []}
+    httpserver.expect_request("/youtube/v3/commentThreads").respond_with_json(changed)
+    code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
+                                env={"YOUTUBE_API_KEY": SECRET})
     assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
