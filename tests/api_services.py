@@ -166,3 +166,62 @@ def youtube_comment_ids() -> set[str]:
     for name in ("comments_comments_by_parent_paged_1", "comments_comments_by_parent_paged_2"):
         ids |= {c["id"] for c in json.loads(capture(YOUTUBE / f"pyyoutube_{name}.json"))["items"]}
     return ids
+
+
+BLUESKY = FIXTURES / "bluesky"
+
+
+class BlueskyService:
+    """A PDS for one account: createSession with the handle and app password gives tokens; searchPosts for
+    #rstats needs the current access token and pages by cursor: the first call is the captured
+    ``q=#rstats&limit=100`` reply (cursor "100"), ``cursor=100`` is answered with the captured last page (one
+    post, no cursor) of the filtered search. With EXPIRE_AFTER the access token expires after that many searches
+    (400 ExpiredToken, as the service says it) until refreshSession is called with the refresh token."""
+
+    def __init__(self, handle: str, password: str, expire_after: int | None = None) -> None:
+        self.handle, self.password, self.expire_after = handle, password, expire_after
+        self.sessions = self.refreshes = self.searches = 0
+        self.access = self.refresh = ""
+        self.calls: list[dict[str, Any]] = []
+
+    def issue(self) -> dict[str, str]:
+        self.access, self.refresh = f"access-{self.sessions}-{self.refreshes}", f"refresh-{self.sessions}"
+        return {"accessJwt": self.access, "refreshJwt": self.refresh, "handle": self.handle,
+                "did": "did:plc:emulatedsession0000000"}
+
+    def __call__(self, request: Request) -> Response:
+        self.calls.append({"path": request.path, **request.args, "authorization": request.headers.get("Authorization")})
+        if request.path.endswith("createSession"):
+            body = json.loads(request.get_data(as_text=True) or "{}")
+            if (body.get("identifier"), body.get("password")) != (self.handle, self.password):
+                return error(401, "AuthenticationRequired", "Invalid identifier or password")
+            self.sessions += 1
+            return Response(json.dumps(self.issue()), content_type="application/json")
+        if request.path.endswith("refreshSession"):
+            if request.headers.get("Authorization") != f"Bearer {self.refresh}":
+                return error(400, "ExpiredToken", "Token has expired")
+            self.refreshes += 1
+            self.expire_after = None
+            return Response(json.dumps(self.issue()), content_type="application/json")
+        if request.headers.get("Authorization") != f"Bearer {self.access}" or not self.access:
+            return error(401, "AuthMissing", "Authentication Required")
+        if self.expire_after is not None and self.searches >= self.expire_after:
+            return error(400, "ExpiredToken", "Token has expired")
+        self.searches += 1
+        pages = {None: "atrrr_searchPosts_hashtag-rstats_limit100.json",
+                 "100": "atrrr_searchPosts_filtered_sort-top.json"}
+        cursor = request.args.get("cursor")
+        if request.args.get("q") != "#rstats" or cursor not in pages:
+            return error(400, "InvalidRequest", "Invalid cursor")
+        return Response(capture(BLUESKY / pages[cursor]), content_type="application/json")
+
+
+def error(status: int, name: str, message: str) -> Response:
+    """An XRPC error reply."""
+    return Response(json.dumps({"error": name, "message": message}), status=status, content_type="application/json")
+
+
+def bluesky_uris() -> set[str]:
+    return {p["uri"] for name in ("atrrr_searchPosts_hashtag-rstats_limit100.json",
+                                  "atrrr_searchPosts_filtered_sort-top.json")
+            for p in json.loads(capture(BLUESKY / name))["posts"]}

@@ -244,3 +244,68 @@ def test_youtube_rate_limit_and_changed_shape(httpserver: HTTPServer, tmp_path: 
     code, output, lines = crawl(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"),
                                 env={"YOUTUBE_API_KEY": SECRET})
     assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
+
+
+HASHTAG = "https://bsky.app/hashtag/rstats"
+HANDLE = "onps-test.bsky.social"
+
+
+def bluesky_paths(httpserver: HTTPServer, service: services.BlueskyService) -> None:
+    for name in ("com.atproto.server.createSession", "com.atproto.server.refreshSession",
+                 "app.bsky.feed.searchPosts"):
+        services.serve(httpserver, f"/xrpc/{name}", service)
+
+
+def test_bluesky_search_behind_a_session_two_cursor_pages(httpserver: HTTPServer, tmp_path: Path) -> None:
+    service = services.BlueskyService(HANDLE, SECRET)
+    bluesky_paths(httpserver, service)
+    code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                                env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
+    assert code == 0, output
+    assert [c["path"].rsplit("/", 1)[1] for c in service.calls] == [
+        "com.atproto.server.createSession", "app.bsky.feed.searchPosts", "app.bsky.feed.searchPosts"]
+    assert [c.get("cursor") for c in service.calls[1:]] == [None, "100"]
+    assert len(lines) == 101 and {line["id"] for line in lines} == services.bluesky_uris()
+    posts = {p["uri"]: p for p in json.loads((services.BLUESKY / "atrrr_searchPosts_hashtag-rstats_limit100.json")
+                                            .read_text(encoding="utf-8"))["posts"]}
+    for line in lines:
+        if line["id"] in posts:
+            post = posts[line["id"]]
+            assert line["author"] == post["author"]["did"] and line["author"].startswith("did:")
+            assert line["extra"]["langs"] == (post["record"].get("langs") or [])
+            assert line["lang"] == ((post["record"].get("langs") or [None])[0])
+    assert_no_secret(SECRET, output, lines, tmp_path)
+
+
+def test_bluesky_expired_session_is_refreshed_and_the_page_asked_again(httpserver: HTTPServer, tmp_path: Path) -> None:
+    service = services.BlueskyService(HANDLE, SECRET, expire_after=1)
+    bluesky_paths(httpserver, service)
+    code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                                env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
+    assert code == 0 and len(lines) == 101, output
+    assert service.sessions == 1 and service.refreshes == 1
+
+
+def test_bluesky_wrong_password_missing_credential_rate_limit_and_changed_shape(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    service = services.BlueskyService(HANDLE, "the-real-password")
+    bluesky_paths(httpserver, service)
+    code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                                env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
+    said = " ".join(output.split())
+    assert code == 1 and lines == [] and "BLUESKY_APP_PASSWORD" in said and "HTTP 401" in said
+    assert_no_secret(SECRET, output, lines, tmp_path)
+    code, output, _ = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                            env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": ""})
+    assert code == 2 and "BLUESKY_APP_PASSWORD" in output and len(service.calls) == 1  # nothing asked this time
+    httpserver.clear()
+    service = services.BlueskyService(HANDLE, SECRET)
+    bluesky_paths(httpserver, services.first_refused(service, 429, headers={"Retry-After": "1"}))
+    code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                                env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
+    assert code == 0 and len(lines) == 101, output
+    httpserver.clear()
+    httpserver.expect_request("/xrpc/com.atproto.server.createSession").respond_with_json({"session": "?"})
+    code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
+                                env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
+    assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
