@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
@@ -19,6 +20,8 @@ from config.schema import OnpsConfig
 from crawlers.run import crawl_url
 from flows.cli import app
 from nps.record import parse_iso
+from store.engine import session_scope
+from store.schema import CrawlRun, Document, Source
 from tests import api_services as services
 from tests.test_crawl import fast_crawl
 
@@ -309,3 +312,58 @@ def test_bluesky_wrong_password_missing_credential_rate_limit_and_changed_shape(
     code, output, lines = crawl(tmp_path, HASHTAG, "bluesky", httpserver.url_for("/"),
                                 env={"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": SECRET})
     assert code == 1 and lines == [] and "changed shape" in " ".join(output.split())
+
+
+def test_the_nightly_crawls_the_api_sources_of_onps_toml_into_the_store_incrementally(
+        httpserver: HTTPServer, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The four kinds configured in onps.toml (api_base, a renamed credential variable), crawled by the nightly
+    flow into a real store twice: replies and app versions in their columns, the second night stops at the first
+    Google Play page it already holds, and no credential is in any stored row."""
+    from flows import report as run_report
+    from flows.nightly import run_nightly
+
+    play_calls: list[dict[str, Any]] = []
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", services.google_play(play_calls))
+    services.serve(httpserver, "/api/v1/timelines/tag/ichbinhanna", services.mastodon_tag(httpserver, []))
+    youtube_paths(httpserver, services.youtube(SECRET, []))
+    bluesky_paths(httpserver, services.BlueskyService(HANDLE, SECRET))
+    monkeypatch.setenv("ACME_YOUTUBE_KEY", SECRET)
+    monkeypatch.setenv("BLUESKY_HANDLE", HANDLE)
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", SECRET)
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    base = httpserver.url_for("/")
+    crawl_settings = {**fast_crawl(tmp_path), "max_age_days": 4000}  # the YouTube captures are from 2019
+    config = tmp_path / "onps.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[crawl]\n'
+        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in crawl_settings.items())
+        + '[[entities]]\nname = "Translate"\n'
+        + f'[[sources]]\nname = "play"\nkind = "googleplay"\nurl = "{PLAY_PAGE}"\napi_base = "{base}"\n'
+          'entity = "Translate"\nmax_pages = 2\n'
+        + f'[[sources]]\nname = "hanna"\nkind = "mastodon"\nurl = "https://mastodon.social/tags/ichbinhanna"\n'
+          f'api_base = "{base}"\n'
+        + f'[[sources]]\nname = "video"\nkind = "youtube"\nurl = "{VIDEO_PAGE}"\napi_base = "{base}"\n'
+          'credentials = {api_key = "ACME_YOUTUBE_KEY"}\nquota = 50\n'
+        + f'[[sources]]\nname = "rstats"\nkind = "bluesky"\nurl = "{HASHTAG}"\napi_base = "{base}"\n',
+        encoding="utf-8")
+    first = run_report.load_run(db_url, run_nightly(str(config), db_url))
+    with session_scope(db_url) as session:
+        counts = dict(session.execute(select(Source.name, func.count(Document.id))
+                                      .join(Document, Document.source_id == Source.id).group_by(Source.name)).all())
+        replies = session.execute(select(Document.company_reply, Document.company_replied_at)
+                                  .where(Document.company_reply.is_not(None))).all()
+        versions = session.scalar(select(func.count()).where(Document.app_version.is_not(None)))
+        stored = json.dumps([[str(v) for v in row] for row in session.execute(select(Document)).all()]) + json.dumps(
+            [row.settings for row in session.scalars(select(Source))])
+        runs = json.dumps([[r.counts, r.errors, r.report] for r in session.scalars(select(CrawlRun))])
+    assert counts == {"play": 300, "hanna": 120, "video": 10, "rstats": 101}, first
+    assert len(replies) == 72 and all(at is not None for _, at in replies)
+    expected_versions = sum(1 for r in play_reviews("mradex77_translate-initial.txt",
+                                                    "mradex77_translate-page2.txt") if r[10])
+    assert versions == expected_versions
+    assert SECRET not in stored and SECRET not in runs and "ACME_YOUTUBE_KEY" in stored  # the name, not the value
+    play_calls.clear()
+    run_nightly(str(config), db_url)
+    assert len(play_calls) == 1  # the first page holds only stored reviews: incremental stop
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 531
