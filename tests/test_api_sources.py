@@ -367,3 +367,50 @@ def test_the_nightly_crawls_the_api_sources_of_onps_toml_into_the_store_incremen
     assert len(play_calls) == 1  # the first page holds only stored reviews: incremental stop
     with session_scope(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 531
+
+
+def test_a_failed_google_play_page_is_owed_and_fetched_by_its_token_next_time(
+        httpserver: HTTPServer, sqlite_url: str, tmp_path: Path) -> None:
+    """The page's token rides in its URL's fragment: the owed row alone is enough to ask the same page again."""
+    from crawlers.run import crawl_sources
+    from store.schema import OwedPage
+
+    calls: list[dict[str, Any]] = []
+    real, broken = services.google_play(calls), {"on": True}
+
+    def flaky(request: Request) -> Response:
+        if broken["on"] and "Ct" in request.get_data(as_text=True):
+            return Response("busy", status=503)
+        return real(request)
+
+    services.serve(httpserver, "/_/PlayStoreUi/data/batchexecute", flaky)
+    cfg = OnpsConfig.model_validate({"crawl": fast_crawl(tmp_path), "sources": [
+        {"name": "play", "kind": "googleplay", "url": PLAY_PAGE, "api_base": httpserver.url_for("/"),
+         "max_pages": 2}]})
+    first = crawl_sources(cfg, sqlite_url, progress=False)
+    assert first.sources["play"].owed == 1 and [e.reason for e in first.errors] == ["HTTP 503"]
+    broken["on"] = False
+    calls.clear()
+    second = crawl_sources(cfg, sqlite_url, progress=False)
+    assert second.sources["play"].recovered == 1 and second.errors == []
+    assert any(c["token"] is not None for c in calls)  # the owed page, asked with its token
+    with session_scope(sqlite_url) as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 300
+        assert session.scalars(select(OwedPage)).all() == []
+
+
+def test_credentials_are_masked_in_every_formatted_log_line() -> None:
+    """RedactKeys with the secrets a crawler holds: a secret in the message, an argument or a traceback."""
+    import logging
+
+    from web.logs import RedactKeys
+
+    redaction = RedactKeys([SECRET])
+    try:
+        raise RuntimeError(f"refused {SECRET}")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.WARNING, __file__, 1, "GET %s answered %d", (
+            f"https://api.test/x?key={SECRET}", 403), __import__("sys").exc_info())
+    assert redaction.filter(record)
+    line = logging.Formatter().format(record)
+    assert SECRET not in line and "answered 403" in line and "refused ***" in line
