@@ -97,6 +97,7 @@ class NormalisePipeline:
         reply = item.get("company_reply")
         item["company_reply"] = company_reply(clean_text(reply.get("text") or ""), reply.get("time")) \
             if isinstance(reply, dict) else None
+        item["app_version"] = str(item["app_version"]) if item.get("app_version") else None
         for name in ("author_facts", "extra"):
             item[name] = item.get(name) or {}
         channel = collection_channel({"title": item["title"], "text": text, "invited": item.get("invited"),

@@ -414,3 +414,36 @@ def test_credentials_are_masked_in_every_formatted_log_line() -> None:
     assert redaction.filter(record)
     line = logging.Formatter().format(record)
     assert SECRET not in line and "answered 403" in line and "refused ***" in line
+
+
+def test_accounts_that_declare_themselves_bots_are_bots_by_declaration(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    """fosstodon's federated timeline (2 captured pages, Link paging): 4 of the 20 posts come from accounts with
+    ``bot: true``; the bot filter calls exactly those bots, with the declaration as evidence, in any order."""
+    from config.schema import ModelsConfig, ThresholdsConfig
+    from models.bots import DECLARED, load_bot_filter
+
+    pages = {None: ("page1", "114868870329206845"), "114868870329206845": ("page2", None)}
+
+    def public(request: Request) -> Response:
+        page, next_id = pages[request.args.get("max_id")]
+        body = services.capture(services.MASTODON / f"fosstodon_timelines_public_limit10_{page}.json")
+        if next_id is None:
+            return Response(body, content_type="application/json")
+        url = httpserver.url_for("/api/v1/timelines/public")
+        link = f'<{url}?limit=10&local=FALSE&max_id={next_id}&only_media=FALSE&remote=FALSE>; rel="next"'
+        return Response(body, content_type="application/json", headers={"Link": link})
+
+    services.serve(httpserver, "/api/v1/timelines/public", public)
+    code, output, lines = crawl(tmp_path, "https://fosstodon.org/public", "mastodon", httpserver.url_for("/"))
+    statuses = [s for page in ("page1", "page2") for s in json.loads(services.capture(
+        services.MASTODON / f"fosstodon_timelines_public_limit10_{page}.json"))]
+    with_text = [s for s in statuses if s["content"].strip()]  # a picture alone is no voice to read
+    assert code == 0 and len(lines) == len(with_text) >= 18, output
+    declared = {s["uri"] for s in with_text if s["account"]["bot"]}
+    assert len(declared) >= 3
+    bots = load_bot_filter(ModelsConfig(), ThresholdsConfig())
+    for order in (lines, lines[::-1]):
+        verdicts = dict(zip([r["id"] for r in order], bots.judge(order), strict=True))
+        assert {i for i, v in verdicts.items() if DECLARED in v.evidence} == declared
+        assert all(verdicts[i].bot for i in declared)

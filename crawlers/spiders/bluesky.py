@@ -178,6 +178,9 @@ class BlueskySpider(ApiSpider):
             post = entry.get("post", entry) if self.by == "actor" else entry
             if not isinstance(post, dict) or not post.get("uri"):
                 self.shape_changed(response, "a post without its uri")
+            if not str((post.get("record") or {}).get("text") or "").strip():  # an image alone: no words to read
+                self.stat("no_text")
+                continue
             items.append(self.make_item(**post_fields(post)))
         yield from items
         cursor = data.get("cursor")

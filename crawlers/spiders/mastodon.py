@@ -1,4 +1,5 @@
 """Mastodon through its REST API, from the page a user copies: a tag (``/tags/TAG`` -> ``/api/v1/timelines/tag/TAG``),
+the federated or local timeline (``/public``, ``/public/local`` -> ``/api/v1/timelines/public``),
 an account (``/@user`` -> ``/api/v1/accounts/lookup?acct=`` -> ``/api/v1/accounts/:id/statuses``) or a status
 with its thread (``/@user/ID`` -> ``/api/v1/statuses/ID`` and ``/context``). Timelines page by the ``Link``
 header's ``rel="next"`` until a page comes back empty.
@@ -27,16 +28,20 @@ TOKEN_HELP = ("this Mastodon instance does not serve it without an access token:
 
 
 def page_kind(url: str) -> tuple[str, str, str | None]:
-    """(``tag`` | ``account`` | ``status``, the tag or account, the status id) of a Mastodon page URL."""
+    """(``tag`` | ``public`` | ``account`` | ``status``, the tag, timeline or account, the status id) of a Mastodon
+    page URL."""
     parts = [p for p in urlsplit(url).path.split("/") if p]
+    if parts[:1] == ["public"]:
+        return "public", "local" if parts[1:2] == ["local"] else "federated", None
     if len(parts) >= 2 and parts[0] == "tags":
         return "tag", parts[1], None
     if parts and parts[0].startswith("@"):
         if len(parts) >= 2 and parts[1].isdigit():
             return "status", parts[0][1:], parts[1]
         return "account", parts[0][1:], None
-    raise ValueError(f"{url} is not a Mastodon tag, account or status page: expected https://INSTANCE/tags/TAG, "
-                     "https://INSTANCE/@user or https://INSTANCE/@user/STATUS_ID")
+    raise ValueError(f"{url} is not a Mastodon tag, timeline, account or status page: expected "
+                     "https://INSTANCE/tags/TAG, https://INSTANCE/public[/local], https://INSTANCE/@user or "
+                     "https://INSTANCE/@user/STATUS_ID")
 
 
 def author_of(account: dict[str, Any], instance: str) -> str | None:
@@ -111,12 +116,15 @@ class MastodonSpider(ApiSpider):
     def first_url(self) -> str:
         if self.what == "tag":
             return self.api_url(f"/api/v1/timelines/tag/{quote(self.subject)}", limit=PER_PAGE)
+        if self.what == "public":
+            return self.api_url("/api/v1/timelines/public", limit=PER_PAGE,
+                                local="true" if self.subject == "local" else None)
         if self.what == "account":
             return self.api_url("/api/v1/accounts/lookup", acct=self.subject)
         return self.api_url(f"/api/v1/statuses/{self.status_id}")
 
     def first_callback(self) -> Any:
-        return {"tag": self.parse, "account": self.parse_account, "status": self.parse_status}[self.what]
+        return {"account": self.parse_account, "status": self.parse_status}.get(self.what, self.parse)
 
     def statuses(self, response: Response, data: Any) -> list[Any]:
         """The items of a page of statuses; boosts are counted and left out."""
@@ -126,6 +134,9 @@ class MastodonSpider(ApiSpider):
         for status in data:
             if status.get("reblog"):
                 self.stat("boosts_skipped")
+                continue
+            if not str(status.get("content") or "").strip():  # a picture or a poll alone: no words to read
+                self.stat("no_text")
                 continue
             items.append(self.make_item(**status_fields(status, self.instance)))
         return items
