@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from nps.authors import AuthorRules
 from nps.record import web_url
 
-SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum", "glassdoor"]
+SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum", "glassdoor",
+                     "googleplay", "mastodon", "bluesky", "youtube"]
 SPIDER_CATEGORY: dict[str, str] = {
     "schemaorg": "aggregator",
     "trustpilot": "aggregator",
@@ -22,6 +23,10 @@ SPIDER_CATEGORY: dict[str, str] = {
     "feed": "feed",
     "forum": "forum",
     "glassdoor": "employer",
+    "googleplay": "app_store",
+    "mastodon": "social",
+    "bluesky": "social",
+    "youtube": "video",
 }
 
 
@@ -106,7 +111,23 @@ class SourceConfig(Strict):
     selectors: dict[str, str] = Field(
         default_factory=dict, description="CSS selectors for kind='forum' (post, author, text, date, next)."
     )
+    api_base: str | None = Field(None, description="Send the service's API calls (googleplay, mastodon, bluesky, "
+                                 "youtube) to this host instead, same paths: a proxy, a mirror, your own Mastodon "
+                                 "instance or Bluesky PDS.")
+    credentials: dict[str, str] = Field(
+        default_factory=dict, description="Environment variable holding each credential, when not the default "
+        "(youtube: api_key = YOUTUBE_API_KEY; bluesky: handle = BLUESKY_HANDLE, app_password = BLUESKY_APP_PASSWORD; "
+        "mastodon: access_token = MASTODON_ACCESS_TOKEN). Names only: the values never enter the config or the store.")
+    quota: int | None = Field(None, ge=1, description="API units this source may spend per crawl (youtube: "
+                              "10,000 a day by default across a project; each list call costs 1).")
     enabled: bool = True
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        if value is not None and web_url(value) is None:
+            raise ValueError(f"{value[:80]!r} is not an absolute http(s) URL; e.g. https://mastodon.example")
+        return value
 
     @property
     def category(self) -> str:

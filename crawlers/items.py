@@ -34,6 +34,8 @@ FIELDS: tuple[str, ...] = (
     "region",
     "touchpoint",
     "content_hash",  # nps.record.content_hash of the cleaned text
+    "company_reply",  # the company's own public reply to it: {"text", "time"} (ISO 8601 UTC), or None
+    "app_version",  # the app version the review was written on (app stores), a segment key like region
     "invited",  # True: invited or rewarded by the company; False: organic as the source says; None: unknown
     "audience",  # "employee" for an employer review (nps.record.audience); None: a customer's
     "sub_ratings",  # employer reviews: {work_life_balance, career_opportunities, comp_and_benefits, ...} as shown

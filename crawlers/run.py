@@ -22,6 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from config.schema import OnpsConfig, SourceConfig
+from crawlers import credentials
+from crawlers.credentials import MissingCredential
 from crawlers.items import as_record
 from crawlers.report import CrawlError, CrawlReport, SourceCounts
 from crawlers.settings import scrapy_settings
@@ -35,7 +37,8 @@ from store.schema import CrawlRun, Document
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN_KEYS_LIMIT = 5000  # newest stored keys per source handed to the spider: enough to spot the first known page
 
-__all__ = ["CrawlError", "CrawlFailed", "CrawlReport", "SourceCounts", "crawl_sources", "crawl_url"]
+__all__ = ["CrawlError", "CrawlFailed", "CrawlReport", "MissingCredential", "SourceCounts", "crawl_sources",
+           "crawl_url"]
 
 
 class CrawlFailed(RuntimeError):
@@ -91,6 +94,7 @@ def spider_arguments(cfg: OnpsConfig, source: SourceConfig) -> dict[str, Any]:
         "max_pages": source.max_pages or cfg.crawl.max_pages, "max_age_days": cfg.crawl.max_age_days,
         "entities": spider_entities(cfg, source), "region": source.region, "touchpoint": source.touchpoint,
         "language": source.language, "query": source.query, "selectors": source.selectors,
+        "api_base": source.api_base, "credentials": source.credentials, "quota": source.quota,
     }
 
 
@@ -111,6 +115,8 @@ def crawl_sources(
     chosen = [s for s in cfg.sources if s.enabled and (wanted is None or s.name in wanted)]
     if wanted is not None and (missing := wanted - {s.name for s in cfg.sources}):
         raise ValueError(f"no configured source named {', '.join(sorted(missing))}; see `onps config check`")
+    for source in chosen:  # before any request, and before a run row says a crawl began
+        credentials.check(source.kind, source.credentials)
     own_run = run_id is None
     specs = []
     with session_scope(db_url) as session:
@@ -188,14 +194,18 @@ def crawl_url(
     out_path: str | Path = "crawl.jsonl",
     cfg: OnpsConfig | None = None,
     progress: bool = False,
+    api_base: str | None = None,
 ) -> CrawlReport:
     """Crawl one source given by URL and spider KIND into OUT_PATH as JSON lines (the stored fields).
 
     No store, no JOBDIR, no incremental memory, no age budget: a dry run of a source before it goes into onps.toml. With
-    ENTITY, forum-like kinds keep only posts naming it (and its aliases, when CFG knows it).
+    ENTITY, forum-like kinds keep only posts naming it (and its aliases, when CFG knows it). API_BASE sends an API
+    source's calls to another host (same paths). A credential the kind needs must be in the environment under its
+    default variable (crawlers.credentials), else MissingCredential before any request.
     """
     if kind not in SPIDERS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(SPIDERS)}")
+    credentials.check(kind)
     cfg = cfg or OnpsConfig()
     known = {e.name: e for e in cfg.entities}
     entities = {entity: known[entity].all_aliases() if entity in known else [entity]} if entity else {}
@@ -207,7 +217,7 @@ def crawl_url(
             "kind": kind,
             "feed": str(Path(out_path).resolve()),
             "spider": {"source": name, "url": url, "entity": entity, "max_pages": budget,
-                       "max_age_days": None, "entities": entities},
+                       "max_age_days": None, "entities": entities, "api_base": api_base},
         }],
     }
     out = Path(out_path).resolve()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -17,10 +18,12 @@ from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 
+from crawlers import credentials
 from crawlers.items import FIELDS
 from crawlers.report import CrawlError, CrawlReport, counts_from_stats
 from crawlers.spiders import spider_class
 from crawlers.spiders.base import ERRORS_KEY, RECOVERED_KEY
+from web.logs import RedactKeys
 
 
 def source_settings(source: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +57,27 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def hide_secrets(sources: list[dict[str, Any]]) -> None:
+    """Mask every credential value the sources of this crawl read from the environment in every log line this
+    process writes (Scrapy's root handler and any other), whatever logs it: a request, a failure, a traceback."""
+    secrets = [value for source in sources
+               for value in credentials.read(source["kind"], source["spider"].get("credentials")).secrets()]
+    if not secrets:
+        return
+    redaction = RedactKeys(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redaction)
+
+
 def crawl(spec: dict[str, Any]) -> CrawlReport:
     process = CrawlerProcess(spec["settings"])
+    hide_secrets(spec["sources"])
     crawlers: list[tuple[dict[str, Any], Crawler]] = []
     for number, source in enumerate(spec["sources"]):
         base = spider_class(source["kind"])
         # A subclass per source carries that source's settings (Scrapy reads them from the spider class).
-        spider_cls = type(f"{base.__name__}{number}", (base,), {"custom_settings": source_settings(source)})
+        spider_cls = type(f"{base.__name__}{number}", (base,),
+                          {"custom_settings": {**(base.custom_settings or {}), **source_settings(source)}})
         crawler = process.create_crawler(spider_cls)
         process.crawl(crawler, **source["spider"])
         crawlers.append((source, crawler))

@@ -41,7 +41,7 @@ from sklearn.metrics import precision_recall_curve
 
 from config.schema import ModelsConfig, ThresholdsConfig
 from models.additive import AdditiveLogit
-from models.features import BEHAVIOUR, FEATURES, batch_features, is_new_account
+from models.features import BEHAVIOUR, FEATURES, batch_features, declared_bot, is_new_account
 from models.machine_text import MachineTextModel
 from models.sentence_ends import SentenceEnds
 from models.similarity import same_source_copies
@@ -54,6 +54,7 @@ TEXT_MODELS: tuple[str, ...] = ("generated",)
 EVIDENCE_MIN_LOGIT = 0.3
 EVIDENCE_MAX = 4
 # A review without a date has no place in its entity's stream: its verdict says so instead of inventing one.
+DECLARED = "the account declares itself automated (its bot flag)"
 UNDATED = "no date: its place in the entity's stream (rank, pace, bursts) was not judged"
 COPY_P_AT_K = 0.9
 # The artifact's layout: 3 since the behaviour features gained the author's reviews in the stream. A model saved
@@ -272,6 +273,9 @@ class BotFilter:
             evidence = evidence[:EVIDENCE_MAX]
             if (batch[i].get("entity") or batch[i].get("author")) and parse_time(batch[i].get("published_at")) is None:
                 evidence.append(UNDATED)
+            if declared_bot(batch[i]):  # the account's own word outranks any model
+                judgements.append(BotJudgement(1.0, True, [DECLARED, *evidence][:EVIDENCE_MAX], self.model_version))
+                continue
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
 

@@ -76,6 +76,12 @@ def account_is_new(record: Mapping[str, Any]) -> bool | None:
     return bool((age is not None and float(age) <= NEW_ACCOUNT_DAYS) or (count is not None and float(count) <= 1))
 
 
+def declared_bot(record: Mapping[str, Any]) -> bool:
+    """True when the account says it is automated (Mastodon's ``bot`` flag in ``author_facts``): a bot by its own
+    declaration, whatever its texts look like."""
+    return _facts(record).get("bot") is True
+
+
 def is_new_account(record: Mapping[str, Any]) -> bool:
     """`account_is_new`, with unknown read as not new."""
     return account_is_new(record) is True

@@ -163,3 +163,13 @@ def audience(record: Mapping[str, Any]) -> str:
     eNPS) or ``customer``, which a record without ``audience`` is (every source before employer reviews)."""
     value = record.get("audience")
     return "customer" if value in (None, "") else str(value)
+
+
+def company_reply(text: Any, time: Any) -> dict[str, str | None] | None:
+    """The company's own public reply to a review or post, as every record carries it: ``{"text", "time"}``
+    (time ISO 8601 UTC via ``parse_time``, None when the source gives none); None for no reply or an empty one.
+
+    A reply is the loop closed, never customer voice: it rides on the document it answers (docs/DESIGN.md)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return {"text": text.strip(), "time": iso_time(time)}

@@ -22,7 +22,7 @@ from crawlers.items import ReviewItem
 from nlp.disclosure import collection_channel
 from nps.authors import AuthorRules
 from nps.ratings import native_scale, rating_0_10
-from nps.record import MAX_TEXT_CHARS, content_hash, iso_time, typed_facts
+from nps.record import MAX_TEXT_CHARS, company_reply, content_hash, iso_time, typed_facts
 
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|pre)>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -94,6 +94,10 @@ class NormalisePipeline:
         item["published_at"] = iso_time(item.get("published_at"))
         item["crawled_at"] = iso_time(item.get("crawled_at")) or datetime.now(UTC).isoformat()
         item["content_hash"] = content_hash(text)
+        reply = item.get("company_reply")
+        item["company_reply"] = company_reply(clean_text(reply.get("text") or ""), reply.get("time")) \
+            if isinstance(reply, dict) else None
+        item["app_version"] = str(item["app_version"]) if item.get("app_version") else None
         item["extra"] = item.get("extra") or {}
         item["author_facts"], dropped = typed_facts(item.get("author_facts"))
         if dropped:  # "numberOfReviews": "many" is no count: kept out of every stage, and said so

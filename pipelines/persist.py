@@ -89,6 +89,9 @@ def store_items(
             "invited": item.get("invited"),
             "run_id": item.get("run_id"),
             "extra": {**(item.get("extra") or {}), **employee_facts(item)},
+            "company_reply": item.get("company_reply"),
+            "company_replied_at": _when((item.get("company_reply") or {}).get("time")),
+            "app_version": (item.get("app_version") or None) and str(item["app_version"])[:100],
         })
     upsert(session, Document.__table__, rows, ("source_id", "external_id"))
     return len(rows), len(items) - len(rows)

@@ -126,6 +126,11 @@ class Document(Base):
     invited: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # facts a spider saw that have no column
+    # The company's own public reply ({"text", "time"}), kept on the document it answers, never a document of its
+    # own; its time also as a column, so the reply rate and the time to reply are one query.
+    company_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    company_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    app_version: Mapped[str | None] = mapped_column(String(100))  # app stores: a segment key like region
 
 
 class Score(Base):

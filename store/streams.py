@@ -51,6 +51,8 @@ def as_record(doc: Document, source: str, entity: str | None, author: str | None
         "url": doc.url,
         "invited": doc.invited,
         "channel": extra.get("channel"),
+        "company_reply": doc.company_reply,
+        "app_version": doc.app_version,
         "content_hash": doc.content_hash,
         **{key: extra[key] for key in EMPLOYEE_FIELDS if extra.get(key) is not None},
         **({"extra": extra} if extra else {}),

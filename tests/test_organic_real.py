@@ -18,6 +18,7 @@ from config.schema import OnpsConfig
 from crawlers.run import crawl_url
 from flows.cli import app
 from nps.classes import CLASSES, nps_from_shares, star_class
+from nps.record import parse_iso
 from tests.real_streams import bank_records, keytrade_records, keytrade_reviews, serve_trustpilot, write_jsonl
 from tests.test_crawl import fast_crawl
 
@@ -51,7 +52,11 @@ def test_keytrade_crawled_over_http_keeps_invited_reviews_out_of_the_organic_nps
     crawled = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(crawled) == 1030  # the 19 repeated entries of the capture are stored once
     assert Counter(r["invited"] for r in crawled) == {False: 659, True: 371}
-    assert sum(bool((r["extra"] or {}).get("company_reply")) for r in crawled) > 300
+    # the company's replies ride on the reviews they answer, text and time, as the capture has them
+    replies = {r["id"]: r["reply"] for r in keytrade_reviews() if (r.get("reply") or {}).get("message")}
+    answered = {r["id"]: r["company_reply"] for r in crawled if r["company_reply"]}
+    assert len(replies) > 300 and set(answered) == set(replies)
+    assert all(parse_iso(answered[i]["time"]) == parse_iso(replies[i]["publishedDate"]) for i in replies)
     # the crawl's output is the estimate's input as it stands
     [line] = estimate(out, "--by", "entity")
     # every invited review is out: as invited, or before that as a bot or a campaign member

@@ -32,7 +32,7 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:
@@ -80,6 +80,29 @@ def test_scores_stored_before_star_levels_survive_0003_with_none(db_url: str) ->
     with session_scope(db_url) as s:
         stored = dict(s.execute(select(Score.document_id, Score.p_levels).order_by(Score.document_id)).all())
     assert stored == {ids[0]: None, ids[1]: levels}
+
+
+def test_company_replies_kept_in_extra_move_to_their_column_in_0006(db_url: str) -> None:
+    """Trustpilot replies stored before 0006 sat in extra as {text, published_at}: after the upgrade they are the
+    record's company_reply {text, time} with the time also as a column, and the rest of extra stays."""
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0005")
+    old = {"company_reply": {"text": "Sorry to hear that.", "published_at": "2026-01-04T10:00:00.000Z"},
+           "channel": "trustpilot: Organic"}
+    with session_scope(db_url) as s:
+        sid = _source(s)
+        upsert(s, Document.__table__, [{**_doc(sid, "1"), "extra": old}, _doc(sid, "2")],
+               key=["source_id", "external_id"])
+    assert upgrade(db_url) == HEAD
+    with session_scope(db_url) as s:
+        rows = s.execute(select(Document.external_id, Document.company_reply, Document.company_replied_at,
+                                Document.extra).order_by(Document.external_id)).all()
+    assert rows[0][1] == {"text": "Sorry to hear that.", "time": "2026-01-04T10:00:00+00:00"}
+    assert rows[0][2] == datetime(2026, 1, 4, 10, tzinfo=UTC) and rows[0][3] == {"channel": "trustpilot: Organic"}
+    assert rows[1][1:3] == (None, None)
 
 
 def test_upsert_never_duplicates_and_updates_when_asked(db_url: str) -> None:

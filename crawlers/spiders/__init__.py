@@ -16,6 +16,10 @@ SPIDERS: dict[str, str] = {
     "feed": "crawlers.spiders.feed.FeedSpider",
     "forum": "crawlers.spiders.forum.ForumSpider",
     "glassdoor": "crawlers.spiders.glassdoor.GlassdoorSpider",
+    "googleplay": "crawlers.spiders.googleplay.GooglePlaySpider",
+    "mastodon": "crawlers.spiders.mastodon.MastodonSpider",
+    "bluesky": "crawlers.spiders.bluesky.BlueskySpider",
+    "youtube": "crawlers.spiders.youtube.YouTubeSpider",
 }
 
 

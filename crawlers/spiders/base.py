@@ -60,6 +60,9 @@ class SourceSpider(scrapy.Spider):
         source_id: int | None = None,
         entity_ids: dict[str, int] | None = None,
         owed: Iterable[dict[str, str]] = (),
+        api_base: str | None = None,
+        credentials: dict[str, str] | None = None,
+        quota: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -81,6 +84,9 @@ class SourceSpider(scrapy.Spider):
         # pages that failed in an earlier crawl (store.owed): asked again first; while any is owed, what is stored
         # is not a complete prefix of the listing, so the incremental stop is not trusted in this crawl
         self.owed = {page["url"]: page["callback"] for page in owed}
+        # API sources (crawlers/spiders/api.py): another host for the service's calls, the names of the
+        # credentials' variables (never their values), and the units this crawl may spend
+        self.api_base, self.credential_names, self.quota = api_base, credentials or {}, quota
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -92,21 +98,24 @@ class SourceSpider(scrapy.Spider):
         requested: dict[str, str] = self.state.setdefault("requested", {})
         done: set[str] = self.state.setdefault("done", set())
         if not requested:
-            first = self.request(self.first_url())
+            first = self.request(self.first_url(), self.first_callback())
             if first is not None:
                 yield first
         else:
             self._resumed = set(requested) - done
             self.stat("resumed_in_flight", len(self._resumed))
             for url in self._resumed:
-                yield scrapy.Request(url, callback=getattr(self, requested[url]), errback=self.on_error,
-                                     dont_filter=True)
+                yield self.make_request(url, getattr(self, requested[url]), dont_filter=True)
         for url, callback in self.owed.items():
             if url not in requested and (again := self.request(url, getattr(self, callback, self.parse))):
                 yield again
 
     def first_url(self) -> str:
         return self.start_url
+
+    def first_callback(self) -> Any:
+        """The parser of the first page (an API source may start with a lookup, not a listing)."""
+        return self.parse
 
     def request(self, url: str, callback: Any = None, **meta: Any) -> scrapy.Request | None:
         """A request within the source's page budget, or None (budget spent, or a URL already requested)."""
@@ -125,7 +134,18 @@ class SourceSpider(scrapy.Spider):
         self._asked.add(url)
         if self.crawler.settings.getbool("ONPS_RENDER_JS"):
             meta["playwright"] = True  # scrapy-playwright renders only the requests that ask for it
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
+        return self.make_request(url, callback, meta=meta)
+
+    def make_request(self, url: str, callback: Any, meta: dict[str, Any] | None = None,
+                     dont_filter: bool = False) -> scrapy.Request:
+        """The request that fetches the page URL names. URL is the page's whole identity (the frontier, the owed
+        pages and the report keep only it); an API spider that must POST or send a credential header builds
+        that request from the URL here."""
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=dont_filter)
+
+    def failure_reason(self, status: int, body: bytes) -> str:
+        """What an HTTP error status means for this source (an API spider names the credential to fix)."""
+        return f"HTTP {status}"
 
     def on_error(self, failure: Failure) -> None:
         """A page that could not be fetched (after the retries): recorded with its reason and owed to the source,
@@ -133,7 +153,7 @@ class SourceSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         owed = True
         if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status}"
+            reason = self.failure_reason(failure.value.response.status, failure.value.response.body)
             owed = failure.value.response.status not in GONE
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             reason, owed = "disallowed by robots.txt", False

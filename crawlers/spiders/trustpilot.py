@@ -5,7 +5,7 @@ The reviewer's profile facts (review count, country, verified) are kept for the 
 collected is kept as ``invited``: Trustpilot labels each review with ``labels.verification.reviewSourceName``,
 ``Organic`` for one written on the reviewer's own initiative, anything else (``BusinessGeneratedLink``,
 ``BasicLink``, ...) for a link the company sent or shared; ``verificationSource`` says "invitation" on both and
-does not tell them apart. The company's public reply is kept with its time (``extra.company_reply``).
+does not tell them apart. The company's public reply is kept with its time as the item's ``company_reply``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.base import SourceSpider
+from nps.record import company_reply
 
 ORGANIC_SOURCE = "Organic"
 
@@ -34,11 +35,10 @@ def invited_by_company(verification: dict[str, Any]) -> bool | None:
     return None
 
 
-def company_reply(review: dict[str, Any]) -> dict[str, Any] | None:
+def reply_of(review: dict[str, Any]) -> dict[str, Any] | None:
+    """The company's reply (``reply.message``, ``reply.publishedDate``) as a record's ``company_reply``."""
     reply = review.get("reply")
-    if not isinstance(reply, dict) or not reply.get("message"):
-        return None
-    return {"text": str(reply["message"]), "published_at": reply.get("publishedDate")}
+    return company_reply(reply.get("message"), reply.get("publishedDate")) if isinstance(reply, dict) else None
 
 
 def review_fields(review: dict[str, Any], page_url: str) -> dict[str, Any]:
@@ -66,9 +66,8 @@ def review_fields(review: dict[str, Any], page_url: str) -> dict[str, Any]:
         "language": review.get("language"),
         "published_at": (review.get("dates") or {}).get("publishedDate"),
         "invited": invited_by_company(verification),
+        "company_reply": reply_of(review),
         "extra": {
-            "reply": bool(review.get("reply")),
-            **({"company_reply": reply} if (reply := company_reply(review)) else {}),
             **({"channel": f"trustpilot: {verification['reviewSourceName']}"}
                if verification.get("reviewSourceName") else {}),
         },

@@ -1,5 +1,5 @@
-"""`onps crawl URL --kind K [--entity NAME] [--max-pages N] -o OUT.jsonl` (try one source, JSON lines) and
-`onps crawl` (every configured source into the store) (issue #3)."""
+"""`onps crawl URL --kind K [--entity NAME] [--max-pages N] [--api-base URL] -o OUT.jsonl` (try one source, JSON
+lines) and `onps crawl` (every configured source into the store) (issues #3, #20)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from crawlers.report import CrawlReport
-from crawlers.run import CrawlFailed, crawl_sources, crawl_url
+from crawlers.run import CrawlFailed, MissingCredential, crawl_sources, crawl_url
 from crawlers.settings import RenderUnavailable
 from crawlers.spiders import SPIDERS
 from flows import exitcodes
 from flows.state import state
+from nps.record import web_url
 
 out = Console()
 err = Console(stderr=True)
@@ -46,10 +47,11 @@ def show(report: CrawlReport) -> int:
 
 @contextmanager
 def crawl_errors() -> Iterator[None]:
-    """Both crawl modes: a browser that cannot be used is a usage error, a dead crawler process a failed run."""
+    """Both crawl modes: a browser that cannot be used or a credential not in the environment is a usage error,
+    a dead crawler process a failed run."""
     try:
         yield
-    except RenderUnavailable as exc:
+    except (RenderUnavailable, MissingCredential) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(exitcodes.USAGE) from exc
     except CrawlFailed as exc:
@@ -67,13 +69,22 @@ def register(app: typer.Typer) -> None:
                                           "keep only posts naming it."),
         max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page budget (default crawl.max_pages)."),
         output: Path | None = typer.Option(None, "-o", "--output", help="JSON-lines file for the items of URL."),
+        api_base: str | None = typer.Option(
+            None, "--api-base", help="API sources (googleplay, mastodon, bluesky, youtube): send the service's calls "
+            "to this host, same paths (a proxy, a mirror, your own Mastodon instance or Bluesky PDS, a test server)."),
     ) -> None:
         """Crawl review sites and forums: one URL into a JSON-lines file, or every configured source into the
-        store (incremental and resumable). Exit 1 when some pages or items were bad (they are listed)."""
+        store (incremental and resumable). Exit 1 when some pages or items were bad (they are listed).
+
+        URL is the page you copy from the browser: a Trustpilot review page, a Google Play app page
+        (https://play.google.com/store/apps/details?id=APP&hl=en&gl=us), a Mastodon tag, account or status page,
+        https://bsky.app/hashtag/TAG or /search?q=QUERY, a YouTube video or channel page. Credentials come from the
+        environment: YOUTUBE_API_KEY; BLUESKY_HANDLE and BLUESKY_APP_PASSWORD; MASTODON_ACCESS_TOKEN where the
+        instance asks for one."""
         cfg = state(ctx).config
         if url is None:
-            if kind or entity or output or max_pages:
-                err.print("[red]error:[/red] --kind, --entity, --max-pages and -o go with a URL; "
+            if kind or entity or output or max_pages or api_base:
+                err.print("[red]error:[/red] --kind, --entity, --max-pages, --api-base and -o go with a URL; "
                           "`onps crawl` alone crawls the configured sources.")
                 raise typer.Exit(exitcodes.USAGE)
             if not any(s.enabled for s in cfg.sources):
@@ -91,9 +102,13 @@ def register(app: typer.Typer) -> None:
         if kind not in SPIDERS or output is None:
             err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(SPIDERS)}) and -o OUT.jsonl")
             raise typer.Exit(exitcodes.USAGE)
+        if api_base is not None and web_url(api_base) is None:
+            err.print(f"[red]error:[/red] --api-base {escape(api_base[:80])!r} is not an absolute http(s) URL, "
+                      "e.g. https://mastodon.example")
+            raise typer.Exit(exitcodes.USAGE)
         with crawl_errors():
             report = crawl_url(url, kind, entity=entity, max_pages=max_pages, out_path=output, cfg=cfg,
-                               progress=True)
+                               progress=True, api_base=api_base)
         total = report.totals
         err.print(f"{total.new} items written to {output}")
         raise typer.Exit(show(report))

@@ -1,0 +1,94 @@
+"""What the API sources (Google Play, Mastodon, Bluesky, YouTube) share, named once (docs/DESIGN.md): the host
+their calls go to (``api_base``), their credentials (read from the environment, sent only in headers, never in a
+URL the frontier, the report or the store keeps), a budget of calls (``quota``), ``Link``-header paging, and a
+changed reply shape reported as a failed source instead of an empty success.
+
+A subject source (an app, a hashtag, a video) keeps everything the service returns for it: no mention filter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, NoReturn
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+
+from crawlers import credentials
+from crawlers.spiders.base import SourceSpider
+
+SHAPE_CHANGED = "shape_changed"  # the finish reason of a source whose replies no longer parse
+QUOTA_SPENT = "quota_spent"  # the finish reason of a source the service (or its budget) stopped for the day
+_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
+
+
+def link_next(header: str | None) -> str | None:
+    """The ``rel="next"`` URL of an HTTP ``Link`` header (RFC 8288), or None."""
+    for url, rel in _LINK.findall(header or ""):
+        if "next" in rel.split():
+            return url
+    return None
+
+
+class ApiSpider(SourceSpider):
+    """Base of the API spiders: a subclass sets ``default_api_base`` and builds its calls with ``api_url``."""
+
+    default_api_base: ClassVar[str] = ""
+    # An API's calls are governed by its terms and rate limits, not by the robots.txt written for page crawlers
+    # (which may disallow the API paths of a host whose pages it covers).
+    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # raises MissingCredential naming the variable (crawl_url and crawl_sources check it before this process)
+        self.creds = credentials.read(self.kind, self.credential_names)
+        self.calls = 0
+
+    def api_url(self, path: str, **params: Any) -> str:
+        """The service's call PATH with PARAMS (None values left out) on ``api_base`` or the service's own host."""
+        base = (self.api_base or self.default_api_base).rstrip("/")
+        query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        return f"{base}{path}" + (f"?{query}" if query else "")
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers carrying the source's credential (none by default)."""
+        return {}
+
+    def make_request(self, url: str, callback: Any, meta: dict[str, Any] | None = None,
+                     dont_filter: bool = False) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta or {},
+                              dont_filter=dont_filter, headers={"Accept": "application/json", **self.auth_headers()})
+
+    def request(self, url: str, callback: Any = None, **meta: Any) -> scrapy.Request | None:
+        """Within the page budget and the source's ``quota`` of calls (each call is one unit)."""
+        if self.quota is not None and self.calls >= self.quota:
+            self.stat("quota_stops")
+            return None
+        made = super().request(url, callback, **meta)
+        if made is not None:
+            self.calls += 1
+        return made
+
+    def shape_changed(self, response: Response, what: str) -> NoReturn:
+        """End the source with an error: the service's reply no longer has the shape this parser reads (owed, so
+        the page is asked again once the parser is fixed), never an empty success."""
+        url = response.request.url if response.request else response.url  # the page's identity (a fragment too)
+        self.page_error(url, f"the {self.kind} reply has changed shape: {what}; the {self.kind} spider "
+                        "needs updating", owed=True)
+        raise CloseSpider(SHAPE_CHANGED)
+
+    def rebase(self, url: str) -> str:
+        """URL (a next link the service wrote with its own host) on ``api_base``, when one is set: a proxy or a
+        mirror answers under the same paths."""
+        if not self.api_base:
+            return url
+        parts, base = urlsplit(url), urlsplit(self.api_base)
+        return urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + parts.path, parts.query, ""))
+
+    def next_link(self, response: Response) -> str | None:
+        """The ``Link`` header's ``rel="next"`` page, on ``api_base``."""
+        header = response.headers.get("Link")
+        found = link_next(header.decode("latin-1") if header else None)
+        return self.rebase(found) if found else None

@@ -1,0 +1,188 @@
+"""YouTube comments through the Data API v3, from the page a user copies: a video (``/watch?v=ID``) ->
+``commentThreads.list?videoId=``; a channel (``/channel/UC...``) ->
+``commentThreads.list?allThreadsRelatedToChannelId=`` (every comment on a brand's own channel). Paged by
+``pageToken``; a thread whose ``totalReplyCount`` is more than the replies it includes has them fetched by
+``comments.list?parentId=``, paged the same way.
+
+The text is ``textOriginal`` (what the author typed), not the HTML ``textDisplay``; the author is the channel id.
+A reply by the channel the thread belongs to (its ``snippet.channelId``: the video's owner) is the company's
+voice: it rides on the comment it answers as ``company_reply`` (when the thread includes it), never an item.
+
+Every call costs quota (1 unit each; 10,000 a day by default): ``quota`` caps the calls of one crawl, and the
+service's ``quotaExceeded`` ends the source cleanly, keeping what was fetched; the refused page is owed and the
+crawl's JOBDIR kept, so the next night resumes there. The key travels in the ``X-Goog-Api-Key`` header, never in
+a URL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.spiders.api import QUOTA_SPENT, ApiSpider
+from nps.record import company_reply
+
+PER_PAGE = 100  # the API's maximum for both lists
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
+
+
+def page_target(url: str) -> tuple[str, str]:
+    """(``videoId`` | ``allThreadsRelatedToChannelId``, its value) of a YouTube video or channel page URL."""
+    parts = urlsplit(url)
+    video = (parse_qs(parts.query).get("v") or [None])[0]
+    path = [p for p in parts.path.split("/") if p]
+    if video:
+        return "videoId", video
+    if parts.netloc.endswith("youtu.be") and path:
+        return "videoId", path[0]
+    if len(path) >= 2 and path[0] == "channel":
+        return "allThreadsRelatedToChannelId", path[1]
+    raise ValueError(f"{url} is not a YouTube video or channel page: expected https://www.youtube.com/watch?v=ID "
+                     "or https://www.youtube.com/channel/CHANNEL_ID")
+
+
+def error_reasons(body: bytes) -> set[str]:
+    """The ``error.errors[].reason`` values of a Data API error reply."""
+    try:
+        error = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        return set()
+    return {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
+
+
+def comment_fields(comment: dict[str, Any]) -> dict[str, Any]:
+    """Item fields of one ``youtube#comment`` (pure)."""
+    snippet = comment.get("snippet") or {}
+    video = snippet.get("videoId")
+    comment_id = comment.get("id")
+    return {
+        "url": f"https://www.youtube.com/watch?v={video}&lc={comment_id}" if video else
+        f"https://www.youtube.com/channel/{snippet.get('channelId')}",
+        "external_id": comment_id,
+        "author_id": (snippet.get("authorChannelId") or {}).get("value"),
+        "author_name": snippet.get("authorDisplayName"),
+        "raw_text": snippet.get("textOriginal") or snippet.get("textDisplay"),
+        "published_at": snippet.get("publishedAt"),
+        "extra": {"likes": snippet.get("likeCount"), "video": video,
+                  **({"parent": snippet["parentId"]} if snippet.get("parentId") else {})},
+    }
+
+
+class YouTubeSpider(ApiSpider):
+    name = "youtube"
+    kind = "youtube"
+    default_api_base = "https://www.googleapis.com"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by, self.target = page_target(self.start_url)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-Goog-Api-Key": self.creds.get("api_key") or ""}
+
+    def threads_url(self, token: str | None = None) -> str:
+        return self.api_url("/youtube/v3/commentThreads", part="snippet,replies", maxResults=PER_PAGE,
+                            textFormat="plainText", order="time", pageToken=token, **{self.by: self.target})
+
+    def replies_url(self, parent: str, token: str | None = None) -> str:
+        return self.api_url("/youtube/v3/comments", part="snippet", parentId=parent, maxResults=PER_PAGE,
+                            textFormat="plainText", pageToken=token)
+
+    def first_url(self) -> str:
+        return self.threads_url()
+
+    def failure_reason(self, status: int, body: bytes) -> str:
+        reasons = error_reasons(body)
+        variable = self.creds.variables["api_key"]
+        if reasons & QUOTA_REASONS:
+            return f"HTTP {status} {', '.join(sorted(reasons & QUOTA_REASONS))}: the YouTube API quota of the key " \
+                   f"in {variable} is spent for today; the crawl stopped and resumes on the next run"
+        if status in (400, 401, 403) and reasons & {"keyInvalid", "forbidden", "accessNotConfigured", "badRequest"}:
+            return f"HTTP {status} {', '.join(sorted(reasons))}: check the API key in {variable} (valid, with the " \
+                   "YouTube Data API v3 enabled)"
+        if status == 403 and "commentsDisabled" in reasons:
+            return f"HTTP {status} commentsDisabled: the video's comments are turned off"
+        return super().failure_reason(status, body) + (f" {', '.join(sorted(r for r in reasons if r))}"
+                                                         if reasons else "")
+
+    def on_error(self, failure: Failure) -> None:
+        super().on_error(failure)
+        if failure.check(HttpError) and error_reasons(failure.value.response.body) & QUOTA_REASONS:
+            raise CloseSpider(QUOTA_SPENT)  # what was fetched is kept; the refused page is owed
+
+    def page(self, response: Response, kind: str) -> tuple[list[Any], str | None] | None:
+        """A list reply's items and next page token; None for a page parsed already or not JSON."""
+        data = self.json_page(response)
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list) or (
+                data.get("kind") not in (None, kind)):
+            self.shape_changed(response, f"no items list in a {kind} reply")
+        return data["items"], data.get("nextPageToken")
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        """A page of comment threads: each top-level comment with the company's reply on it, the other included
+        replies, a ``comments.list`` call for a thread that includes fewer replies than it has, the next page."""
+        page = self.page(response, "youtube#commentThreadListResponse")
+        if page is None:
+            return
+        threads, token = page
+        items, more = [], []
+        for thread in threads:
+            snippet = thread.get("snippet") if isinstance(thread, dict) else None
+            top = (snippet or {}).get("topLevelComment")
+            if not isinstance(top, dict):
+                self.shape_changed(response, "a comment thread without snippet.topLevelComment")
+            owner = snippet.get("channelId")
+            replies = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
+            own = [r for r in replies if owner and comment_fields(r)["author_id"] == owner]
+            fields = comment_fields(top)
+            if own:
+                first = min(own, key=lambda r: (r.get("snippet") or {}).get("publishedAt") or "")
+                fields["company_reply"] = company_reply((first.get("snippet") or {}).get("textOriginal"),
+                                                        (first.get("snippet") or {}).get("publishedAt"))
+            items.append(self.make_item(**fields))
+            items += [self.make_item(**comment_fields(r)) for r in replies if r not in own]
+            if (snippet.get("totalReplyCount") or 0) > len(replies):
+                more.append(thread.get("id") or top.get("id"))
+        yield from items
+        for parent in more:
+            if parent and (request := self.request(self.replies_url(parent), callback=self.parse_replies,
+                                                   owner=owner_of(threads, parent))):
+                yield request
+        if token and self.keep_paging(response, items) and (request := self.request(self.threads_url(token))):
+            yield request
+
+    def parse_replies(self, response: Response) -> Iterator[Any]:
+        """A page of one thread's replies (``comments.list?parentId=``); the channel owner's are not items."""
+        page = self.page(response, "youtube#commentListResponse")
+        if page is None:
+            return
+        (replies, token), owner = page, response.meta.get("owner")
+        for reply in replies:
+            fields = comment_fields(reply) if isinstance(reply, dict) else None
+            if fields is None:
+                continue
+            if owner and fields["author_id"] == owner:
+                self.stat("owner_replies")
+                continue
+            yield self.make_item(**fields)
+        parent = (parse_qs(urlsplit(response.url).query).get("parentId") or [None])[0]
+        if token and parent and (request := self.request(self.replies_url(parent, token), callback=self.parse_replies,
+                                                         owner=owner)):
+            yield request
+
+
+def owner_of(threads: list[dict[str, Any]], thread_id: str) -> str | None:
+    """The channel a thread belongs to (its video's owner), from the page that listed it."""
+    for thread in threads:
+        if thread.get("id") == thread_id:
+            return (thread.get("snippet") or {}).get("channelId")
+    return None
