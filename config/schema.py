@@ -256,12 +256,35 @@ class ApiConfig(Strict):
     port: int = Field(8000, ge=1, le=65535)
 
 
+WindowKind = Literal["day", "week", "month", "rolling28"]
+
+
 class EstimateConfig(Strict):
-    window: Literal["day", "week", "month", "rolling28"] = "week"
+    window: WindowKind = Field("week", description="The window alerts compare and the dashboard opens on.")
+    windows: list[WindowKind] = Field(
+        default_factory=lambda: ["week", "month", "rolling28"],
+        description="Every window kind the nightly estimates (besides all time); `window` is always among them. "
+                    "A kind asked for that is not stored yet is estimated on demand.",
+    )
     segments: list[str] = Field(
         default_factory=lambda: ["source", "region", "touchpoint"],
         description="Segment keys the nightly flow estimates, each alone, beside the entity total.",
     )
+
+    @model_validator(mode="after")
+    def _window_is_estimated(self) -> EstimateConfig:
+        """The alert window is always computed, first, and each kind once."""
+        self.windows = list(dict.fromkeys([self.window, *self.windows]))
+        return self
+
+
+class DashboardConfig(Strict):
+    """What the dashboard shows as a figure (nps.headline): below ``min_n`` reviews a window says "not enough
+    data" rather than a number whose interval spans most of -100..100."""
+
+    min_n: int = Field(30, ge=1, description="Fewest organic reviews behind an NPS the dashboard shows as a "
+                                             "headline or a competitor lead.")
+    home: str | None = Field(None, description="Entity the overview opens on; default: the first configured.")
 
 
 class OnpsConfig(Strict):
@@ -276,6 +299,7 @@ class OnpsConfig(Strict):
     estimate: EstimateConfig = Field(default_factory=EstimateConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @field_validator("entities")
     @classmethod
@@ -300,6 +324,8 @@ class OnpsConfig(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        if self.dashboard.home and self.dashboard.home not in known:
+            raise ValueError(f"dashboard.home refers to unknown entity {self.dashboard.home!r}")
         return self
 
     def author_rules(self) -> AuthorRules:

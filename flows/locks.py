@@ -26,6 +26,7 @@ from store.engine import session_scope
 from store.schema import FlowLock
 
 DEFAULT_TTL = timedelta(minutes=30)
+PIPELINE = "pipeline"  # the lease every run that writes stage results holds (the nightly, an on-demand estimate)
 
 
 class LockHeld(RuntimeError):

@@ -27,7 +27,7 @@ from store.engine import session_scope
 from store.migrate import upgrade
 from store.quarantine import quarantined
 
-LOCK = "pipeline"
+LOCK = locks.PIPELINE
 LEASE_TTL = timedelta(minutes=10)
 
 

@@ -489,9 +489,11 @@ ALL_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # window_start of the all-time esti
 
 
 @timed
-def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
-    """Organic NPS for every entity the run touched: all time and per configured window, for the entity and
-    each configured segment, upserted on (entity, segment, window) so a re-run replaces rather than adds."""
+def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
+                     kinds: Sequence[str] | None = None) -> StageResult:
+    """Organic NPS for every entity the run touched: all time and per window kind (``kinds``, default every kind
+    in ``estimate.windows``), for the entity and each configured segment, upserted on (entity, segment, window)
+    so a re-run replaces rather than adds."""
     if missing := missing_scorer(cfg) or ("nps.organic" if not is_built("nps.organic") else None):
         return not_built("estimate", missing)
     from nps.organic import estimate_groups, exclusion, invited_view, segment_key
@@ -512,7 +514,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) ->
             save_organic(session, stream, organic, run_id)
             invited = invited_view(stream)
             rows = []
-            for window in (None, cfg.estimate.window):
+            for window in (None, *(cfg.estimate.windows if kinds is None else kinds)):
                 for by, rows_in, channel in [*((g, stream, None) for g in groupings),
                                              *((g, invited, "invited") for g in groupings if invited)]:
                     for est in estimate_groups(rows_in, by, window, cfg.thresholds, train_prior,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from config.load import ConfigError, load
-from config.schema import OnpsConfig
 from flows import exitcodes
+
+if TYPE_CHECKING:  # loading the config (pydantic, the schema) waits until a command needs it: `onps --help` not
+    from config.schema import OnpsConfig
 
 console = Console(stderr=True)
 
@@ -24,6 +26,8 @@ class AppState:
     def config(self) -> OnpsConfig:
         """The validated config; an invalid one ends the command with exit code 2 and the located errors."""
         if self._config is None:
+            from config.load import ConfigError, load
+
             try:
                 self._config = load(self.config_path)
             except ConfigError as exc:

@@ -94,3 +94,21 @@ def nps_from_shares(shares: Sequence[float]) -> float:
     if total <= 0:
         raise ValueError("NPS of an empty group is undefined")
     return float(100.0 * (shares[PROMOTER] - shares[DETRACTOR]) / total)
+
+
+def followup_class(p_promoter: float, p_passive: float, p_detractor: float, text_score: float | None) -> str:
+    """The class a review is followed up as (the detractor worklist): the text and the rating together, and the
+    text where the two clearly disagree.
+
+    The stored class probabilities already combine text and stars. Where that combined class and the text's own
+    class (``text_score``, the text-only 0-10 answer) are at opposite ends, one promoter and the other detractor,
+    the text wins: a 1-star "fast and convenient app, thanks for your dedication" is a mis-tapped star, not a
+    customer to win back, and a 5-star "never again, they lost my money" is one. A passive on either side keeps the
+    combined class (the rating tips a lukewarm text). Ties among the probabilities go promoter, then passive.
+    """
+    probs = (p_promoter, p_passive, p_detractor)
+    combined = CLASSES[max(range(3), key=lambda i: (probs[i], -i))]
+    if text_score is None:
+        return combined
+    text = nps_class(min(10.0, max(0.0, text_score)))
+    return text if {combined, text} == {"promoter", "detractor"} else combined

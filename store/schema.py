@@ -354,3 +354,17 @@ class FlowLock(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorklistEntry(Base):
+    """Where following up a detractor stands (store.worklist ``STATUSES``): who owns it and what was done. A
+    detractor with no row is open; the row outlives re-scoring, so a resolved review is not asked about again."""
+
+    __tablename__ = "worklist_entries"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))

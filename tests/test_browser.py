@@ -8,18 +8,23 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
-from tests.test_api import Seeded, seed
+from store.engine import session_scope
+from store.schema import Entity, NpsEstimate
+from tests.test_api import FIRST_WEEK, WEEK, Seeded, seed
 from web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
-SCREENSHOT_DIR = os.environ.get("ONPS_SCREENSHOT_DIR")  # set it to keep the screenshots for a look
+# every page a test visits is saved here (var/ is not committed); ONPS_SCREENSHOT_DIR puts them elsewhere
+SCREENSHOT_DIR = Path(os.environ.get("ONPS_SCREENSHOT_DIR") or Path(__file__).parents[1] / "var" / "screenshots")
 
 pytestmark = pytest.mark.browser
 
@@ -69,9 +74,14 @@ def page(live: tuple[str, Seeded]) -> Iterator[object]:
 
 
 def _shot(page: object, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _login(page: object, base: str, key: str, then: str = "/") -> None:
+    page.goto(f"{base}/login?next={then}")  # type: ignore[attr-defined]
+    page.fill("input[name=key]", key)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
 
 
 def test_dashboard_renders_charts_and_acknowledges_an_alert(live: tuple[str, Seeded], page: object) -> None:
@@ -143,3 +153,109 @@ def test_enps_view_in_the_browser_apart_from_the_customer_overview(live: tuple[s
     legend = page.locator("#nps-trend .legendtext").evaluate_all("els => els.map(e => e.textContent)")
     assert {"Velora", "Brixo"} <= set(legend) and len(legend) == 2  # no eNPS line among the customers'
     expect(page.locator("#latest-nps")).to_have_text(f"{seeded.velora_nps[-1]:+.0f}")
+
+
+def _add_estimate(url: str, entity: str, kind: str, start: datetime, end: datetime, n: float, nps: float,
+                  half: float) -> None:
+    with session_scope(url) as s:
+        entity_id = s.scalar(select(Entity.id).where(Entity.name == entity))
+        s.add(NpsEstimate(entity_id=entity_id, segment={}, segment_key="", window_kind=kind, window_start=start,
+                          window_end=end, n=n, nps=nps, low=max(-100, nps - half), high=min(100, nps + half),
+                          promoters=n / 2, passives=0, detractors=n / 2, excluded={}, method="dirichlet"))
+
+
+def test_headline_on_a_week_of_one_review_says_not_enough_data(live: tuple[str, Seeded], page: object,
+                                                               sqlite_url: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    base, seeded = live
+    week = FIRST_WEEK + 6 * WEEK  # after the seeded weeks: the newest week holds a single review
+    _add_estimate(sqlite_url, "Velora", "week", week, week + WEEK, n=1, nps=-100, half=99)
+    _add_estimate(sqlite_url, "Brixo", "week", week, week + WEEK, n=1, nps=100, half=99)
+    _login(page, base, seeded.keys["read"], "/%3Fentity%3DVelora%26window%3Dweek")
+    expect(page.locator("#latest-nps")).to_have_text("not enough data")
+    expect(page.locator("#headline-basis")).to_contain_text("n=1 < 30")
+    expect(page.locator("#benchmark")).to_contain_text("not enough data")
+    expect(page.locator("#benchmark")).not_to_contain_text("significant")
+    _shot(page, "overview-not-enough-data")
+
+    # a longer window that reaches the minimum takes over, and the page says which one it is
+    _add_estimate(sqlite_url, "Velora", "rolling28", week + WEEK - 4 * WEEK, week + WEEK, n=361, nps=12, half=9)
+    page.reload()
+    expect(page.locator("#latest-nps")).to_have_text("+12")
+    expect(page.locator("#headline-basis")).to_contain_text(f"showing 28 days to {week + WEEK:%Y-%m-%d}")
+    _shot(page, "overview-rolling-fallback")
+
+
+def test_a_worklist_item_moves_through_its_states(live: tuple[str, Seeded], page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    base, seeded = live
+    _login(page, base, seeded.keys["write"], "/worklist%3Fentity%3DVelora")
+    late = page.locator(f"#item-{seeded.docs['late']}")
+    expect(late.locator(".state")).to_have_text("open")
+    _shot(page, "worklist")
+    for status, owner, note in (("contacted", "ana", "called, refund offered"), ("resolved", "", ""),
+                                ("not_actionable", "li", "no contact details")):
+        late.locator("select[name=status]").select_option(status)
+        late.locator("input[name=owner]").fill(owner)
+        late.locator("input[name=note]").fill(note)
+        late.locator("button[type=submit]").click()
+        expect(late.locator(".state")).to_have_text(status)
+        expect(late.locator(".owner")).to_have_count(1 if owner else 0)
+        if note:
+            expect(late.locator(".note")).to_have_text(note)
+        expect(late).to_contain_text("write-user")
+    _shot(page, "worklist-after")
+
+    page.select_option("form.filters select[name=status]", "open")
+    page.locator("form.filters button[type=submit]").click()
+    expect(page.locator(f"#item-{seeded.docs['late']}")).to_have_count(0)
+    expect(page.locator(f"#item-{seeded.docs['broken']}")).to_have_count(1)
+    with page.expect_download() as download:
+        page.click("#worklist-csv")
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0].startswith("id,") and len(rows) == 2 and rows[1].startswith(f"{seeded.docs['broken']},")
+
+
+def test_a_reason_bar_opens_its_reviews_with_the_evidence_marked(live: tuple[str, Seeded], page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    base, seeded = live
+    _login(page, base, seeded.keys["read"], "/%3Fentity%3DVelora%26window%3Dweek")
+    latest = FIRST_WEEK + 5 * WEEK  # the seeded reviews all fall in the newest week
+    expect(page.locator("#why h2")).to_have_text(f"Why: reasons in the week of {latest:%Y-%m-%d}")
+    expect(page.locator("#drivers")).to_contain_text("delivery")
+    detractor_bars = page.locator("#reasons g.trace.bars").nth(1).locator("g.point path")
+    expect(detractor_bars.first).to_be_visible(timeout=15000)
+    detractor_bars.first.scroll_into_view_if_needed()
+    box = detractor_bars.first.bounding_box()  # the lowest bar: delivery, the least cited reason
+    assert box is not None
+    # a real mouse click where the bar is drawn (plotly's drag layer above it turns the click into plotly_click)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(f"{base}/reviews?entity=Velora&class=detractor&reason=delivery&organic=true"
+                             f"&from={latest:%Y-%m-%d}&to={latest + WEEK:%Y-%m-%d}")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr mark.negative")).to_have_text("arrived two weeks late")
+    expect(page.locator("tbody td.stars")).to_have_text("4/5")
+    _shot(page, "reviews-from-a-bar")
+
+    page.select_option("select[name=entity]", "")  # the filters the page offers: date, source, stars
+    page.fill("input[name=reason]", "")
+    page.select_option("select[name=class]", "")
+    page.select_option("select[name=source]", "brixo-forum")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    page.fill("input[name=to]", f"{latest:%Y-%m-%d}")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(".empty")).to_have_text("No reviews match.")
+    page.fill("input[name=to]", "")
+    page.select_option("select[name=source]", "")
+    page.select_option("select[name=rating]", "5")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(".empty")).to_have_text("No reviews match.")  # every seeded review has 4 stars
+    _shot(page, "reviews")

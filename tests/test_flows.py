@@ -365,3 +365,31 @@ def test_cli_lists_runs_shows_a_report_and_checks_its_input(reference: dict[str,
     assert bad.exit_code == exitcodes.USAGE and "YYYY-MM-DD" in bad.output
     planned = cli.invoke(app, ["-c", reference["config"], "deploy", "--dry-run"])
     assert planned.exit_code == 0 and "cron" in planned.output and "0 3 * * *" in planned.output
+
+
+def test_every_configured_window_kind_is_estimated_and_another_on_demand(reference: dict[str, Any],
+                                                                        tmp_path: Path) -> None:
+    """The nightly writes each kind of estimate.windows; a kind it did not write is estimated when asked for, as a
+    run of its own, and the all-time figure it rewrites is the nightly's (the same stage, the same store)."""
+    from config.load import load
+    from flows.on_demand import estimate_on_demand
+
+    db_url = f"sqlite:///{tmp_path / 'copy.db'}"
+    with sqlite3.connect(reference["db"]) as src, sqlite3.connect(tmp_path / "copy.db") as dst:
+        src.backup(dst)
+    cfg = load(reference["config"])
+    assert "day" not in cfg.estimate.windows
+
+    def totals(kind: str) -> dict[tuple[int, str], float]:
+        with session_scope(db_url) as s:
+            return {(e.entity_id, e.window_start.isoformat()): round(e.nps, 6) for e in s.scalars(
+                select(NpsEstimate).where(NpsEstimate.window_kind == kind, NpsEstimate.segment_key == ""))}
+
+    for kind in cfg.estimate.windows:
+        assert totals(kind), f"the nightly stored no {kind} estimates"
+    assert not totals("day")
+    all_time = totals("all")
+    result = estimate_on_demand(db_url, cfg, "day")
+    assert result.status == "done" and totals("day") and totals("all") == all_time
+    assert report.recent_runs(db_url, 1)[0]["flow"] == "estimate"
+    assert report.recent_runs(db_url, 1)[0]["status"] == "completed"

@@ -32,7 +32,7 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import PlainTextResponse
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from store.alerts_store import acknowledge
+from store.worklist import Status, WorklistError, set_entry
 from web import reads
 from web.api_models import (
     AlertOut,
@@ -20,9 +22,12 @@ from web.api_models import (
     ReviewOut,
     ReviewPage,
     SurveyCompareOut,
+    WorklistChange,
     WorklistItem,
+    WorklistState,
 )
 from web.auth import Caller, db_session, require
+from web.export import worklist_csv
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No API key, or an unknown or revoked one."},
@@ -154,21 +159,55 @@ def ack_alert(alert_id: RowId, caller: Writer, session: DB) -> dict[str, Any]:
     return found
 
 
+Statuses = Annotated[list[Status] | None, Query(alias="status", description="Only these; repeat for several.")]
+
+
+def worklist_filter(entity: str | None, statuses: list[str] | None, start: datetime | None,
+                    min_p: float) -> reads.WorklistFilter:
+    return reads.WorklistFilter(entity=entity, status=tuple(statuses or ()), start=start, min_p=min_p)
+
+
+MinP = Annotated[float, Query(ge=0, le=1, description="Minimum P(detractor) where the text does not overrule.")]
+
+
 @router.get("/worklist", response_model=list[WorklistItem],
-            summary="Recent high-confidence organic detractors, to close the loop with the customer")
+            summary="Organic detractors to follow up (text and rating together), active detractors first")
 def worklist(
     request: Request,
     _: Reader,
     session: DB,
     entity: str | None = None,
+    status_: Statuses = None,
     start: From = None,
-    min_p: Annotated[float, Query(ge=0, le=1, description="Minimum P(detractor).")] = 0.7,
+    min_p: MinP = 0.7,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
-    flt = reads.ReviewFilter(entity=entity, cls="detractor", organic=True, min_p_detractor=min_p, start=start)
-    _, items = reads.reviews(session, flt, limit=limit, offset=0)
+    _, items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=limit, offset=offset)
     return [{**item, "dashboard_url": str(request.url_for("review_page", review_id=item["id"]))}
             for item in items]
+
+
+@router.get("/worklist.csv", response_class=PlainTextResponse, summary="The worklist as CSV (every match)",
+            responses={200: {"content": {"text/csv": {}}}})
+def worklist_export(_: Reader, session: DB, entity: str | None = None, status_: Statuses = None,
+                    start: From = None, min_p: MinP = 0.7) -> Response:
+    _, items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=100_000, offset=0)
+    return Response(worklist_csv(items), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
+
+
+@router.post("/worklist/{review_id}", response_model=WorklistState, responses=NOT_FOUND,
+             summary="Set a worklist item's status, owner or note (write scope)")
+def worklist_update(review_id: RowId, change: WorklistChange, caller: Writer, session: DB) -> dict[str, Any]:
+    try:
+        entry = set_entry(session, review_id, by=caller.name, **change.model_dump(exclude_none=True))
+    except WorklistError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")
+    return {"status": entry.status, "owner": entry.owner, "note": entry.note, "updated_at": entry.updated_at,
+            "updated_by": entry.updated_by}
 
 
 @router.get("/surveys/compare", response_model=SurveyCompareOut,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from store.worklist import Status
 
 
 class Health(BaseModel):
@@ -86,6 +88,7 @@ class ReviewOut(BaseModel):
     entity: str | None
     source: str
     title: str | None
+    author: str | None = Field(None, description="The name the source shows for the reviewer (display only).")
     text: str
     rating: float | None
     rating_scale: float | None
@@ -143,8 +146,27 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
 
 
+class WorklistState(BaseModel):
+    status: Status = Field(description="Where following up stands; a review nobody touched yet is open.")
+    owner: str | None
+    note: str | None
+    updated_at: datetime | None
+    updated_by: str | None = Field(description="The API key name that made the last change.")
+
+
 class WorklistItem(ReviewOut):
     dashboard_url: str = Field(description="The review's page on this dashboard.")
+    worklist: WorklistState
+
+
+class WorklistChange(BaseModel):
+    """Fields left out stay as they are; an empty owner or note clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    owner: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=5000)
 
 
 class SideOut(BaseModel):

@@ -31,30 +31,70 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+TICKS = {"day": "%d %b %Y", "week": "%b %Y", "month": "%b %Y", "rolling28": "%b %Y"}
+
+
+def _x(row: dict[str, Any]) -> Any:
+    """Where a window sits on the time axis: a rolling window at its end (the 28 days *to* that date), the others
+    at their middle."""
+    if row["window_kind"] == "rolling28":
+        return row["window_end"]
+    return row["window_start"] + (row["window_end"] - row["window_start"]) / 2
+
+
+def contiguous_runs(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Windows split where one does not reach the next (a week, month or rolling window with no estimate between),
+    so a chart draws a gap there instead of a straight line across months without data."""
+    runs: list[list[dict[str, Any]]] = []
+    for row in sorted(rows, key=lambda r: r["window_start"]):
+        if runs and row["window_start"] <= runs[-1][-1]["window_end"]:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def _with_gaps(runs: list[list[dict[str, Any]]], value: Any) -> list[Any]:
+    out: list[Any] = []
+    for run in runs:
+        out += [*(value(r) for r in run), None]
+    return out[:-1]
+
+
 def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, div_id: str = "nps-trend",
-              metric: str = "NPS") -> str:
-    """One line per entity with its 95% interval as a shaded band (window midpoints on the x axis); entities
-    in ``order`` come first, so the entity in focus keeps the first colour."""
+              invited: list[dict[str, Any]] | None = None, metric: str = "NPS") -> str:
+    """One line per entity with its 95% interval as a shaded band, broken where windows are missing; entities in
+    ``order`` come first, so the entity in focus keeps the first colour. ``invited``: the focus entity's invited
+    reviews (estimated apart) on the same axes, dashed."""
     by_entity: dict[str, list[dict[str, Any]]] = {name: [] for name in order or []}
     for est in estimates:
         by_entity.setdefault(est["entity"], []).append(est)
-    by_entity = {name: rows for name, rows in by_entity.items() if rows}
+    series = [(name, rows, PALETTE[i % len(PALETTE)], "solid")
+              for i, (name, rows) in enumerate((n, r) for n, r in by_entity.items() if r)]
+    if invited and series:
+        series.append((f"{series[0][0]} invited", invited, series[0][2], "dash"))
     fig = go.Figure()
-    for i, (name, rows) in enumerate(by_entity.items()):
-        colour = PALETTE[i % len(PALETTE)]
-        rows = sorted(rows, key=lambda r: r["window_start"])
-        x = [r["window_start"] + (r["window_end"] - r["window_start"]) / 2 for r in rows]
+    for name, rows, colour, dash in series:
+        runs = contiguous_runs(rows)
+        band_x: list[Any] = []
+        band_y: list[Any] = []
+        for run in runs:
+            band_x += [*(_x(r) for r in run), *(_x(r) for r in run[::-1]), None]
+            band_y += [*(r["high"] for r in run), *(r["low"] for r in run[::-1]), None]
         fig.add_trace(go.Scatter(
-            x=x + x[::-1], y=[r["high"] for r in rows] + [r["low"] for r in rows][::-1], fill="toself",
-            mode="lines", fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip", showlegend=False,
-            legendgroup=name, name=f"{name} 95% interval"))
+            x=band_x[:-1], y=band_y[:-1], fill="toself", mode="lines", fillcolor=_rgba(colour, 0.15 if dash ==
+            "solid" else 0.07), line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=name,
+            name=f"{name} 95% interval"))
         fig.add_trace(go.Scatter(
-            x=x, y=[r["nps"] for r in rows], mode="lines+markers", name=name, legendgroup=name,
-            line={"color": colour, "width": 2},
-            customdata=[[r["low"], r["high"], r["n"], r["method"]] for r in rows],
+            x=_with_gaps(runs, _x), y=_with_gaps(runs, lambda r: r["nps"]), mode="lines+markers", name=name,
+            legendgroup=name, connectgaps=False, line={"color": colour, "width": 2, "dash": dash},
+            marker={"size": 4},
+            customdata=_with_gaps(runs, lambda r: [r["low"], r["high"], r["n"], r["method"]]),
             hovertemplate="%{x|%Y-%m-%d}: " + metric + " %{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}]"
                           "<br>n=%{customdata[2]:.0f} (%{customdata[3]})<extra>" + name + "</extra>"))
-    fig.update_layout(**LAYOUT, yaxis={"title": metric, "range": [-100, 100], "zeroline": True})
+    kind = estimates[0]["window_kind"] if estimates else "week"
+    fig.update_layout(**LAYOUT, yaxis={"title": metric, "range": [-100, 100], "zeroline": True},
+                      xaxis={"type": "date", "tickformat": TICKS.get(kind, "%b %Y"), "hoverformat": "%Y-%m-%d"})
     return _html(fig, div_id)
 
 
@@ -73,18 +113,34 @@ def survey_vs_organic(organic: list[dict[str, Any]], survey: list[dict[str, Any]
     return _html(fig, div_id)
 
 
-def reason_breakdown(counts: dict[str, dict[str, int]], div_id: str = "reasons") -> str:
-    """How many detractor and promoter reviews cite each reason code, side by side, most cited on top."""
-    detractor, promoter = counts.get("detractor", {}), counts.get("promoter", {})
-    codes = sorted(set(detractor) | set(promoter), key=lambda c: detractor.get(c, 0) + promoter.get(c, 0))
+# a bar whose point carries a link (customdata[0]) opens it when clicked: a chart leads to the reviews behind it
+CLICK_TO_OPEN = ("document.getElementById('{plot_id}').on('plotly_click', function (e) {"
+                 " var link = e.points[0].customdata[0]; if (link) { window.location.assign(link); } });")
+
+
+def reason_breakdown(changes: list[Any], links: dict[tuple[str, str], str], div_id: str = "reasons") -> str:
+    """Each reason's share of the window's detractor and promoter reviews, side by side, most cited on top; the
+    hover says how many reviews and how the share moved since the previous window, a click opens those reviews.
+    ``changes`` are ``nps.drivers.ReasonChange``; ``links[(cls, code)]`` the reviews page for each bar."""
+    now = {(c.cls, c.code): c for c in changes if c.count}
+    codes = sorted({code for _, code in now}, key=lambda code: sum(c.count for (_, k), c in now.items()
+                                                                  if k == code))
     fig = go.Figure()
-    for name, values, colour in (("promoters", promoter, PALETTE[2]), ("detractors", detractor, PALETTE[1])):
-        fig.add_trace(go.Bar(y=codes, x=[values.get(c, 0) for c in codes], orientation="h", name=name,
-                             marker_color=colour, hovertemplate="%{y}: %{x} " + name + "<extra></extra>"))
+    for cls, name, colour in (("promoter", "promoters", PALETTE[2]), ("detractor", "detractors", PALETTE[1])):
+        rows = [now.get((cls, code)) for code in codes]
+        fig.add_trace(go.Bar(
+            y=codes, x=[r.share if r else 0 for r in rows], orientation="h", name=name, marker_color=colour,
+            customdata=[[links.get((cls, code), ""), r.count if r else 0,
+                         "" if not r or r.change is None else f"{r.change:+.0f} points since the window before"]
+                        for code, r in zip(codes, rows, strict=True)],
+            hovertemplate="%{y}: %{x:.0f}% of " + name + " (%{customdata[1]} reviews)<br>%{customdata[2]}"
+                          "<extra>click for the reviews</extra>"))
     fig.update_layout(**{**LAYOUT, "height": max(260, 36 * len(codes) + 110),
                          "legend": {"orientation": "h", "y": 1.12, "traceorder": "reversed"}},
-                      barmode="group", xaxis={"title": "reviews citing the reason", "rangemode": "tozero"})
-    return _html(fig, div_id)
+                      barmode="group", xaxis={"title": "% of the class's reviews citing the reason",
+                                              "rangemode": "tozero", "ticksuffix": "%"})
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, post_script=CLICK_TO_OPEN,
+                       config={"displaylogo": False, "responsive": True})
 
 
 def campaign_timeline(campaigns: list[dict[str, Any]], div_id: str = "campaign-timeline") -> str:

@@ -6,6 +6,7 @@ SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -16,12 +17,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from config.schema import OnpsConfig
 from nps.compare import difference
+from nps.drivers import reason_changes
+from nps.headline import choose_headline, comparable, enough_data, window_label
 from nps.record import web_url
+from nps.windows import previous_span
 from store.alerts_store import acknowledge
+from store.worklist import STATUSES, WorklistError, set_entry
 from web import charts, reads
 from web.api import RowId
 from web.auth import KEY_COOKIE, AuthError, Caller, check_key, db_session
+from web.export import worklist_csv
 from web.highlight import highlight
 from web.keys import Scope
 
@@ -117,68 +124,145 @@ def logout() -> Response:
     return response
 
 
-def competitor_benchmark(latest: dict[str, Any] | None, trend: list[dict[str, Any]],
-                         competitors: list[str]) -> list[dict[str, Any]]:
-    """Each competitor's estimate for the same window as the entity's latest, and the entity's lead over it
-    (``nps.compare.difference``: entity minus competitor, with its 95% interval)."""
+def competitor_benchmark(shown: dict[str, Any] | None, latest: dict[str, dict[str, dict[str, Any]]],
+                         competitors: list[str], min_n: int) -> list[dict[str, Any]]:
+    """Each competitor's estimate for the window the headline shows (or, with no figure, the one it would),
+    and the entity's lead over it (``nps.compare.difference``: entity minus competitor, with its 95% interval)
+    only where both sides have enough data (``nps.headline.comparable``)."""
     rows = []
     for name in competitors:
-        same = next((e for e in trend if e["entity"] == name and latest is not None
-                     and e["window_start"] == latest["window_start"]), None)
-        lead = difference(SimpleNamespace(**latest), SimpleNamespace(**same)) if latest and same else None
-        rows.append({"name": name, "estimate": same, "lead": lead})
+        theirs = latest.get(name, {}).get(shown["window_kind"]) if shown else None
+        same = theirs if theirs and shown and theirs["window_start"] == shown["window_start"] else None
+        lead = (difference(SimpleNamespace(**shown), SimpleNamespace(**same))
+                if same and comparable(shown, same, min_n) else None)
+        rows.append({"name": name, "estimate": same, "lead": lead, "enough": enough_data(same, min_n)})
     return rows
+
+
+def default_entity(stored: list[dict[str, Any]], settings: OnpsConfig) -> str | None:
+    """The entity the overview opens on: ``[dashboard] home``, else the first configured entity the store
+    knows, else the first one stored (entities are registered in config order)."""
+    names = {e["name"] for e in stored}
+    for name in [settings.dashboard.home, *(e.name for e in settings.entities)]:
+        if name in names:
+            return name
+    return min(stored, key=lambda e: e["id"])["name"] if stored else None
+
+
+def trend_kind(asked: str, stored: set[str]) -> str:
+    """The window kind the trend chart draws: a month or 28-day trend as asked; for a day, a week or all time the
+    rolling 28-day series (else the monthly one) when stored, since a weekly line over years is mostly noise and
+    the all-time figure is one point."""
+    if asked in ("month", "rolling28"):
+        return asked
+    return next((k for k in ("rolling28", "month") if k in stored), asked if asked != "all" else "week")
+
+
+def reason_drivers(request: Request, session: Session, entity: str, window: dict[str, Any] | None
+                   ) -> dict[str, Any]:
+    """The reasons behind the headline's window against the window before it (nps.drivers), each with a link to
+    the organic reviews of that class citing it in that window; all time when there is no window."""
+    dated = window is not None and window["window_kind"] != "all"
+    start, end = (window["window_start"], window["window_end"]) if dated and window else (None, None)
+    counts, totals = reads.reason_breakdown(session, entity=entity, start=start, end=end)
+    previous = previous_totals = None
+    if dated and window and start and end:
+        before = previous_span(start, end, window["window_kind"])
+        previous, previous_totals = reads.reason_breakdown(session, entity=entity, start=before[0], end=before[1])
+    changes = reason_changes(counts, totals, previous, previous_totals)
+    span = {"from": f"{start:%Y-%m-%d}", "to": f"{end:%Y-%m-%d}"} if start and end else {}
+    links = {(c.cls, c.code): str(request.url_for("reviews_page")) + "?" + urlencode(
+        {"entity": entity, "class": c.cls, "reason": c.code, "organic": "true", **span}) for c in changes}
+    label = window_label(window) if dated and window else "all time"
+    return {"changes": changes, "links": links, "label": label, "totals": totals, "compared": previous is not None}
 
 
 @router.get("/", response_class=HTMLResponse, name="overview")
 def overview(request: Request, caller: Viewer, session: DB, entity: str | None = None,
              window: reads.WindowKind | None = None) -> HTMLResponse:
-    settings = request.app.state.config
+    settings: OnpsConfig = request.app.state.config
     window = window or settings.estimate.window
+    min_n = settings.dashboard.min_n
     everyone = reads.entities(session)
-    names = [e["name"] for e in everyone]
-    if entity not in names:
-        with_estimates = {e["entity"] for e in reads.estimates(session, segment={}, window=window, limit=10000)}
-        entity = next((n for n in names if n in with_estimates), names[0] if names else None)
+    if entity not in {e["name"] for e in everyone}:
+        entity = default_entity(everyone, settings)
     chosen = next((e for e in everyone if e["name"] == entity), None)
-    context: dict[str, Any] = {"entities": everyone, "entity": chosen, "window": window,
+    context: dict[str, Any] = {"entities": everyone, "entity": chosen, "window": window, "min_n": min_n,
                                "windows": ["day", "week", "month", "rolling28", "all"]}
     if chosen is not None:
         shown = [chosen["name"], *chosen["competitors"]]
-        trend = reads.estimates(session, entity=shown, segment={}, window=window)
-        organic = [e for e in trend if e["entity"] == chosen["name"]]
+        latest = reads.latest_estimates(session, shown)
+        ours = latest.get(chosen["name"], {})
+        headline = choose_headline({kind: [row] for kind, row in ours.items()}, window, min_n)
+        kind = trend_kind(window, set(ours))
+        trend = reads.estimates(session, entity=shown, segment={}, window=kind, limit=100_000)
         pairs, correlations = reads.survey_comparison(session, settings.thresholds, entity=chosen["name"],
                                                       window=window)
+        dated = [p for p in pairs if p.window_start is not None]
         survey = [{"window_start": p.window_start, "nps": p.survey.nps, "low": p.survey.low,
-                   "high": p.survey.high} for p in pairs if p.window_start is not None]
-        breakdown = reads.reason_breakdown(session, entity=chosen["name"])
-        latest = organic[-1] if organic else None
+                   "high": p.survey.high} for p in dated]
+        organic = [{"window_start": p.window_start, "nps": p.organic.nps, "low": p.organic.low,
+                    "high": p.organic.high} for p in dated]
+        drivers = reason_drivers(request, session, chosen["name"], headline.shown or headline.latest)
         # invited reviews (the company asked for them) are estimated apart, never in the organic figure
-        invited = reads.estimates(session, entity=[chosen["name"]], segment={"channel": "invited"}, window=window)
-        benchmark = competitor_benchmark(latest, trend, chosen["competitors"])
-        _, worklist = reads.reviews(session, reads.ReviewFilter(entity=chosen["name"], cls="detractor",
-                                                                organic=True, min_p_detractor=0.7),
-                                    limit=10, offset=0)
+        invited_segment = {"channel": "invited"}
+        invited_latest = reads.latest_estimates(session, [chosen["name"]], invited_segment).get(
+            chosen["name"], {}).get(window)
+        invited_trend = reads.estimates(session, entity=[chosen["name"]], segment=invited_segment, window=kind,
+                                        limit=100_000)
+        waiting, worklist = reads.worklist(session, reads.WorklistFilter(entity=chosen["name"],
+                                                                         status=("open", "contacted")),
+                                           limit=10, offset=0)
         context |= {
-            "latest": latest,
-            "invited": invited[-1] if invited else None,
-            "benchmark": benchmark,
-            "trend_chart": charts.nps_trend(trend, order=shown) if trend else None,
+            "headline": headline,
+            "latest": headline.shown,
+            "stored_kinds": sorted(ours),
+            "trend_kind": kind,
+            "invited": invited_latest if enough_data(invited_latest, min_n) else None,
+            "benchmark": competitor_benchmark(headline.shown or headline.latest, latest, chosen["competitors"],
+                                              min_n),
+            "trend_chart": charts.nps_trend(trend, order=shown, invited=invited_trend) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
             "survey_pairs": [p.to_dict() for p in pairs][-6:],
             "survey_correlation": correlations.get(f"entity={chosen['name']}"),
-            "reason_chart": charts.reason_breakdown(breakdown) if any(breakdown.values()) else None,
+            "drivers": drivers,
+            "reason_chart": charts.reason_breakdown(drivers["changes"], drivers["links"])
+            if any(c.count for c in drivers["changes"]) else None,
             "worklist": worklist,
+            "worklist_waiting": waiting,
         }
     context["alerts"] = reads.alerts(session, limit=30)
     return _render(request, "overview.html", caller, **context)
 
 
-@router.post("/alerts/{alert_id}/ack", name="ack_alert_page")
-def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB) -> Response:
+@router.post("/estimate", name="estimate_now")
+def estimate_now(request: Request, caller: Editor, window: Annotated[reads.WindowKind, Form()],
+                 entity: Annotated[str, Form()] = "") -> Response:
+    """Estimate a window kind that is not stored yet, now (flows.on_demand), instead of waiting for the nightly."""
+    from flows.locks import LockHeld
+    from flows.on_demand import estimate_on_demand
+
+    same_site(request)
+    settings: OnpsConfig = request.app.state.config
+    if window != "all":
+        try:
+            estimate_on_demand(request.app.state.db_url, settings, window)
+        except LockHeld as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return RedirectResponse(f"/?{urlencode({'entity': entity, 'window': window})}",
+                            status_code=status.HTTP_303_SEE_OTHER)
+
+
+def same_site(request: Request) -> None:
+    """A form post from another site is refused (the key cookie is SameSite=Strict; this is the second lock)."""
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.url.netloc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site acknowledgement refused")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site form post refused")
+
+
+@router.post("/alerts/{alert_id}/ack", name="ack_alert_page")
+def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB) -> Response:
+    same_site(request)
     if acknowledge(session, alert_id, caller.name) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert with id {alert_id}")
     back = safe_next(urlsplit(request.headers.get("referer", "/")).path or "/")
@@ -211,18 +295,77 @@ def campaigns_page(request: Request, caller: Viewer, session: DB, entity: str | 
                    timeline=charts.campaign_timeline(found) if found else None)
 
 
+def _worklist_filter(entity: str | None, status_: str | None) -> reads.WorklistFilter:
+    if status_ and status_ not in STATUSES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"status must be one of {', '.join(STATUSES)}")
+    return reads.WorklistFilter(entity=entity or None, status=(status_,) if status_ else ())
+
+
+@router.get("/worklist", response_class=HTMLResponse, name="worklist_page")
+def worklist_page(request: Request, caller: Viewer, session: DB, entity: str | None = None,
+                  status_: Annotated[str | None, Query(alias="status")] = None,
+                  page: Annotated[int, Query(ge=1, le=2**31 // PAGE)] = 1) -> HTMLResponse:
+    total, items = reads.worklist(session, _worklist_filter(entity, status_), limit=PAGE, offset=(page - 1) * PAGE)
+    base = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return _render(request, "worklist.html", caller, items=items, total=total, page=page,
+                   pages=max(1, -(-total // PAGE)), query=urlencode(base), filters=base, statuses=STATUSES,
+                   entities=reads.entities(session))
+
+
+@router.get("/worklist.csv", name="worklist_csv_page")
+def worklist_csv_page(caller: Viewer, session: DB, entity: str | None = None,
+                      status_: Annotated[str | None, Query(alias="status")] = None) -> Response:
+    _, items = reads.worklist(session, _worklist_filter(entity, status_), limit=100_000, offset=0)
+    return Response(worklist_csv(items), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
+
+
+@router.post("/worklist/{review_id}", name="worklist_update_page")
+def worklist_update_page(request: Request, review_id: RowId, caller: Editor, session: DB,
+                         status_: Annotated[str, Form(alias="status")], owner: Annotated[str, Form()] = "",
+                         note: Annotated[str, Form()] = "") -> Response:
+    same_site(request)
+    try:
+        entry = set_entry(session, review_id, by=caller.name, status=status_, owner=owner, note=note)
+    except WorklistError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review with id {review_id}")
+    back = urlsplit(request.headers.get("referer", ""))
+    target = safe_next(back.path + (f"?{back.query}" if back.query else "")) if back.path else "/worklist"
+    return RedirectResponse(f"{target}#item-{review_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/reviews", response_class=HTMLResponse, name="reviews_page")
 def reviews_page(
-    request: Request, caller: Viewer, session: DB, entity: str | None = None,
-    cls: Annotated[reads.ReviewClass | None, Query(alias="class")] = None, reason: str | None = None,
-    bot: bool | None = None, page: Annotated[int, Query(ge=1, le=2**31 // PAGE)] = 1,
+    request: Request, caller: Viewer, session: DB, entity: str | None = None, source: str | None = None,
+    cls: Annotated[str | None, Query(alias="class")] = None, reason: str | None = None,
+    bot: bool | None = None, rating: str | None = None,
+    start: Annotated[str | None, Query(alias="from")] = None, end: Annotated[str | None, Query(alias="to")] = None,
+    organic: bool = False, page: Annotated[int, Query(ge=1, le=2**31 // PAGE)] = 1,
 ) -> HTMLResponse:
-    flt = reads.ReviewFilter(entity=entity, cls=cls, reason=reason, bot=bot)
+    """Reviews filtered as a chart's bar or a reader asks: ``from``/``to`` are days (``to`` exclusive, as a
+    window's end), ``rating`` the native value (1 for one star). A filter form sends every field, so an empty
+    one means "any"."""
+    if cls and cls not in ("promoter", "passive", "detractor"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "class must be promoter, passive or detractor")
+    try:
+        stars = float(rating) if rating else None
+        first, last = (datetime.combine(date.fromisoformat(d), time(), UTC) if d else None for d in (start, end))
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "rating must be a number; from and to dates as YYYY-MM-DD") from exc
+    flt = reads.ReviewFilter(entity=entity or None, source=source or None, cls=cls or None,  # type: ignore[arg-type]
+                             reason=reason or None, bot=bot, rating=stars, organic=organic, start=first, end=last)
     total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)
-    base = {k: v for k, v in request.query_params.items() if k != "page"}
-    query = urlencode(base)
+    if reason:  # the words that made the reason, marked in each listed text
+        for item in items:
+            item["marked"] = highlight(item["text"], [(r["evidence"], r["polarity"]) for r in item["reasons"]
+                                                      if r["code"] == reason])
+    base = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return _render(request, "reviews.html", caller, items=items, total=total, page=page,
-                   pages=max(1, -(-total // PAGE)), query=query, filters=base)
+                   pages=max(1, -(-total // PAGE)), query=urlencode(base), filters=base,
+                   entities=reads.entities(session), sources=reads.source_names(session))
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse, name="review_page")

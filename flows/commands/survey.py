@@ -225,16 +225,34 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]error:[/red] --window must be one of {', '.join(WINDOWS)}, got {window!r}")
             raise typer.Exit(exitcodes.USAGE)
         keys = ["entity", *(k.strip() for k in by.split(",") if k.strip())]
-        with session_scope(cfg.database.url) as session:
-            responses = queries.survey_responses(session, entity)
-            organic = [e for e in queries.stored_estimates(session, window or "all", entity)
-                       if set(e.group) == set(keys)]
+
+        def read() -> tuple[list[Any], list[Any], bool]:
+            with session_scope(cfg.database.url) as session:
+                stored = queries.stored_estimates(session, window or "all", entity)
+                return (queries.survey_responses(session, entity),
+                        [e for e in stored if set(e.group) == set(keys)], bool(stored))
+
+        responses, organic, any_stored = read()
         if not responses:
             err.print("no survey answers imported yet; run `onps survey import FILE.csv --entity NAME` first.")
             raise typer.Exit(exitcodes.OK)
+        if not any_stored and window is not None:
+            from flows.locks import LockHeld
+            from flows.on_demand import estimate_on_demand
+
+            err.print(f"no {window} estimates stored yet: estimating them now (a run of its own, see `onps runs`)")
+            try:
+                estimate_on_demand(cfg.database.url, cfg, window)
+            except LockHeld as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exitcodes.SKIPPED) from exc
+            responses, organic, any_stored = read()
         if not organic:
-            err.print(f"no organic estimates stored for window {window or 'all'} and segments {', '.join(keys)}; "
-                      "run `onps nightly` first (it estimates the segments in config estimate.segments).")
+            missing = [k for k in keys[1:] if k not in cfg.estimate.segments]
+            err.print(f"no organic estimates for window {window or 'all'} and segments {', '.join(keys)}; "
+                      + (f"add {', '.join(missing)} to [estimate] segments in the config; the next nightly "
+                         "estimates them." if missing else
+                         "no scored reviews of this entity are stored yet: run `onps nightly`."))
             raise typer.Exit(exitcodes.OK)
         pairs, correlations = compare_survey(responses, organic, keys, window, cfg.thresholds)
         result = [p.to_dict() for p in pairs]
