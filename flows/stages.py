@@ -32,8 +32,9 @@ from nps.authors import resolve_authors
 from nps.organic import campaign_candidates
 from store.clock import utcnow
 from store.engine import session_scope
-from store.organic import members_of, save_organic, set_members
+from store.organic import save_organic, set_members
 from store.quarantine import quarantine, release
+from store.queries import stored_campaigns, stored_estimates
 from store.schema import Alert, BotVerdict, Campaign, Document, Entity, NpsEstimate, Reason, Score
 from store.streams import (
     author_document_ids,
@@ -569,44 +570,6 @@ def nps_changes(session: Session, entity_id: int, entity: str, rows: Sequence[di
 # -- alerts ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredWindow:
-    """A stored estimate with what the alert rules read (nps.alerts works on any object with these fields)."""
-
-    group: dict[str, Any]
-    window: str
-    window_start: datetime
-    window_end: datetime
-    n: float
-    nps: float
-    low: float
-    high: float
-    detractors: float
-    reasons: dict[str, dict[str, float]]
-
-
-def stored_windows(session: Session, entity: str, window: str) -> list[StoredWindow]:
-    rows = session.execute(
-        select(NpsEstimate).join(Entity, Entity.id == NpsEstimate.entity_id)
-        .where(Entity.name == entity, NpsEstimate.window_kind == window).order_by(NpsEstimate.window_start)
-    ).scalars()
-    return [
-        StoredWindow({"entity": entity, **(r.segment or {})}, r.window_kind, r.window_start, r.window_end, r.n,
-                     r.nps, r.low, r.high, r.detractors, (r.extra or {}).get("reasons", {}))
-        for r in rows
-    ]
-
-
-def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(Campaign).join(Entity, Entity.id == Campaign.entity_id).where(Entity.name == entity)
-    ).scalars()
-    rows = list(rows)
-    members = members_of(session, [c.id for c in rows])
-    return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
-             "member_ids": members[c.id], "strength": c.strength, "p_value": c.p_value, "id": c.id} for c in rows]
-
-
 @timed
 def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> StageResult:
     """Evaluate the configured alert rules over the stored estimates and campaigns of the entities the run
@@ -621,7 +584,7 @@ def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> Sta
     drafts, fresh = [], []
     for entity in affected_entities(db_url, scope.since, scope.published_since):
         with session_scope(db_url) as session:
-            found = estimate_alerts(stored_windows(session, entity, cfg.estimate.window), cfg.alerts.rules)
+            found = estimate_alerts(stored_estimates(session, cfg.estimate.window, entity), cfg.alerts.rules)
             found += campaign_alerts(stored_campaigns(session, entity), cfg.alerts.rules)
             fresh += save_alerts(session, found, ids)
             drafts += found

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nps.compare import difference
-from nps.organic import segment_key
+from nps.organic import EstimateLike, segment_key
 from nps.record import parse_time
 from nps.windows import previous_span
 
@@ -26,21 +26,6 @@ class Rule(Protocol):
     severity: str
     min_n: int
     factor: float
-
-
-class WindowEstimate(Protocol):
-    """An estimate of one group and window, computed (nps.organic.Estimate) or stored."""
-
-    group: dict[str, Any]
-    window: str | None
-    window_start: datetime | None
-    window_end: datetime | None
-    n: float
-    nps: float
-    low: float
-    high: float
-    detractors: float
-    reasons: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -93,9 +78,9 @@ def campaign_alerts(findings: Iterable[Mapping[str, Any]], rules: Iterable[Rule]
     return drafts
 
 
-def _latest_pairs(estimates: Sequence[WindowEstimate]) -> list[tuple[WindowEstimate, WindowEstimate]]:
+def _latest_pairs(estimates: Sequence[EstimateLike]) -> list[tuple[EstimateLike, EstimateLike]]:
     """(previous, current) for each group whose latest window directly follows another estimated window."""
-    series: dict[str, list[WindowEstimate]] = defaultdict(list)
+    series: dict[str, list[EstimateLike]] = defaultdict(list)
     for est in estimates:
         if est.window and est.window_start and est.window_end:
             series[segment_key(_group(est))].append(est)
@@ -110,18 +95,18 @@ def _latest_pairs(estimates: Sequence[WindowEstimate]) -> list[tuple[WindowEstim
     return pairs
 
 
-def _group(est: WindowEstimate) -> dict[str, Any]:
+def _group(est: EstimateLike) -> dict[str, Any]:
     """An estimate's group with its audience where it is employees' (a computed Estimate keeps the audience
     beside its group, a stored one in its segment): an eNPS series and alert are never an NPS one."""
     who = getattr(est, "audience", None)
     return {**est.group, "audience": who} if who not in (None, "customer") else dict(est.group)
 
 
-def _metric(est: WindowEstimate) -> str:
+def _metric(est: EstimateLike) -> str:
     return "eNPS" if _group(est).get("audience") == "employee" else "NPS"
 
 
-def _draft(rule: Rule, current: WindowEstimate, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
+def _draft(rule: Rule, current: EstimateLike, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
     group = _group(current)
     label = segment_key(group)
     return AlertDraft(
@@ -136,7 +121,7 @@ def _draft(rule: Rule, current: WindowEstimate, cause: str, title: str, payload:
     )
 
 
-def estimate_alerts(estimates: Sequence[WindowEstimate], rules: Iterable[Rule]) -> list[AlertDraft]:
+def estimate_alerts(estimates: Sequence[EstimateLike], rules: Iterable[Rule]) -> list[AlertDraft]:
     """NPS drop, detractor surge and rising reason codes: each group's latest window against the one before.
 
     - ``nps_drop``: both windows hold at least ``min_n`` voices and the difference interval lies below zero

@@ -12,30 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from scipy.stats import norm, pearsonr
 
 from nps.interval import LEVEL
-from nps.organic import Estimate, Thresholds, estimate_groups, segment_key
+from nps.organic import Estimate, EstimateLike, HasInterval, Thresholds, estimate_groups, segment_key
 
 MIN_WINDOWS_FOR_CORRELATION = 3
 GAP_REASONS = 3
-
-
-class HasInterval(Protocol):
-    nps: float
-    low: float
-    high: float
-
-
-class OrganicLike(HasInterval, Protocol):
-    """An organic estimate as computed (nps.organic.Estimate) or as stored (store.queries.StoredEstimate)."""
-
-    group: dict[str, Any]
-    window_start: datetime | None
-    n: float
-    reasons: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -81,7 +66,7 @@ class SurveyComparison:
     group: dict[str, Any]
     window_start: datetime | None
     survey: Estimate
-    organic: OrganicLike
+    organic: EstimateLike
     difference: Difference
     gap_reasons: list[str]
 
@@ -99,7 +84,7 @@ class SurveyComparison:
         }
 
 
-def gap_reasons(organic: OrganicLike, survey_nps: float, top: int = GAP_REASONS) -> list[str]:
+def gap_reasons(organic: EstimateLike, survey_nps: float, top: int = GAP_REASONS) -> list[str]:
     """Reason codes most likely to explain why the organic NPS sits below (or above) the survey's.
 
     Below: the codes carried by the most (expected) organic detractors; above: by the most promoters.
@@ -109,13 +94,13 @@ def gap_reasons(organic: OrganicLike, survey_nps: float, top: int = GAP_REASONS)
     return [code for code, counts in ranked[:top] if counts[weight] > 0]
 
 
-def _key(e: OrganicLike) -> tuple[tuple[tuple[str, str], ...], datetime | None]:
+def _key(e: EstimateLike) -> tuple[tuple[tuple[str, str], ...], datetime | None]:
     return tuple(sorted((k, str(v)) for k, v in e.group.items())), e.window_start
 
 
 def compare_survey(
     responses: Sequence[Mapping[str, Any]],
-    organic: Sequence[OrganicLike],
+    organic: Sequence[EstimateLike],
     by: Sequence[str],
     window: str | None,
     thresholds: Thresholds,
@@ -145,19 +130,19 @@ def compare_survey(
 
 
 
-def _side(e: OrganicLike) -> dict[str, float]:
+def _side(e: EstimateLike) -> dict[str, float]:
     return {"n": e.n, "nps": round(e.nps, 2), "low": round(e.low, 2), "high": round(e.high, 2)}
 
 
 def competitor_benchmark(
-    estimates: Sequence[OrganicLike], entity: str, competitors: Sequence[str]
+    estimates: Sequence[EstimateLike], entity: str, competitors: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The entity beside each competitor for every window and segment both have, with entity - competitor.
 
     Estimates are matched on the window and on the segment without its entity key, so the same source or region
     is compared; a competitor with no estimate for a window is left out of that window, not shown as zero.
     """
-    def segment_of(e: OrganicLike) -> tuple[tuple[str, str], ...]:
+    def segment_of(e: EstimateLike) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((k, str(v)) for k, v in e.group.items() if k != "entity"))
 
     index = {(e.group.get("entity"), segment_of(e), e.window_start): e for e in estimates}

@@ -52,6 +52,26 @@ class Thresholds(Protocol):
     copy_min_words: int
 
 
+class HasInterval(Protocol):
+    nps: float
+    low: float
+    high: float
+
+
+class EstimateLike(HasInterval, Protocol):
+    """The estimate record as every reader takes it (alerts, survey comparison, benchmark): an ``Estimate`` as
+    computed here or a stored ``nps_estimates`` row (``store.queries.StoredEstimate``). ``group`` includes the
+    entity; ``window_start`` is None for the all-time estimate."""
+
+    group: dict[str, Any]
+    window: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    n: float
+    detractors: float
+    reasons: dict[str, dict[str, float]]
+
+
 @dataclass
 class Estimate:
     """One group's organic NPS; ``to_dict`` is the `onps estimate` output line (docs/CONTRACTS.md)."""

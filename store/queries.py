@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.schema import Entity, NpsEstimate, SurveyResponse
+from store.organic import members_of
+from store.schema import Campaign, Entity, NpsEstimate, SurveyResponse
 
 
 @dataclass(frozen=True)
 class StoredEstimate:
-    """An ``nps_estimates`` row in the shape ``nps.compare`` and ``nps.alerts`` read (group includes the entity)."""
+    """An ``nps_estimates`` row as an ``nps.organic.EstimateLike`` (what the alert rules and the survey comparison
+    read): the one stored form of the estimate record."""
 
     group: dict[str, Any]
     window: str
@@ -59,6 +61,17 @@ def stored_estimates(session: Session, window_kind: str, entity: str | None = No
         )
         for row, name in session.execute(stmt).all()
     ]
+
+
+def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
+    """The entity's stored campaigns with their member documents, as the ``nps.alerts.campaign_alerts`` findings."""
+    rows = session.execute(
+        select(Campaign).join(Entity, Entity.id == Campaign.entity_id).where(Entity.name == entity)
+    ).scalars()
+    rows = list(rows)
+    members = members_of(session, [c.id for c in rows])
+    return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
+             "member_ids": members[c.id], "strength": c.strength, "p_value": c.p_value, "id": c.id} for c in rows]
 
 
 def survey_responses(session: Session, entity: str | None = None) -> list[dict[str, Any]]:

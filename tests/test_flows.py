@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -67,7 +68,12 @@ def prefect_api(env: Path) -> Iterator[str]:
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    server = SubprocessASGIServer()
+    # A port of its own: SubprocessASGIServer() is a singleton per port, and the port-less one is the ephemeral
+    # server an earlier in-process flow may have started (and whose process may be gone while it still says running).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SubprocessASGIServer(port=port)
     server.start(timeout=180)
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
