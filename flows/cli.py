@@ -18,6 +18,8 @@ from typer.core import TyperCommand, TyperGroup
 from flows.state import AppState
 
 COMMANDS: dict[str, tuple[str, str]] = {  # command -> (module in flows/commands/, its one-line help)
+    "init": ("init_cmd", "Write a commented onps.toml to start from: entities, competitors and one source of each "
+                         "kind with the URL form its spider expects."),
     "config": ("config_cmd", "The configuration file (onps.toml)."),
     "db": ("db", "The database: create or migrate its schema."),
     "crawl": ("crawl", "Crawl review sites and forums: one URL into a JSON-lines file, or every configured source "
