@@ -56,9 +56,10 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
     return line_no
 
 
-def env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
-    """``ONPS_DATABASE_URL`` -> {"database": {"url": ...}}; ``ONPS_CRAWL__MAX_PAGES`` -> {"crawl": {...}}."""
-    found: dict[str, dict[str, str]] = {}
+def env_overrides(environ: dict[str, str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """``ONPS_DATABASE_URL`` -> {"database": {"url": (value, name)}}; ``ONPS_CRAWL__MAX_PAGES`` -> {"crawl": ...}.
+    Each value keeps the variable's name, so an error in it is reported against the variable, not the file."""
+    found: dict[str, dict[str, tuple[str, str]]] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "ONPS_CONFIG":
             continue
@@ -66,7 +67,7 @@ def env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
         section, _, key = rest.partition("__") if "__" in rest else rest.partition("_")
         # only the config's own sections: other ONPS_* variables (test switches, say) are not settings
         if section in OnpsConfig.model_fields and key:
-            found.setdefault(section, {})[key] = value
+            found.setdefault(section, {})[key] = (value, name)
     return found
 
 
@@ -76,10 +77,12 @@ def parse(text: str, path: Path, environ: dict[str, str] | None = None) -> OnpsC
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    from_env: dict[tuple[str, str], str] = {}
     for section, values in env_overrides(dict(os.environ) if environ is None else environ).items():
         table = data.setdefault(section, {})
         if isinstance(table, dict):
-            table.update(values)
+            table.update({key: value for key, (value, _) in values.items()})
+            from_env.update({(section, key): name for key, (_, name) in values.items()})
     try:
         return OnpsConfig.model_validate(data)
     except ValidationError as exc:
@@ -87,8 +90,9 @@ def parse(text: str, path: Path, environ: dict[str, str] | None = None) -> OnpsC
         for err in exc.errors():
             loc = tuple(err["loc"])
             key = ".".join(str(p) for p in loc) or "(top level)"
-            line = locate(text, loc)
-            where = f"{path}:{line}" if line else str(path)
+            variable = from_env.get((str(loc[0]), str(loc[1]))) if len(loc) >= 2 else None
+            line = None if variable else locate(text, loc)
+            where = f"environment variable {variable}" if variable else f"{path}:{line}" if line else str(path)
             problems.append(f"{where}: {key}: {err['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from exc
 
@@ -97,6 +101,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     """Load the config from PATH, $ONPS_CONFIG or ./onps.toml; with no file, the documented defaults."""
     env = dict(os.environ) if environ is None else environ
     chosen = Path(path or env.get("ONPS_CONFIG") or DEFAULT_PATH)
+    if chosen.is_dir():
+        raise ConfigError(f"{chosen} is a directory; pass the config file itself, e.g. --config {chosen / 'onps.toml'}")
     if not chosen.exists():
         if path is not None or "ONPS_CONFIG" in env:
             raise ConfigError(f"config file {chosen} not found; pass --config PATH or create onps.toml")

@@ -44,12 +44,12 @@ class DatabaseConfig(Strict):
     @classmethod
     def _sqlalchemy_url(cls, value: str) -> str:
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
-            make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not a SQLAlchemy URL ({exc}); e.g. sqlite:///var/onps.db or "
+            make_url(value).get_dialect()  # the backend must be one SQLAlchemy has, not only a well-formed URL
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ValueError(f"not a database URL SQLAlchemy can open ({exc}); e.g. sqlite:///var/onps.db or "
                              "postgresql+psycopg://user@host/db") from None
         return value
 
@@ -135,8 +135,35 @@ class SourceConfig(Strict):
 
 
 class ScheduleConfig(Strict):
-    cron: str = Field("0 3 * * *", description="When the nightly deployment runs.")
-    timezone: str = "UTC"
+    cron: str = Field("0 3 * * *", description="When the nightly deployment runs (five fields: minute hour "
+                      "day-of-month month day-of-week).")
+    timezone: str = Field("UTC", description="IANA zone the cron is read in, e.g. Europe/Brussels.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        """Checked when the config is read, not when `onps deploy` hands it to Prefect: cronsim (a small parser
+        Prefect's own stack installs) accepts the five-field expressions Prefect schedules."""
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(f"{value!r} is not a cron expression ({exc}); e.g. \"0 3 * * *\" for 03:00 daily") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; e.g. UTC or Europe/Brussels") from None
+        return value
 
 
 class ModelsConfig(Strict):
@@ -317,6 +344,15 @@ class OnpsConfig(Strict):
             for other in [*entity.competitors, *([entity.parent] if entity.parent else [])]:
                 if other not in known:
                     raise ValueError(f"entities[{i}] ({entity.name}) refers to unknown entity {other!r}")
+        parents = {e.name: e.parent for e in self.entities}
+        for entity in self.entities:
+            seen, at = [entity.name], entity.parent
+            while at is not None:
+                if at in seen:
+                    raise ValueError(f"entities: parent cycle {' -> '.join([*seen[seen.index(at):], at])}; a "
+                                     "product's parent is its brand, and a brand has none")
+                seen.append(at)
+                at = parents.get(at)
         for i, source in enumerate(self.sources):
             if source.entity and source.entity not in known:
                 raise ValueError(f"sources[{i}] ({source.name}) refers to unknown entity {source.entity!r}")

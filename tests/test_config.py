@@ -107,3 +107,37 @@ def test_config_check_refuses_a_bad_database_url_and_a_source_url_that_is_no_url
         result = runner.invoke(app, ["--config", str(path), "config", "check"])
         assert result.exit_code == 2 and key in result.output, (key, result.output)
         assert "Traceback" not in result.output
+
+
+def test_config_check_refuses_what_would_crash_later(tmp_path: Path) -> None:
+    """An unknown database backend, a cron or zone Prefect cannot schedule, a parent cycle: each passed the check
+    and crashed a later command; now exit 2 with the key, the file line and what to write instead."""
+    base = GOOD.replace("max_pages = 0", "")
+    cases = {
+        "database.url": (base.replace("sqlite:///var/x.db", "sqlitex:///var/x.db"), 3, "sqlite:///var/onps.db"),
+        "schedule.cron": (base + '[schedule]\ncron = "61 * * *"\n', base.count("\n") + 2, "0 3 * * *"),
+        "schedule.timezone": (base + '[schedule]\ntimezone = "Europe/Bruxelles"\n', base.count("\n") + 2,
+                              "Europe/Brussels"),
+        "parent cycle Velora -> Nordkap -> Velora": (
+            base.replace('name = "Nordkap"', 'name = "Nordkap"\nparent = "Velora"').replace(
+                'competitors = ["Nordkap"]', 'competitors = ["Nordkap"]\nparent = "Nordkap"'), None, "brand"),
+    }
+    runner = CliRunner()
+    for key, (text, line, hint) in cases.items():
+        path = tmp_path / "onps.toml"
+        path.write_text(text)
+        result = runner.invoke(app, ["--config", str(path), "config", "check"], env={"COLUMNS": "400"})
+        assert result.exit_code == 2 and key in result.output and hint in result.output, (key, result.output)
+        if line:
+            assert f"onps.toml:{line}: {key}" in result.output
+    folder = runner.invoke(app, ["--config", str(tmp_path), "config", "check"], env={"COLUMNS": "400"})
+    assert folder.exit_code == 2 and "is a directory" in folder.output and "Traceback" not in folder.output
+
+
+def test_an_environment_error_names_the_variable_not_a_file_line(tmp_path: Path) -> None:
+    path = tmp_path / "onps.toml"
+    path.write_text(GOOD.replace("max_pages = 0", "max_pages = 3"))  # a max_pages in the file, none in [crawl]
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={"ONPS_CRAWL__MAX_PAGES": "many"})
+    assert "environment variable ONPS_CRAWL__MAX_PAGES: crawl.max_pages" in str(caught.value)
+    assert "onps.toml:" not in str(caught.value)
