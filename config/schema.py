@@ -151,7 +151,8 @@ class ScheduleConfig(Strict):
         try:
             CronSim(value, datetime(2026, 1, 1))
         except CronSimError as exc:
-            raise ValueError(f"{value!r} is not a cron expression ({exc}); e.g. \"0 3 * * *\" for 03:00 daily") from None
+            raise ValueError(f"{value!r} is not a cron expression ({exc}); "
+                             "e.g. \"0 3 * * *\" for 03:00 daily") from None
         return value
 
     @field_validator("timezone")
