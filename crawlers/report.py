@@ -26,6 +26,7 @@ from pipelines.dedupe import DuplicateItem
 from pipelines.validate import TooOld
 
 COUNTS = ("pages", "items", "new", "duplicates", "dropped")
+NOTED = ("too_old", "recoded", "bad_dates")  # counted from the crawler's stats beside COUNTS
 
 
 @dataclass
@@ -41,6 +42,8 @@ class SourceCounts:
     recovered: int = 0  # pages owed from earlier crawls (store.owed) fetched in this one
     owed: int = 0  # pages the source still owes after this crawl (failed now or before, not given up)
     given_up: int = 0  # owed pages given up in this crawl (crawl.owed_max_runs / owed_max_days)
+    recoded: int = 0  # pages declared UTF-8 that were not, decoded again (crawlers.middlewares)
+    bad_dates: int = 0  # items stored without a date: the one they gave cannot be read (extra.date_unreadable)
 
 
 @dataclass
@@ -65,7 +68,7 @@ class CrawlReport:
     def totals(self) -> SourceCounts:
         total = SourceCounts()
         for counts in self.sources.values():
-            for name in (*COUNTS, "too_old", "recovered", "owed", "given_up"):
+            for name in (*COUNTS, *NOTED, "recovered", "owed", "given_up"):
                 setattr(total, name, getattr(total, name) + getattr(counts, name))
             total.seconds = max(total.seconds, counts.seconds)  # sources crawl at the same time
         return total
@@ -85,7 +88,7 @@ class CrawlReport:
 
 def counts_from_stats(stats: dict[str, Any]) -> SourceCounts:
     return SourceCounts(
-        **{name: int(stats.get(f"onps/{name}", 0)) for name in (*COUNTS, "too_old")},
+        **{name: int(stats.get(f"onps/{name}", 0)) for name in (*COUNTS, *NOTED)},
         finish_reason=str(stats.get("finish_reason", "")),
         seconds=round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
     )

@@ -44,6 +44,7 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.middlewares.BackoffRetryMiddleware": 550,
+            "crawlers.middlewares.DeclaredCharsetMiddleware": 580,
         },
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,

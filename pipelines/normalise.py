@@ -91,14 +91,20 @@ class NormalisePipeline:
         scale = None if rating is None else native_scale(rating, as_number(item.get("rating_scale")))
         item["rating"], item["rating_scale"] = rating, scale
         item["rating_0_10"] = rating_0_10(rating, scale)
-        item["published_at"] = iso_time(item.get("published_at"))
+        given = item.get("published_at")
+        item["published_at"] = iso_time(given)
+        item["extra"] = item.get("extra") or {}
+        if given not in (None, "") and item["published_at"] is None:
+            # "9999-01-01" or "yesterday-ish": kept without a date (out of every window), counted and shown
+            item["extra"]["date_unreadable"] = str(given)[:100]
+            if self.crawler is not None and self.crawler.stats is not None:
+                self.crawler.stats.inc_value("onps/bad_dates")
         item["crawled_at"] = iso_time(item.get("crawled_at")) or datetime.now(UTC).isoformat()
         item["content_hash"] = content_hash(text)
         reply = item.get("company_reply")
         item["company_reply"] = company_reply(clean_text(reply.get("text") or ""), reply.get("time")) \
             if isinstance(reply, dict) else None
         item["app_version"] = str(item["app_version"]) if item.get("app_version") else None
-        item["extra"] = item.get("extra") or {}
         item["author_facts"], dropped = typed_facts(item.get("author_facts"))
         if dropped:  # "numberOfReviews": "many" is no count: kept out of every stage, and said so
             item["extra"]["facts_dropped"] = dropped

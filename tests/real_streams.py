@@ -32,10 +32,11 @@ def keytrade_reviews() -> list[dict[str, Any]]:
 
 
 def serve_trustpilot(server: HTTPServer, path: str, reviews: list[dict[str, Any]], per_page: int = 50,
-                     failing: Callable[[int], bool] = lambda page: False) -> str:
+                     failing: Callable[[int], bool] = lambda page: False, charset: str = "utf-8") -> str:
     """Serve REVIEWS as Trustpilot review pages at PATH?page=N; returns the first page's URL. The list is read
     at each request, so a test may add newer reviews between crawls; a page for which FAILING says True answers
-    503, as an overloaded site does."""
+    503, as an overloaded site does. CHARSET is the encoding of the bytes sent; the header always says UTF-8,
+    as a misconfigured server does."""
 
     def respond(request: Request) -> Response:
         pages = max(1, math.ceil(len(reviews) / per_page))
@@ -49,8 +50,9 @@ def serve_trustpilot(server: HTTPServer, path: str, reviews: list[dict[str, Any]
             "filters": {"pagination": {"currentPage": page, "perPage": per_page, "totalCount": len(reviews),
                                        "totalPages": pages}},
         }}}
-        body = f'<html><body><script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
-        return Response(body + "</body></html>", content_type="text/html")
+        body = (f'<html><body><script id="__NEXT_DATA__" type="application/json">'
+                f'{json.dumps(data, ensure_ascii=charset == "utf-8")}</script></body></html>')
+        return Response(body.encode(charset), content_type="text/html; charset=utf-8")
 
     server.expect_request(path).respond_with_handler(respond)
     return server.url_for(path)

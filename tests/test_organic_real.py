@@ -137,3 +137,28 @@ def test_a_stored_review_and_its_json_line_get_the_same_verdict_even_when_older_
     both.write_text("\n".join(lines) + "\n")
     scored = score(both, tmp_path / "scored.jsonl")
     assert {k: (v["p_bot"], v["bot"]) for k, v in scored.items()} == stored
+
+
+def test_a_latin1_page_declared_utf8_keeps_its_accents_and_an_unreadable_date_is_counted(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    """Keytrade's French reviews sent as latin-1 bytes under a UTF-8 header: decoded again in the charset the
+    bytes are in (counted as recoded), never stored with U+FFFD. A review dated 9999 is kept without a date and
+    counted, where it used to vanish from every window with the report saying nothing."""
+    accented = [r for r in keytrade_reviews() if any(c in r["text"] for c in "éèàç")
+                and r["text"].encode("latin-1", "ignore").decode("latin-1") == r["text"]
+                and r["title"].encode("latin-1", "ignore").decode("latin-1") == r["title"]][:20]
+    assert len(accented) == 20
+    reviews = [dict(r) for r in accented]
+    reviews[3] = {**reviews[3], "dates": {**reviews[3]["dates"], "publishedDate": "9999-01-01T00:00:00.000Z"}}
+    url = serve_trustpilot(httpserver, "/review/keytrade.be", reviews, per_page=50, charset="latin-1")
+    cfg = OnpsConfig.model_validate({"crawl": fast_crawl(tmp_path)})
+    out = tmp_path / "keytrade.jsonl"
+    report = crawl_url(url, "trustpilot", entity="Keytrade", max_pages=5, out_path=out, cfg=cfg)
+    [counts] = report.sources.values()
+    assert (counts.pages, counts.recoded, counts.bad_dates, counts.dropped) == (1, 1, 1, 0)
+    crawled = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert len(crawled) == 20 and not any("\ufffd" in r["text"] for r in crawled.values())
+    texts = {r["text"] for r in crawled.values()}
+    assert [t for t in texts if not any(c in t for c in "éèàç")] == []
+    undated = crawled[reviews[3]["id"]]
+    assert undated["published_at"] is None and undated["extra"]["date_unreadable"].startswith("9999")

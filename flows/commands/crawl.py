@@ -27,11 +27,12 @@ err = Console(stderr=True)
 
 def report_table(report: CrawlReport) -> Table:
     table = Table(title="crawl report" + (f" (run {report.run_id})" if report.run_id else ""))
-    for column in ("source", "pages", "items", "new", "duplicates", "dropped", "too old", "finished"):
+    for column in ("source", "pages", "items", "new", "duplicates", "dropped", "too old", "bad dates", "recoded",
+                   "finished"):
         table.add_column(column, justify="left" if column in ("source", "finished") else "right")
     for name, c in report.sources.items():
-        table.add_row(name, *map(str, (c.pages, c.items, c.new, c.duplicates, c.dropped, c.too_old)),
-                      c.finish_reason)
+        table.add_row(name, *map(str, (c.pages, c.items, c.new, c.duplicates, c.dropped, c.too_old, c.bad_dates,
+                                       c.recoded)), c.finish_reason)
     return table
 
 
