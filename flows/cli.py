@@ -29,8 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {  # command -> (module in flows/commands
     "backfill": ("nightly", "Recompute campaigns, estimates and alerts for every window since DATE (and score or "
                             "judge anything still pending)."),
     "runs": ("nightly", "List past runs (newest first), or show one run's full report with --id."),
-    "retrain": ("nightly", "Retrain the scorer and the bot filter, evaluate them on held-out data, and promote "
-                           "only a model that does not score worse than the one in use."),
+    "retrain": ("nightly", "Retrain the scorer, the employee head and the bot filter, evaluate them on held-out "
+                           "data, and promote only a model that does not score worse than the one in use."),
     "deploy": ("nightly", "Create the nightly deployment on the config's cron schedule: --serve runs it from this "
                           "process, --work-pool registers it for `prefect worker start --pool NAME`."),
     "survey": ("survey", "Survey NPS: import answers from CSV and compare them with the organic NPS."),
