@@ -10,8 +10,8 @@ write is an upsert on the table's natural key, in one transaction per batch.
 Every model a stage needs is required: one that is missing or cannot be loaded raises
 `config.artifacts.ModelUnavailable` (naming the file and the command that builds it), so the stage is reported
 failed and the run ends failed, never "completed" with a stage quietly left out. The imports kept inside
-functions (the crawler, the scorer, the bot filter, webhook delivery) keep `onps runs` and the CLI's other
-commands, which import this module for its StageResult, from loading Scrapy, spaCy or scikit-learn.
+functions (the crawler, the scorer, the bot filter, webhook delivery) are for start-up time only: `onps runs` and
+the other commands that import this module for its StageResult do not load Scrapy and the models (seconds).
 """
 
 from __future__ import annotations
