@@ -165,7 +165,7 @@ def main() -> None:
     overhead = through["inside"] / plain["inside"] if plain["inside"] else float("nan")
     overhead_wall = through["wall"] / plain["wall"] if plain["wall"] else float("nan")
     processing = sum(s["seconds"] for k, s in runs[0]["stages"].items() if k in ("score", "bots", "estimate"))
-    built = all(runs[0]["stages"].get(k, {}).get("status") == "done" for k in ("score", "bots", "estimate"))
+    all_done = all(runs[0]["stages"].get(k, {}).get("status") == "done" for k in ("score", "bots", "estimate"))
     command = "python bench/nightly.py" + (f" --n {args.n}" if args.n != 100_000 else "") + (
         f" --dask-workers {args.dask_workers}" if args.dask_workers else "")
     lines = [
@@ -186,9 +186,9 @@ def main() -> None:
         "`models.batch_size` documents, plus one per stage).",
         "",
         (f"Scored + filtered + estimated in {processing:.1f} s for {crawled} documents (target: 100k in "
-         f"< {TARGET_S:.0f} s)." if built else
-         "Stages marked `not built` did not run (their package or trained artifact was missing when this ran): "
-         "their time is not measured, and the overhead ratio covers only the stages that exist."),
+         f"< {TARGET_S:.0f} s)." if all_done else
+         "A stage failed in this run (its error is in the run report, e.g. a model file that cannot be opened): "
+         "its time is not measured, and the overhead ratio covers only the stages that ran."),
     ]
     out = ROOT / "bench" / "results" / "nightly.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -29,9 +29,9 @@ from sklearn.metrics import f1_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.estimate import draw_groups, group_errors  # noqa: E402
 from config.schema import ModelsConfig, ThresholdsConfig  # noqa: E402
 from nlp import corpora  # noqa: E402
+from nlp.group_error import draw_groups, group_errors  # noqa: E402
 from nlp.score import ARTIFACTS, classes_from_levels, load_scorer, score_from_levels  # noqa: E402
 from nlp.train import stars_to_classes  # noqa: E402
 from nps.interval import nps_interval  # noqa: E402

@@ -22,7 +22,7 @@ from prefect.futures import as_completed
 from config.load import load
 from config.schema import OnpsConfig
 from flows import locks, report, tasks
-from flows.stages import Plan, Scope, StageResult, not_built
+from flows.stages import Plan, Scope, StageResult
 from store.engine import session_scope
 from store.migrate import upgrade
 from store.quarantine import quarantined
@@ -34,8 +34,6 @@ LEASE_TTL = timedelta(minutes=10)
 def run_batched(stage: str, plan: Plan, batch_task: Any, db_url: str, cfg: OnpsConfig,
                 heartbeat: locks.Heartbeat) -> StageResult:
     """Submit one task per batch (Dask spreads them); gather counts; a failed batch is an error, not the end."""
-    if plan.missing:
-        return not_built(stage, plan.missing)
     started = datetime.now(UTC)
     result = StageResult(stage)
     futures = [batch_task.submit(db_url, cfg, batch) for batch in plan.batches]
@@ -100,10 +98,9 @@ def summarise(db_url: str, run_id: int) -> tuple[str, dict[str, Any]]:
     """Final status and the report's summary sections, from what the stages recorded."""
     stages = report.load_run(db_url, run_id)["report"].get("stages", {})
     failed = [name for name, s in stages.items() if s["status"] == "failed"]
-    missing = [name for name, s in stages.items() if s["status"] == "not built"]
     estimate = stages.get("estimate", {}).get("detail", {})
     excluded = dict(estimate.get("excluded", {}))
-    notes = [f"stage not built: {name}" for name in missing]
+    notes: list[str] = []
     with session_scope(db_url) as session:
         held = Counter(str(q["stage"]) for q in quarantined(session))
     status = "failed" if failed else "completed"

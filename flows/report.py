@@ -106,7 +106,7 @@ def run_dict(run: CrawlRun) -> dict[str, Any]:
 
 # -- rendering --------------------------------------------------------------------------------------------
 
-STATUS_STYLE = {"done": "green", "not built": "yellow", "failed": "red", "skipped": "dim",
+STATUS_STYLE = {"done": "green", "failed": "red", "skipped": "dim",
                 "completed": "green", "running": "cyan", "interrupted": "red"}
 
 
@@ -135,8 +135,7 @@ def render_run(run: dict[str, Any]) -> Group:
         if stage is None:
             table.add_row(name, Text("not run", "dim"), "-", "-")
             continue
-        note = f": {stage['detail']['missing']}" if stage["status"] == "not built" else ""
-        table.add_row(name, Text(stage["status"] + note, STATUS_STYLE.get(stage["status"], "white")),
+        table.add_row(name, Text(stage["status"], STATUS_STYLE.get(stage["status"], "white")),
                       _counts_text(stage["counts"]), f"{stage['seconds']:.2f}")
     parts.append(table)
     sources: dict[str, dict[str, int]] = {}

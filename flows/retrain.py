@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.stages import is_built
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,7 +43,7 @@ TRAINERS = (
 @dataclass
 class Outcome:
     module: str
-    status: str  # promoted | refused | not built | failed | first model
+    status: str  # promoted | refused | failed | first model
     current: float | None = None
     candidate: float | None = None
     detail: str = ""
@@ -91,8 +89,6 @@ def promote(candidate: Path, artifacts: Path) -> list[str]:
 
 def retrain_one(trainer: Trainer, scratch: Path, dry_run: bool = False) -> Outcome:
     """Train into SCRATCH/<module>, evaluate, and promote unless worse (or DRY_RUN)."""
-    if not is_built(trainer.module):
-        return Outcome(trainer.module, "not built")
     out = scratch / trainer.module
     out.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, "-m", trainer.module, "--out", str(out)], cwd=ROOT,

@@ -7,13 +7,15 @@ bookkeeping to repair; the next run asks the store what still lacks a score for 
 verdict for the current bot model) and does exactly that, so a resumed run neither loses nor repeats work. Every
 write is an upsert on the table's natural key, in one transaction per batch.
 
-A stage whose package is not in the tree yet answers ``status="not built"`` and touches nothing: the run report
-says so instead of showing invented numbers.
+Every model a stage needs is required: one that is missing or cannot be loaded raises
+`config.artifacts.ModelUnavailable` (naming the file and the command that builds it), so the stage is reported
+failed and the run ends failed, never "completed" with a stage quietly left out. The imports kept inside
+functions (the crawler, the scorer, the bot filter, webhook delivery) are for start-up time only: `onps runs` and
+the other commands that import this module for its StageResult do not load Scrapy and the models (seconds).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -28,8 +30,10 @@ from sqlalchemy.orm import Session, aliased
 from config.schema import ModelsConfig, OnpsConfig
 from flows.isolation import error_text, isolated
 from models.campaigns import detect_campaigns
+from nps.alerts import campaign_alerts, estimate_alerts
 from nps.authors import resolve_authors
-from nps.organic import campaign_candidates
+from nps.organic import campaign_candidates, estimate_groups, exclusion, invited_view, segment_key
+from store.alerts_store import save_alerts
 from store.clock import utcnow
 from store.engine import session_scope
 from store.organic import save_organic, set_members
@@ -54,7 +58,7 @@ class StageResult:
     """What one stage (or one batch of it) did: counts overall and per source, errors, anything else to report."""
 
     stage: str
-    status: str = "done"  # done | not built | failed | skipped
+    status: str = "done"  # done | failed | skipped
     counts: dict[str, int] = field(default_factory=dict)
     by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -67,7 +71,7 @@ class StageResult:
         by_source = {k: dict(v) for k, v in self.by_source.items()}
         for source, values in other.by_source.items():
             by_source[source] = dict(Counter(by_source.get(source, {})) + Counter(values))
-        rank = ["done", "skipped", "not built", "failed"]
+        rank = ["done", "skipped", "failed"]
         status = max(self.status, other.status, key=rank.index)
         return StageResult(
             self.stage, status, dict(counts), by_source, self.errors + other.errors,
@@ -76,18 +80,6 @@ class StageResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def is_built(module: str) -> bool:
-    """Whether MODULE is in the tree (a missing stage, not a broken one: import errors inside it still raise)."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def not_built(stage: str, module: str) -> StageResult:
-    return StageResult(stage, status="not built", detail={"missing": module})
 
 
 def timed(fn: Callable[..., StageResult]) -> Callable[..., StageResult]:
@@ -122,8 +114,6 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
 
     Bad pages are errors of the crawl report, not of the stage: the stage fails only when the crawler does.
     """
-    if not is_built("crawlers.run"):
-        return not_built("crawl", "crawlers.run")
     from crawlers.report import COUNTS
     from crawlers.run import crawl_sources
 
@@ -199,36 +189,15 @@ def score_batch(db_url: str, cfg: OnpsConfig, ids: Sequence[int]) -> StageResult
                        errors=[f"document {doc}: {error}" for doc, error in failed.items()])
 
 
-def missing_model(module: str, load: Callable[[], Any], configured_path: str | None) -> str | None:
-    """Why a model stage cannot run here (its package is not in the tree, or its packaged artifact was never
-    trained), or None. A *configured* artifact that is missing is a config error and raises instead."""
-    if not is_built(module):
-        return module
-    try:
-        load()
-    except FileNotFoundError as exc:
-        if configured_path:
-            raise
-        return str(exc)
-    return None
-
-
-def missing_scorer(cfg: OnpsConfig) -> str | None:
-    return missing_model("nlp.score", lambda: scorer_for(cfg), cfg.models.scorer_path)
-
-
 @dataclass
 class Plan:
-    """The batches a batched stage still has to do, or why it cannot run (``missing``)."""
+    """The batches a batched stage still has to do."""
 
     batches: list[list[int]] = field(default_factory=list)
-    missing: str | None = None
 
 
 def score_plan(db_url: str, cfg: OnpsConfig) -> Plan:
-    """The batches still to score."""
-    if missing := missing_scorer(cfg):
-        return Plan(missing=missing)
+    """The batches still to score (loading the scorer first: a missing one raises `ModelUnavailable`)."""
     return Plan(batches(pending_score_ids(db_url, scorer_version(cfg)), cfg.models.batch_size))
 
 
@@ -236,8 +205,6 @@ def score_plan(db_url: str, cfg: OnpsConfig) -> Plan:
 def score_new_documents(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
     """Score every document that has no score from the current model version, batch by batch."""
     plan = score_plan(db_url, cfg)
-    if plan.missing:
-        return not_built("score", plan.missing)
     result = StageResult("score", counts={"scored": 0})
     for batch in plan.batches:
         result = result.merge(score_batch(db_url, cfg, batch))
@@ -364,14 +331,8 @@ def judged_isolated(bot_filter: Any, records: list[dict[str, Any]], understandin
     return isolated(against(clean_context), records)
 
 
-def missing_bot_filter(cfg: OnpsConfig) -> str | None:
-    return missing_model("models.bots", lambda: bot_filter_for(cfg), cfg.models.bot_model_path)
-
-
 def judge_plan(db_url: str, cfg: OnpsConfig) -> Plan:
     """The documents still to judge, one unit per entity (the filter reads the scores and the entity's stream)."""
-    if missing := missing_scorer(cfg) or missing_bot_filter(cfg):
-        return Plan(missing=missing)
     reach = max(bot_filter_for(cfg).copy_days, 1.0)
     return Plan(pending_judge_units(db_url, scorer_version(cfg), bot_version(cfg), reach))
 
@@ -380,8 +341,6 @@ def judge_plan(db_url: str, cfg: OnpsConfig) -> Plan:
 def judge_bots(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResult:
     """Give every scored document without a verdict from the current bot model its verdict."""
     plan = judge_plan(db_url, cfg)
-    if plan.missing:
-        return not_built("bots", plan.missing)
     result = StageResult("bots", counts={"judged": 0, "bots": 0})
     for batch in plan.batches:
         result = result.merge(judge_batch(db_url, cfg, batch))
@@ -438,10 +397,8 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
     not only the new documents. Findings are upserted on (entity, kind, window start): a re-run refreshes the
     members and strength of a campaign it found before and keeps the status an analyst gave it.
     """
-    if missing := missing_scorer(cfg) or ("models.campaigns" if not is_built("models.campaigns") else None):
-        return not_built("campaigns", missing)
     score_model = scorer_version(cfg)
-    bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
+    bot_model = bot_version(cfg)
     ids = entity_ids(db_url)
     found: Counter[str] = Counter()
     members = 0
@@ -464,7 +421,7 @@ def detect_campaigns_stage(db_url: str, cfg: OnpsConfig, run_id: int, scope: Sco
 
 
 def campaigns_of(db_url: str, cfg: OnpsConfig, run_id: int, entity: str, entity_id: int, score_model: str,
-                 bot_model: str | None) -> list[Any]:
+                 bot_model: str) -> list[Any]:
     """Detect and store one entity's campaigns in one transaction (all of its findings or none)."""
     with session_scope(db_url) as session:
         stream = entity_stream(session, entity, score_model, bot_model)
@@ -496,14 +453,10 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
     """Organic NPS for every entity the run touched: all time and per window kind (``kinds``, default every kind
     in ``estimate.windows``), for the entity and each configured segment, upserted on (entity, segment, window)
     so a re-run replaces rather than adds."""
-    if missing := missing_scorer(cfg) or ("nps.organic" if not is_built("nps.organic") else None):
-        return not_built("estimate", missing)
-    from nps.organic import estimate_groups, exclusion, invited_view, segment_key
-
     scorer = scorer_for(cfg)
     train_prior, level_prior = scorer.train_prior, scorer.level_prior
     score_model = str(scorer.model_version)
-    bot_model = None if missing_bot_filter(cfg) else bot_version(cfg)
+    bot_model = bot_version(cfg)
     ids = entity_ids(db_url)
     written, excluded, changes = 0, Counter(), []
     groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]
@@ -576,11 +529,6 @@ def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> Sta
     """Evaluate the configured alert rules over the stored estimates and campaigns of the entities the run
     touched; store one alert per cause (a cause already stored is refreshed, not repeated) and push the new ones
     to the configured webhooks."""
-    if not (is_built("nps.alerts") and is_built("store.alerts_store")):
-        return not_built("alerts", "nps.alerts")
-    from nps.alerts import campaign_alerts, estimate_alerts
-    from store.alerts_store import save_alerts
-
     ids = entity_ids(db_url)
     drafts, fresh = [], []
     for entity in affected_entities(db_url, scope.since, scope.published_since):

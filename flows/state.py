@@ -12,6 +12,7 @@ from rich.console import Console
 from flows import exitcodes
 
 if TYPE_CHECKING:  # loading the config (pydantic, the schema) waits until a command needs it: `onps --help` not
+    from config.artifacts import ModelUnavailable
     from config.schema import OnpsConfig
 
 console = Console(stderr=True)
@@ -44,7 +45,7 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
-def not_built(stage: str, issue: int) -> typer.Exit:
-    """Say clearly that a stage is missing, rather than print a made-up result."""
-    console.print(f"[yellow]{stage} is not built yet[/yellow] (issue #{issue}); nothing was done.")
-    return typer.Exit(exitcodes.NOT_BUILT)
+def model_unavailable(exc: ModelUnavailable) -> typer.Exit:
+    """End a command whose model cannot be opened: the error names the file and the command that builds it."""
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(exitcodes.MODEL_UNAVAILABLE)

@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import precision_recall_curve
 
+from config.artifacts import ModelUnavailable, load_artifact
 from config.schema import ModelsConfig, ThresholdsConfig
 from models.additive import AdditiveLogit
 from models.features import BEHAVIOUR, FEATURES, batch_features, declared_bot, is_new_account
@@ -321,14 +322,11 @@ def save_bot_filter(
 def load_bot_filter(models_config: ModelsConfig, thresholds: ThresholdsConfig) -> BotFilter:
     """The configured artifact (default: the packaged one) with its threshold for `thresholds.bot_precision`."""
     path = Path(models_config.bot_model_path or PACKAGED)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"bot model {path} not found: set models.bot_model_path or run `python -m models.train`"
-        )
-    bundle = joblib.load(path)
+    bundle = load_artifact(path, "bot model", "`onps retrain` (or `python -m models.train`; both need "
+                           "../shared/data), or set models.bot_model_path to a trained one")
     found = bundle.get("format", 1)
     if found != ARTIFACT_FORMAT:
-        raise ValueError(
+        raise ModelUnavailable(
             f"bot model {path} has artifact format {found}, this version of organic-nps reads format "
             f"{ARTIFACT_FORMAT}: retrain it (`python -m models.train --out {path.parent}`) or unset "
             "models.bot_model_path to use the packaged model"

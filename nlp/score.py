@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-import joblib
 import numpy as np
 
+from config.artifacts import load_artifact
 from config.schema import ModelsConfig
 from nlp import reasons as reason_lists
 from nlp.language import identify_many
@@ -42,6 +42,7 @@ from nps.record import audience
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # the employee head (nlp.employee), for records with audience "employee"; without it the customer head reads them
 EMPLOYEE_ARTIFACT = ARTIFACTS / "scorer-employee.joblib"
+SCORER_BUILD = "`onps retrain` (or `python -m nlp.train`; both need ../shared/data)"
 LEVELS = np.arange(1, 6, dtype=np.float64)
 LEVEL_SCORES = np.array([1.0, 3.0, 5.0, 7.5, 9.5])  # 1-3 -> detractor band, 4 -> passive, 5 -> promoter
 RATING_KERNEL = 0.3  # likelihood ratio per star of distance between the rating and a level
@@ -239,12 +240,7 @@ def _artifact(models: ModelsConfig) -> Path:
 
 def load_head(models: ModelsConfig) -> TextHead:
     path = _artifact(models)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"scorer artifact {path} is missing: run `python -m nlp.train` (needs ../shared/data) "
-            "or set models.scorer_path to a trained artifact"
-        )
-    head = joblib.load(path)
+    head = load_artifact(path, "scorer artifact", f"{SCORER_BUILD}, or set models.scorer_path to a trained one")
     if models.scorer == "transformer":  # the configured encoder, which must be the one the head was trained on
         head.attach(models.transformer_model)
     return head
@@ -266,7 +262,8 @@ def load_scorer(models_config: ModelsConfig) -> Scorer:
 def _scorer_of(path: Path, models_config: ModelsConfig, audience: str) -> Scorer:
     """A scorer over the sklearn head at PATH with its card's calibration figures."""
     card = json.loads(path.with_suffix(".card.json").read_text())
-    return Scorer(joblib.load(path), models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
+    head = load_artifact(path, f"{audience} scorer artifact", "`onps retrain` (or `python -m nlp.employee`)")
+    return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
                   card.get("group_nps_error_rated"), card.get("level_prior"), audience=audience)
 
 

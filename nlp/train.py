@@ -29,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from config.schema import ModelsConfig
 from nlp import corpora
 from nlp.features import char_tfidf, static_union
+from nlp.group_error import draw_groups, group_errors, model_errors, split_sets
 from nlp.score import ARTIFACTS, SklearnHead, classes_from_levels, load_scorer, score_from_levels, softmax
 from nps.classes import CLASSES, star_class
 
@@ -144,11 +145,9 @@ def fit_data(kind: str, dev: dict[str, corpora.Labelled], train: corpora.Labelle
 def group_nps_error(p_levels: dict[str, np.ndarray], held_out: dict[str, corpora.Labelled],
                     priors: dict[str, list[float]], seed: int = 2026) -> float:
     """RMS error, in NPS points, of the EM-corrected NPS of held-out groups of 100 reviews with a random star mix
-    (bench/estimate.py's groups): the model error `nps.organic.estimate_groups` adds to its interval.
+    (nlp.group_error's groups): the model error `nps.organic.estimate_groups` adds to its interval.
 
     Measured on probabilities of a head that never saw ``held_out``."""
-    from bench.estimate import draw_groups, group_errors
-
     rng = np.random.default_rng(seed)
     errors = []
     for lang, data in held_out.items():
@@ -355,8 +354,6 @@ def recalibrate(kind: str, out: Path) -> None:
     The in-domain figure of `calibration` is too small wherever the text is unlike MARC (app-store, device, bank
     and book reviews: bench/estimate.py --part domains), so the interval's model error is the error pooled over
     MARC dev and the tuning halves of those real sets."""
-    from bench.estimate import model_errors, split_sets
-
     artifact = out / f"scorer-{kind}.joblib"
     card_path = artifact.with_suffix(".card.json")
     card = json.loads(card_path.read_text())

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from config.artifacts import ModelUnavailable
 from config.schema import ModelsConfig, ThresholdsConfig
 from demo.generate import generate
 from models import corpora
@@ -143,7 +144,7 @@ def test_near_duplicates_across_authors_only():
 
 
 def test_missing_artifact_says_what_to_do(tmp_path):
-    with pytest.raises(FileNotFoundError, match="models.train"):
+    with pytest.raises(ModelUnavailable, match=r"none.joblib is missing: build it with `onps retrain` .*models.train"):
         load_bot_filter(ModelsConfig(bot_model_path=str(tmp_path / "none.joblib")), ThresholdsConfig())
 
 
@@ -152,7 +153,7 @@ def test_an_artifact_of_another_format_is_refused_with_what_to_do(tmp_path):
     bundle = joblib.load(PACKAGED)
     del bundle["format"]  # as saved before the format was recorded
     joblib.dump(bundle, old)
-    with pytest.raises(ValueError, match=r"format 1, .* reads format 3: retrain it \(`python -m models.train"):
+    with pytest.raises(ModelUnavailable, match=r"format 1, .* reads format 3: retrain it \(`python -m models.train"):
         load_bot_filter(ModelsConfig(bot_model_path=str(old)), ThresholdsConfig())
 
 

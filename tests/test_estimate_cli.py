@@ -1,10 +1,11 @@
-"""`onps estimate`: input validation, and the whole path (or an honest 'not built' while scoring is missing)."""
+"""`onps estimate`: input validation, the whole path, and a loud failure when the scorer cannot be opened."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from config.schema import OnpsConfig
@@ -13,13 +14,11 @@ from flows.cli import app
 from flows.commands.estimate import read_records
 from flows.stages import scorer_for
 
-
-def scoring_built() -> bool:
-    try:
-        scorer_for(OnpsConfig())
-    except FileNotFoundError:
-        return False
-    return True
+LINES = [json.dumps({"id": i, "text": t, "entity": "Acme", "source": s, "author": f"a{i}",
+                     "published_at": "2026-11-02T10:00:00Z"})
+         for i, (t, s) in enumerate([("Great service, I recommend them to everyone", "shop"),
+                                     ("Terrible, never again, avoid", "shop"),
+                                     ("Fine, nothing special", "forum")])]
 
 
 def write(tmp_path: Path, lines: list[str | bytes]) -> Path:
@@ -50,18 +49,9 @@ def test_bad_window_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == exitcodes.USAGE and "--window must be one of" in result.output
 
 
-def test_estimate_runs_the_whole_path_or_says_scoring_is_not_built(tmp_path: Path) -> None:
-    lines = [json.dumps({"id": i, "text": t, "entity": "Acme", "source": s, "author": f"a{i}",
-                         "published_at": "2026-11-02T10:00:00Z"})
-             for i, (t, s) in enumerate([("Great service, I recommend them to everyone", "shop"),
-                                         ("Terrible, never again, avoid", "shop"),
-                                         ("Fine, nothing special", "forum")])]
-    path = write(tmp_path, lines)
+def test_estimate_runs_the_whole_path(tmp_path: Path) -> None:
+    path = write(tmp_path, LINES)
     result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity,source", "--window", "week"])
-    if not scoring_built():
-        assert result.exit_code == exitcodes.NOT_BUILT
-        assert "not built yet" in " ".join(result.output.split())
-        return
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert {tuple(sorted(o["group"].items())) for o in out} == {
@@ -69,6 +59,28 @@ def test_estimate_runs_the_whole_path_or_says_scoring_is_not_built(tmp_path: Pat
     for o in out:
         assert o["low"] <= o["high"] and o["method"]
         assert abs(o["promoters"] + o["passives"] + o["detractors"] - o["n"]) < 0.05
+
+
+@pytest.mark.parametrize("command", ["estimate", "score"])
+@pytest.mark.parametrize("model, content", [("scorer", None), ("scorer", b"not a joblib file"),
+                                            ("bot_model", None)])
+def test_a_model_that_cannot_be_opened_ends_the_command_naming_the_file(
+        tmp_path: Path, command: str, model: str, content: bytes | None) -> None:
+    """A deleted or broken model file is an error with the file and the command that builds it (exit 3), never
+    output made without it."""
+    artifact = tmp_path / f"{model}.joblib"
+    if content is not None:
+        artifact.write_bytes(content)
+    config = tmp_path / "onps.toml"
+    config.write_text(f'[models]\n{model}_path = "{artifact}"\n', encoding="utf-8")
+    path = write(tmp_path, LINES)
+    args = ["--by", "entity"] if command == "estimate" else ["--output", str(tmp_path / "out.jsonl")]
+    result = CliRunner().invoke(app, ["-c", str(config), command, str(path), *args])
+    said = " ".join(result.output.split())
+    assert result.exit_code == exitcodes.MODEL_UNAVAILABLE, result.output
+    assert str(artifact) in said and "onps retrain" in said
+    assert ("cannot be loaded" if content else "is missing") in said
+    assert '"nps"' not in result.stdout
 
 
 def test_table_shows_each_group_with_its_interval_and_exclusions() -> None:

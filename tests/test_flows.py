@@ -142,18 +142,16 @@ def test_demo_run_reports_recovered_beside_true(reference: dict[str, Any]) -> No
     assert runs[0]["flow"] == "nightly" and runs[0]["status"] == "completed", runs[0]
     stages_run = runs[0]["report"]["stages"]
     assert stages_run["crawl"]["status"] == "done" and stages_run["crawl"]["counts"]["new"] > 100
-    assert reference["code"] == (exitcodes.NOT_BUILT if any(
-        s["status"] == "not built" for s in stages_run.values()) else exitcodes.OK)
+    assert reference["code"] == exitcodes.OK
+    assert {name: s["status"] for name, s in stages_run.items()} == dict.fromkeys(stages.STAGES, "done")
     assert "organic NPS vs the demo's truth" in out
     check = out[out.index("organic NPS vs the demo's truth"):].splitlines()
     for name, brand in truth.brands.items():  # every brand's true NPS is printed beside what was recovered
         line = next(line for line in check if line.lstrip().startswith(name.split()[0]))
         assert f"{brand.true_nps:+.1f}" in line
     assert f"planted smear campaign against {truth.campaign.entity}" in out
-    if stages_run["estimate"]["status"] == "done":
-        assert "truth inside" in out and "[" in out
-    if stages_run["bots"]["status"] == "done":
-        assert "bots excluded:" in out
+    assert "truth inside" in out and "[" in out
+    assert "bots excluded:" in out
 
 
 def test_demo_invited_reviews_are_kept_apart_and_anonymous_reviewers_stay_voices(reference: dict[str, Any]) -> None:
@@ -164,8 +162,6 @@ def test_demo_invited_reviews_are_kept_apart_and_anonymous_reviewers_stay_voices
     from store.schema import DocumentOrganic
 
     url, truth = f"sqlite:///{reference['db']}", reference["truth"]
-    if stage_status(url, report.recent_runs(url)[0]["id"], "estimate") != "done":
-        pytest.skip("the scorer is not built here")
     with session_scope(url) as s:
         verdicts = dict(s.execute(select(Document.external_id, DocumentOrganic.excluded)
                                   .join(DocumentOrganic, DocumentOrganic.document_id == Document.id)).all())
@@ -185,8 +181,6 @@ def test_stored_scores_carry_star_levels_and_the_estimates_adjust_over_them(refe
     from nps.organic import ADJUSTED
 
     url = f"sqlite:///{reference['db']}"
-    if stage_status(url, report.recent_runs(url)[0]["id"], "estimate") != "done":
-        pytest.skip("the scorer is not built here")
     with session_scope(url) as s:
         scores = s.execute(select(Score.p_levels, Score.p_promoter, Score.p_detractor)).all()
         adjustments = {e.extra["adjustment"] for e in s.execute(select(NpsEstimate)).scalars()}
@@ -223,12 +217,12 @@ def test_transient_error_is_retried_with_backoff(reference: dict[str, Any], tmp_
         calls.append(time.monotonic())
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("database is locked"))
-        return stages.Plan(missing="a scorer (this test has none)")  # the run goes on without scoring
+        return stages.Plan()  # nothing left to score
 
     monkeypatch.setattr(stages, "score_plan", flaky)
     run_id = run_nightly(reference["config"], db_url, crawl=False)
     assert len(calls) == 2 and calls[1] - calls[0] >= 1.0  # retried once, after a backoff (2 s +- jitter)
-    assert stage_status(db_url, run_id, "score") == "not built"
+    assert stage_status(db_url, run_id, "score") == "done"
 
     def broken(db_url: str, cfg: OnpsConfig) -> None:
         calls.append(time.monotonic())
@@ -243,19 +237,29 @@ def test_transient_error_is_retried_with_backoff(reference: dict[str, Any], tmp_
     assert list(run["report"]["stages"]) == list(stages.STAGES)  # the run went on to the end
 
 
-def scoring_available(db_url: str, config: str) -> bool:
-    from config.load import load
+def test_a_missing_model_fails_the_run_and_names_the_file(reference: dict[str, Any], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deleted scorer is an error, not a stage to skip: every stage that needs it fails with the file's name
+    and the command that builds it, the run ends failed and `onps nightly` exits with RUN_FAILED."""
+    from typer.testing import CliRunner
 
-    try:
-        return stages.score_plan(db_url, load(config)).missing is None
-    except FileNotFoundError:
-        return False
+    from flows.cli import app
+
+    db_url = crawled_copy(reference, tmp_path / "no-model.db")
+    gone = tmp_path / "deleted-scorer.joblib"
+    monkeypatch.setenv("ONPS_MODELS__SCORER_PATH", str(gone))
+    cli = CliRunner().invoke(app, ["-c", reference["config"], "nightly", "--no-crawl", "--db", db_url])
+    assert cli.exit_code == exitcodes.RUN_FAILED, cli.output
+    run = report.recent_runs(db_url)[0]
+    assert run["status"] == "failed"
+    failed = {e["stage"] for e in run["errors"] if f"{gone} is missing" in e["error"] and "onps retrain" in e["error"]}
+    assert failed == {"score", "bots", "campaigns", "estimate"}
+    assert all(stage_status(db_url, run["id"], stage) == "failed" for stage in failed)
+    assert snapshot(db_url)["scores"] == []
 
 
 def test_killed_run_resumes_with_no_duplicates_and_no_loss(reference: dict[str, Any], tmp_path: Path) -> None:
     db_url = crawled_copy(reference, tmp_path / "killed.db")
-    if not scoring_available(db_url, reference["config"]):
-        pytest.skip("the scoring stage is not built here (no scorer or artifact): nothing long enough to kill")
     with session_scope(db_url) as s:
         total = s.execute(select(func.count(Document.id))).scalar_one()
     script = ("import sys; from flows.orchestrator import configure; configure(sys.argv[1]); "

@@ -76,7 +76,7 @@ def test_run_record_and_report(db_url: str) -> None:
     assert report.last_completed_start(db_url, ["nightly"]) is None
     report.record_stage(db_url, first, StageResult("score", counts={"scored": 3}, by_source={"s1": {"scored": 3}}))
     report.record_stage(db_url, first, StageResult("bots", status="failed", errors=["OperationalError: gone"]))
-    report.finish_run(db_url, first, "failed", notes=["stage not built: alerts"])
+    report.finish_run(db_url, first, "failed", notes=["failed with 2 quarantined (score 2)"])
     assert report.last_completed_start(db_url, ["nightly"]) is None  # a failed run does not move the mark
     run = report.load_run(db_url, first)
     assert run["counts"] == {"score": {"scored": 3}, "bots": {}}
@@ -90,7 +90,7 @@ def test_run_record_and_report(db_url: str) -> None:
     text = console.export_text()
     assert "run 1 (nightly) failed" in text.replace(f"run {first}", "run 1")
     assert "scored 3" in text and "s1" in text and "error in bots: OperationalError: gone" in text
-    assert "stage not built: alerts" in text
+    assert "failed with 2 quarantined (score 2)" in text
     console.print(report.render_runs(report.recent_runs(db_url)))
     assert "completed" in console.export_text()
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from config.artifacts import ModelUnavailable
 from config.schema import ModelsConfig, OnpsConfig
 from flows.cli import app
 from flows.stages import scorer_for
@@ -133,7 +134,7 @@ def test_packaged_artifact_loads_without_shared(tmp_path: Path) -> None:
 def test_missing_artifact_says_how_to_make_it(tmp_path: Path) -> None:
     from nlp.score import load_scorer
 
-    with pytest.raises(FileNotFoundError, match="nlp.train"):
+    with pytest.raises(ModelUnavailable, match=r"none.joblib is missing: build it with `onps retrain` .*nlp.train"):
         load_scorer(ModelsConfig(scorer_path=str(tmp_path / "none.joblib")))
 
 

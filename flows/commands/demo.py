@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +11,6 @@ from rich.table import Table
 
 from demo.config import DEFAULT_PORT
 from flows import exitcodes
-from flows.state import not_built
 
 out = Console()
 err = Console(stderr=True)
@@ -127,7 +124,6 @@ def register(app: typer.Typer) -> None:
         scale: float = typer.Option(1.0, help=SCALE_HELP),
         port: int = typer.Option(DEFAULT_PORT, help="Port for the demo sites during the run (0 picks a free one)."),
     ) -> None:
-        if importlib.util.find_spec("flows.demo_run") is None:
-            raise not_built("demo run", 2)
-        run_demo = importlib.import_module("flows.demo_run").run_demo
+        from flows.demo_run import run_demo
+
         raise typer.Exit(run_demo(seed=seed, scale=scale, port=port) or exitcodes.OK)

@@ -15,11 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from config.artifacts import ModelUnavailable
 from flows import exitcodes
 from flows.analyse import flag_campaigns, understand
 from flows.commands.score import read_lines
 from flows.stages import scorer_for
-from flows.state import not_built, state
+from flows.state import model_unavailable, state
 from nps.organic import estimate_groups, exclusion
 from nps.windows import WINDOWS
 
@@ -86,11 +87,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(exitcodes.BAD_INPUT)
         try:
             scorer = scorer_for(cfg)
-        except FileNotFoundError as exc:  # the scorer artifact is not trained yet
-            err.print(f"[yellow]{exc}[/yellow]")
-            raise not_built("scoring for estimates (the trained scorer)", 4) from exc
+            understood = understand(records, cfg, text_only, with_levels=True)
+        except ModelUnavailable as exc:
+            raise model_unavailable(exc) from exc
         rows = [{**row, "model_error": scorer.model_error(row, text_only)}
-                for row in flag_campaigns(understand(records, cfg, text_only, with_levels=True), cfg)]
+                for row in flag_campaigns(understood, cfg)]
         estimates = estimate_groups(rows, fields, window, cfg.thresholds, train_prior=scorer.train_prior,
                                     level_prior=scorer.level_prior)
         lines = [e.to_dict() for e in estimates]

@@ -19,9 +19,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from config.artifacts import ModelUnavailable
 from flows import exitcodes
 from flows.analyse import check_record, understand
-from flows.state import state
+from flows.state import model_unavailable, state
 
 err = Console(stderr=True)
 INPUT_FIELDS = ("title", "text", "rating", "rating_scale", "author", "author_name", "author_facts", "published_at",
@@ -86,7 +87,10 @@ def register(app: typer.Typer) -> None:
                 assert record is not None
                 records.append({**record, "id": str(record["id"])})
             task = progress.add_task("scoring", total=len(records))
-            rows = understand(records, cfg, text_only, advance=lambda n: progress.advance(task, n))
+            try:
+                rows = understand(records, cfg, text_only, advance=lambda n: progress.advance(task, n))
+            except ModelUnavailable as exc:
+                raise model_unavailable(exc) from exc
         with output.open("w", encoding="utf-8") as out:
             for row in rows:
                 out.write(json.dumps(output_line(row), ensure_ascii=False) + "\n")
