@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -188,4 +189,20 @@ def test_two_first_starts_on_postgresql_migrate_once(pg_admin_url: str | None) -
         results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
                    for p in runs]
         assert [(rc, out.strip()) for rc, out, _ in results] == [(0, HEAD), (0, HEAD)], results
+        assert current(url) == HEAD
+
+
+def test_two_first_starts_on_sqlite_migrate_once(tmp_path: Path) -> None:
+    """The same on a new SQLite file: without a lock, one run in three died on "duplicate column name" while both
+    applied the same migration; now the file is locked while migrating and the second finds it current."""
+    import subprocess
+    import sys
+    for trial in range(3):
+        url = f"sqlite:///{tmp_path / f'first-{trial}.db'}"
+        code = f"from store.migrate import upgrade; print(upgrade({url!r}))"
+        runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(3)]
+        results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
+                   for p in runs]
+        assert [(rc, out.strip()) for rc, out, _ in results] == [(0, HEAD)] * 3, results
         assert current(url) == HEAD
