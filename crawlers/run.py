@@ -48,7 +48,7 @@ class CrawlFailed(RuntimeError):
 def run_spec(spec: dict[str, Any], progress: bool, budgets: dict[str, int]) -> CrawlReport:
     """Run one crawl in a child process; show a progress bar per source from its PROGRESS lines."""
     with tempfile.TemporaryDirectory(prefix="onps-crawl-") as tmp:
-        spec = {**spec, "report_path": str(Path(tmp) / "report.json")}
+        spec = {**spec, "report_path": str(Path(tmp) / "report.json"), "parent_pid": os.getpid()}
         spec["settings"] = {**spec["settings"], "ONPS_PROGRESS": progress}
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")

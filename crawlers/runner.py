@@ -8,10 +8,13 @@ resume; a source that finished has its JOBDIR removed, so the next crawl starts 
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import logging
+import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,6 +99,21 @@ def crawl(spec: dict[str, Any]) -> CrawlReport:
     return report
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int | None) -> None:
+    """A parent killed with -9 cannot stop its crawl, which would go on writing documents after the next run took
+    the lease. On Linux the kernel is asked to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG);
+    a parent already gone before the call ends the crawl here. What was stored is safe either way: the upserts are
+    idempotent and each source's JOBDIR is saved after every stored batch."""
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        sys.exit(f"the process that started this crawl ({parent}) is gone; nothing crawled")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m crawlers.runner SPEC.json (written by crawlers.run)", file=sys.stderr)
@@ -104,6 +122,7 @@ def main(argv: list[str]) -> int:
     # library this process never uses. Marking it absent makes thinc take its no-torch path.
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    die_with_parent(spec.get("parent_pid"))
     report = crawl(spec)
     Path(spec["report_path"]).write_text(json.dumps(report.to_dict()), encoding="utf-8")
     return 0

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -292,6 +293,34 @@ def test_killed_crawl_resumes_after_its_last_checkpoint_without_loss_or_duplicat
     again = {int(path.partition("page=")[2] or 1) for path in requested(httpserver) if path.startswith("/review/")}
     assert again == set(range(1, 8)) - pages_done  # resumed where the checkpoint left it, not restarted
     assert not (tmp_path / "jobs" / "slow").exists()
+
+
+def test_a_crawl_whose_parent_is_killed_stops_writing(httpserver: HTTPServer, sqlite_url: str, tmp_path: Path):
+    """kill -9 of the process that started a crawl (the OOM killer, a killed nightly) used to leave the crawler
+    child writing documents after the next run took the lease; now the child dies with it (PR_SET_PDEATHSIG)."""
+    import psutil
+
+    slow_pages(httpserver, pages=200, delay=0.3, on_request=lambda number: None)
+    cfg = slow_source_config(httpserver, tmp_path)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(cfg.model_dump(mode="json")), encoding="utf-8")
+    script = ("import json, sys; from config.schema import OnpsConfig; from crawlers.run import crawl_sources; "
+              "crawl_sources(OnpsConfig.model_validate(json.loads(open(sys.argv[1]).read())), sys.argv[2], "
+              "progress=False)")
+    parent = psutil.Popen([sys.executable, "-c", script, str(config), sqlite_url], cwd=Path(__file__).parents[1])
+    deadline = time.monotonic() + 60
+    children: list[psutil.Process] = []
+    while time.monotonic() < deadline and not (children and len(httpserver.log) >= 2):
+        children = [c for c in parent.children() if "crawlers.runner" in " ".join(c.cmdline())]
+        time.sleep(0.1)
+    assert children and len(httpserver.log) >= 2, "the crawl did not start"
+    parent.kill()  # SIGKILL to the parent alone, not its process group
+    parent.wait(timeout=10)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, "the crawler child outlived its parent"
+    seen = len(httpserver.log)
+    time.sleep(1.0)
+    assert len(httpserver.log) == seen  # no request after the kill
 
 
 def test_onps_crawl_url_writes_json_lines(httpserver: HTTPServer, tmp_path: Path):
