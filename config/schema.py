@@ -5,29 +5,19 @@ The defaults here are the single source of truth; the README's configuration tab
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawlers.kinds import KINDS
 from nps.authors import AuthorRules
 from nps.record import web_url
 
-SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum", "glassdoor",
-                     "googleplay", "mastodon", "bluesky", "youtube"]
-SPIDER_CATEGORY: dict[str, str] = {
-    "schemaorg": "aggregator",
-    "trustpilot": "aggregator",
-    "appstore": "app_store",
-    "discourse": "forum",
-    "reddit": "forum",
-    "feed": "feed",
-    "forum": "forum",
-    "glassdoor": "employer",
-    "googleplay": "app_store",
-    "mastodon": "social",
-    "bluesky": "social",
-    "youtube": "video",
-}
+if TYPE_CHECKING:
+    SpiderKind = str
+else:
+    # Built from the one table of kinds, so pydantic still refuses an unknown kind and lists the valid ones.
+    SpiderKind = Literal[tuple(KINDS)]
 
 
 class Strict(BaseModel):
@@ -131,7 +121,7 @@ class SourceConfig(Strict):
 
     @property
     def category(self) -> str:
-        return SPIDER_CATEGORY[self.kind]
+        return KINDS[self.kind].category
 
 
 class ScheduleConfig(Strict):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
+import crawlers.spiders
 from config.load import ConfigError, load, parse
+from config.schema import SourceConfig
+from crawlers.spiders import spider_class
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceSpider
 from flows.cli import app
 
 GOOD = """
@@ -107,3 +116,19 @@ def test_config_check_refuses_a_bad_database_url_and_a_source_url_that_is_no_url
         result = runner.invoke(app, ["--config", str(path), "config", "check"])
         assert result.exit_code == 2 and key in result.output, (key, result.output)
         assert "Traceback" not in result.output
+
+
+def test_every_kind_the_config_accepts_has_its_spider_and_no_spider_is_left_out() -> None:
+    accepted = set(get_args(SourceConfig.model_fields["kind"].annotation))
+    for kind in accepted:
+        cls = spider_class(kind)
+        assert issubclass(cls, SourceSpider) and cls.name == kind
+        assert SourceConfig(name=kind, kind=kind, url="https://example.com/").category
+    defined = set()
+    for module in pkgutil.iter_modules(crawlers.spiders.__path__, "crawlers.spiders."):
+        for cls in vars(importlib.import_module(module.name)).values():
+            if isinstance(cls, type) and issubclass(cls, SourceSpider) and cls.__module__ == module.name:
+                defined.add(cls)
+    assert defined - {SourceSpider, ApiSpider} == {spider_class(kind) for kind in accepted}
+    with pytest.raises(ValidationError, match="schemaorg"):
+        SourceConfig(name="x", kind="nosuch", url="https://example.com/")

@@ -13,10 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from crawlers.kinds import KINDS
 from crawlers.report import CrawlReport
 from crawlers.run import CrawlFailed, MissingCredential, crawl_sources, crawl_url
 from crawlers.settings import RenderUnavailable
-from crawlers.spiders import SPIDERS
 from flows import exitcodes
 from flows.state import state
 from nps.record import web_url
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
     def _crawl(
         ctx: typer.Context,
         url: str | None = typer.Argument(None, help="Try one source: its start URL (needs --kind and -o)."),
-        kind: str | None = typer.Option(None, "--kind", help=f"Spider for URL: {'|'.join(SPIDERS)}."),
+        kind: str | None = typer.Option(None, "--kind", help=f"Spider for URL: {'|'.join(KINDS)}."),
         entity: str | None = typer.Option(None, "--entity", help="Entity the source is about; forum-like kinds "
                                           "keep only posts naming it."),
         max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page budget (default crawl.max_pages)."),
@@ -99,8 +99,8 @@ def register(app: typer.Typer) -> None:
                               "run `onps db upgrade` first.")
                     raise typer.Exit(exitcodes.USAGE) from exc
             raise typer.Exit(show(report))
-        if kind not in SPIDERS or output is None:
-            err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(SPIDERS)}) and -o OUT.jsonl")
+        if kind not in KINDS or output is None:
+            err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(KINDS)}) and -o OUT.jsonl")
             raise typer.Exit(exitcodes.USAGE)
         if api_base is not None and web_url(api_base) is None:
             err.print(f"[red]error:[/red] --api-base {escape(api_base[:80])!r} is not an absolute http(s) URL, "
