@@ -22,10 +22,10 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from flows import exitcodes
+from flows.options import window_option
 from flows.state import state
 from nps.compare import compare_survey
 from nps.record import parse_iso
-from nps.windows import WINDOWS
 from store import queries
 from store.engine import session_scope
 from store.registry import sync_config
@@ -217,13 +217,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
         by: str = typer.Option("", "--by", help="Segment keys present in both, comma-separated (e.g. region)."),
-        window: str | None = typer.Option(None, "--window", help=f"One of {', '.join(WINDOWS)}; default all time."),
+        window: str | None = window_option(),
         fmt: str = typer.Option("table", "--format", help="table or json."),
     ) -> None:
         cfg = state(ctx).config
-        if window is not None and window not in WINDOWS:
-            err.print(f"[red]error:[/red] --window must be one of {', '.join(WINDOWS)}, got {window!r}")
-            raise typer.Exit(exitcodes.USAGE)
         keys = ["entity", *(k.strip() for k in by.split(",") if k.strip())]
 
         def read() -> tuple[list[Any], list[Any], bool]:
