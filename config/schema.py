@@ -28,7 +28,6 @@ class Strict(BaseModel):
 
 class DatabaseConfig(Strict):
     url: str = Field("sqlite:///var/onps.db", description="Any SQLAlchemy URL; ONPS_DATABASE_URL overrides.")
-    echo: bool = Field(False, description="Log every SQL statement (debugging).")
 
     @field_validator("url")
     @classmethod

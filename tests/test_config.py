@@ -70,6 +70,13 @@ def test_unknown_key_and_dangling_reference_are_errors() -> None:
         parse(typo, Path("onps.toml"), environ={})
 
 
+def test_database_echo_is_no_setting() -> None:
+    # It was documented and never reached an engine (they are opened by URL); a config that sets it is told so.
+    text = GOOD.replace("max_pages = 0", "").replace('[database]\n', '[database]\necho = true\n')
+    with pytest.raises(ConfigError, match=r"database.echo: Extra inputs are not permitted"):
+        parse(text, Path("onps.toml"), environ={})
+
+
 def test_environment_overrides_the_file() -> None:
     text = GOOD.replace("max_pages = 0", "")
     cfg = parse(text, Path("onps.toml"), environ={"ONPS_DATABASE_URL": "postgresql://db/onps",

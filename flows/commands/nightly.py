@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import exitcodes
+from flows.orchestrator import DASK_PROCESSES
 from flows.state import state
 
 out = Console()
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
         dask_workers: int = typer.Option(0, min=0, help="Spread scoring and bot batches over a local Dask "
                                                         "cluster of N workers (0: in process)."),
         dask_address: str | None = typer.Option(None, help="Use an existing Dask scheduler (tcp://host:8786)."),
-        dask_processes: bool = typer.Option(True, "--dask-processes/--dask-threads",
+        dask_processes: bool = typer.Option(DASK_PROCESSES, "--dask-processes/--dask-threads",
                                             help="Local Dask workers as processes (each loads the models) or "
                                                  "threads of this process."),
         database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
