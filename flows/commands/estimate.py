@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flows import exitcodes
 from flows.analyse import flag_campaigns, understand
+from flows.cli_errors import CommandError
 from flows.commands.score import read_lines
 from flows.options import window_option
 from flows.stages import scorer_for
@@ -73,8 +74,7 @@ def register(app: typer.Typer) -> None:
         cfg = state(ctx).config
         fields = [f.strip() for f in by.split(",") if f.strip()]
         if fmt not in FORMATS:
-            err.print(f"[red]error:[/red] --format must be json or table, got {fmt!r}")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"--format must be json or table, got {fmt!r}")
         records, problems = read_records(path)
         for problem in problems:
             err.print(f"[red]{path}:[/red] {problem}")

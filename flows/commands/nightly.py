@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.orchestrator import DASK_PROCESSES
 from flows.state import state
 
@@ -75,8 +76,7 @@ def register(app: typer.Typer) -> None:
         try:
             date.fromisoformat(since)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --since {since!r} is not a date; write it as YYYY-MM-DD")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"--since {since!r} is not a date; write it as YYYY-MM-DD") from exc
         cfg = state(ctx).config
         from flows.orchestrator import configure
 
@@ -102,8 +102,7 @@ def register(app: typer.Typer) -> None:
             try:
                 print_run(out, load_run(db_url, run_id))
             except LookupError as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
+                raise CommandError(str(exc)) from exc
             return
         listed = recent_runs(db_url, last)
         if not listed:
@@ -157,14 +156,12 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             return
         if not os.environ.get("PREFECT_API_URL"):
-            err.print("[red]error:[/red] a deployment needs a Prefect server: start one with `prefect server "
-                      "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or use --dry-run)")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError("a deployment needs a Prefect server: start one with `prefect server "
+                               "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or use --dry-run)")
         if serve:
             deployments.serve(cfg, config_path)
             return
         if not work_pool:
-            err.print("[red]error:[/red] choose --serve (this process runs the schedule) or --work-pool NAME "
-                      "(workers run it: `prefect work-pool create NAME --type process`)")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError("choose --serve (this process runs the schedule) or --work-pool NAME "
+                               "(workers run it: `prefect work-pool create NAME --type process`)")
         out.print(f"registered deployment {deployments.apply_deployment(deployment)}")

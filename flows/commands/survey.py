@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.options import window_option
 from flows.state import state
 from nps.compare import compare_survey
@@ -184,10 +185,9 @@ def register(app: typer.Typer) -> None:
         data = path.read_bytes()
         parsed = parse_survey_csv(data, Mapping(score_col, date_col, segments, comment_col))
         if parsed.missing_columns:
-            err.print(f"[red]error:[/red] {path}: column(s) {', '.join(parsed.missing_columns)} not in the header "
-                      f"({', '.join(parsed.columns) or 'no columns'}); name them with --score-col, --date-col, "
-                      "--segment-col, --comment-col. Nothing was imported.")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"{path}: column(s) {', '.join(parsed.missing_columns)} not in the header "
+                               f"({', '.join(parsed.columns) or 'no columns'}); name them with --score-col, "
+                               "--date-col, --segment-col, --comment-col. Nothing was imported.")
         for problem in parsed.problems:
             err.print(f"[red]{path}:[/red] {problem}")
         if parsed.problems and (not skip_bad or not parsed.rows):
@@ -200,9 +200,8 @@ def register(app: typer.Typer) -> None:
             with session_scope(db_url) as session:
                 ids = sync_config(session, cfg).entities
             if entity not in ids:
-                err.print(f"[red]error:[/red] entity {entity!r} is not configured; known: "
-                          f"{', '.join(sorted(ids)) or 'none'} (add it to onps.toml).")
-                raise typer.Exit(exitcodes.USAGE)
+                raise CommandError(f"entity {entity!r} is not configured; known: "
+                                   f"{', '.join(sorted(ids)) or 'none'} (add it to onps.toml).")
             entity_id = ids[entity]
         batch = hashlib.sha256(data).hexdigest()
         new = save_survey(db_url, parsed.rows, batch, entity_id)
@@ -241,8 +240,7 @@ def register(app: typer.Typer) -> None:
             try:
                 estimate_on_demand(cfg.database.url, cfg, window)
             except LockHeld as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.SKIPPED) from exc
+                raise CommandError(str(exc), exitcodes.SKIPPED) from exc
             responses, organic, any_stored = read()
         if not organic:
             missing = [k for k in keys[1:] if k not in cfg.estimate.segments]
