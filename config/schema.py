@@ -5,29 +5,19 @@ The defaults here are the single source of truth; the README's configuration tab
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawlers.kinds import KINDS
 from nps.authors import AuthorRules
 from nps.record import web_url
 
-SpiderKind = Literal["schemaorg", "trustpilot", "appstore", "discourse", "reddit", "feed", "forum", "glassdoor",
-                     "googleplay", "mastodon", "bluesky", "youtube"]
-SPIDER_CATEGORY: dict[str, str] = {
-    "schemaorg": "aggregator",
-    "trustpilot": "aggregator",
-    "appstore": "app_store",
-    "discourse": "forum",
-    "reddit": "forum",
-    "feed": "feed",
-    "forum": "forum",
-    "glassdoor": "employer",
-    "googleplay": "app_store",
-    "mastodon": "social",
-    "bluesky": "social",
-    "youtube": "video",
-}
+if TYPE_CHECKING:
+    SpiderKind = str
+else:
+    # Built from the one table of kinds, so pydantic still refuses an unknown kind and lists the valid ones.
+    SpiderKind = Literal[tuple(KINDS)]
 
 
 class Strict(BaseModel):
@@ -38,7 +28,6 @@ class Strict(BaseModel):
 
 class DatabaseConfig(Strict):
     url: str = Field("sqlite:///var/onps.db", description="Any SQLAlchemy URL; ONPS_DATABASE_URL overrides.")
-    echo: bool = Field(False, description="Log every SQL statement (debugging).")
 
     @field_validator("url")
     @classmethod
@@ -131,7 +120,7 @@ class SourceConfig(Strict):
 
     @property
     def category(self) -> str:
-        return SPIDER_CATEGORY[self.kind]
+        return KINDS[self.kind].category
 
 
 class ScheduleConfig(Strict):
@@ -200,8 +189,46 @@ class ThresholdsConfig(Strict):
         3, ge=1, description="A review copied (near-duplicate) by this many other accounts on the same source is a bot."
     )
     bot_copy_days: float = Field(2.0, gt=0, description="The window, in days, in which those copies must fall.")
-    campaign_p_value: float = Field(0.001, gt=0, lt=1)
-    min_campaign_size: int = Field(8, ge=2)
+    # The campaign detector (models.campaigns; its docstring explains the tests these tune).
+    campaign_p_value: float = Field(
+        0.001, gt=0, lt=1, description="A burst is a detection when its Bonferroni-corrected p-value (over every "
+        "test of the night) is below this.")
+    min_campaign_size: int = Field(
+        8, ge=2, description="...and its excess over the expected count is at least this many reviews.")
+    campaign_windows: tuple[int, ...] = Field(
+        (1, 3, 7), min_length=1, description="Lengths in days of the windows ending each night that are tested.")
+    campaign_history_days: int = Field(
+        56, ge=1, description="Days of the entity's own past a window is compared with (its baseline).")
+    campaign_min_history_days: int = Field(
+        14, ge=0, description="A window starting fewer days than this after the stream's first review is not "
+        "tested (too little baseline).")
+    campaign_share_history_cap: float = Field(
+        200.0, gt=0, description="The share test weighs its history as at most this many reviews: shares drift.")
+    campaign_min_share_history: int = Field(
+        30, ge=1, description="Below this many reviews of history the share test uses the cold-start prior "
+        "(negative bursts) or is not run (positive ones).")
+    campaign_cold_start_prior: tuple[float, float] = Field(
+        (30.0, 70.0), description="Beta prior (negative, other) of the negative share when a stream has no "
+        "history: 30% negative, worth 100 reviews.")
+    campaign_coordination_days: int = Field(
+        3, ge=0, description="A near-duplicate or a repeated sentence of another author counts when the earlier "
+        "one is at most this many days older.")
+    campaign_suspect_p_bot: float = Field(
+        0.5, gt=0, le=1, description="P(bot) from which a review is suspect (and counts in the bot share).")
+    campaign_lift: float = Field(
+        0.2, ge=0, le=1, description="A burst whose suspect share exceeds the entity's usual by this much is a "
+        "campaign, not an incident.")
+    campaign_coordinated_share: float = Field(
+        0.3, ge=0, le=1, description="...as is one where at least this share are near-duplicates of other authors.")
+    campaign_scripted_lift: float = Field(
+        0.3, ge=0, le=1, description="...or whose share of scripted reviews (short, unspecific, repeating another "
+        "author's sentence) exceeds the entity's usual by this much.")
+    campaign_echo_min_words: int = Field(
+        3, ge=1, description="A repeated sentence counts as an echo from this many words on.")
+    campaign_echo_keep: int = Field(
+        20, ge=1, description="Earlier authors remembered per sentence for the echo test (bounds its memory).")
+    campaign_unspecific_words: int = Field(
+        25, ge=1, description="A review with no number or name is unspecific up to this many words.")
     thin_segment_n: int = Field(30, ge=1, description="Below this n a segment is pooled towards its parent.")
     dirichlet_below_n: int = Field(50, ge=1, description="Below this n the interval is a Dirichlet posterior.")
     copy_min_words: int = Field(

@@ -25,9 +25,9 @@ from config.schema import OnpsConfig, SourceConfig
 from crawlers import credentials
 from crawlers.credentials import MissingCredential
 from crawlers.items import as_record
+from crawlers.kinds import KINDS
 from crawlers.report import CrawlError, CrawlReport, SourceCounts
 from crawlers.settings import scrapy_settings
-from crawlers.spiders import SPIDERS
 from store.clock import utcnow
 from store.engine import session_scope
 from store.owed import GiveUp, owed_pages, settle
@@ -203,8 +203,8 @@ def crawl_url(
     source's calls to another host (same paths). A credential the kind needs must be in the environment under its
     default variable (crawlers.credentials), else MissingCredential before any request.
     """
-    if kind not in SPIDERS:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(SPIDERS)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     credentials.check(kind)
     cfg = cfg or OnpsConfig()
     known = {e.name: e for e in cfg.entities}

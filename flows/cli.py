@@ -13,9 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
+from flows.cli_errors import CommandError
 from flows.state import AppState
+
+errors = Console(stderr=True)
 
 COMMANDS: dict[str, tuple[str, str]] = {  # command -> (module in flows/commands/, its one-line help)
     "init": ("init_cmd", "Write a commented onps.toml to start from: entities, competitors and one source of each "
@@ -68,6 +72,15 @@ class LazyGroup(TyperGroup):
         if cmd_name in self.commands or cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         return DeferredCommand(name=cmd_name, help=COMMANDS[cmd_name][1])
+
+    def invoke(self, ctx: Any) -> Any:
+        """Every command's ``CommandError`` (from its body or an option's check) ends here: one error line, the
+        error's exit code."""
+        try:
+            return super().invoke(ctx)
+        except CommandError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(exc.code) from exc
 
 
 app = typer.Typer(

@@ -22,6 +22,7 @@ from prefect.futures import as_completed
 from config.load import load
 from config.schema import OnpsConfig
 from flows import locks, report, tasks
+from flows.orchestrator import DASK_PROCESSES, task_runner
 from flows.stages import Plan, Scope, StageResult
 from store.engine import session_scope
 from store.migrate import upgrade
@@ -152,9 +153,8 @@ def nightly(config_path: str | None = None, database_url: str | None = None, cra
 
 def run_nightly(config_path: str | None = None, database_url: str | None = None, crawl: bool = True,
                 published_since: str | None = None, dask_workers: int = 0, dask_address: str | None = None,
-                flow_label: str = "nightly", dask_processes: bool = False, progress: bool = False) -> int:
+                flow_label: str = "nightly", dask_processes: bool = DASK_PROCESSES, progress: bool = False) -> int:
     """Run the flow with the chosen task runner (in process by default, Dask when asked)."""
-    from flows.orchestrator import task_runner
 
     runner = task_runner(dask_workers, dask_address, dask_processes)
     return nightly.with_options(task_runner=runner)(

@@ -43,13 +43,18 @@ def describe() -> str:
     return f"Prefect server at {url}" if url else "Prefect in process (ephemeral, no server)"
 
 
-def task_runner(dask_workers: int = 0, dask_address: str | None = None, processes: bool = False) -> Any:
+# Local Dask workers are processes unless asked otherwise (`onps nightly --dask-threads`, ``run_nightly``'s
+# ``dask_processes``): scoring and bot batches are CPU-bound Python, which threads of one process share one GIL for.
+DASK_PROCESSES = True
+
+
+def task_runner(dask_workers: int = 0, dask_address: str | None = None, processes: bool = DASK_PROCESSES) -> Any:
     """In-process threads by default; a local Dask cluster of N workers, or an existing Dask scheduler.
 
     One thread in process keeps SQLite writes and model memory predictable on a small box; Dask is the way to
     spread scoring and filtering batches when there are cores (or machines) to spread them over. Local workers
-    are threads of this process unless PROCESSES (one process per worker: no shared GIL, but each loads its
-    own copy of the models).
+    are one process each when PROCESSES (no shared GIL, but each loads its own copy of the models), else threads
+    of this process.
     """
     if dask_address:
         from prefect_dask import DaskTaskRunner

@@ -1,18 +1,20 @@
 """Campaign detection over one entity's review stream: smear (negative) and stuffing (positive) bursts against
 the entity's own baseline, told apart from genuine incident waves.
 
-For each night and each window ending that night (1, 3 and 7 days), three one-sided tests per polarity:
+For each night and each window ending that night (`campaign_windows` days), three one-sided tests per polarity:
 - volume: the window's count of negative (or positive) reviews against a negative-binomial fitted to the
-  entity's own previous eight weeks (overdispersion from the history's day-to-day variance, so a lumpy stream
-  is not surprised by its usual lumps);
-- suspects: the same test on the count of suspect reviews only (P(bot) >= 0.5, a near-duplicate of an earlier
-  review by another author in the last days, or a new or one-review account), which lets a small coordinated
-  push stand out inside a dense organic stream;
+  entity's own previous `campaign_history_days` (overdispersion from the history's day-to-day variance, so a
+  lumpy stream is not surprised by its usual lumps);
+- suspects: the same test on the count of suspect reviews only (P(bot) >= `campaign_suspect_p_bot`, a
+  near-duplicate of an earlier review by another author in the last days, or a new or one-review account), which
+  lets a small coordinated push stand out inside a dense organic stream;
 - share: the negative (positive) share of the window against a beta-binomial from the history, with the
   history's weight capped because shares drift; with no history, negatives are compared with a stated cold-start
-  prior (30% negative).
+  prior (`campaign_cold_start_prior`).
 p-values are Bonferroni-corrected over all tests of the night and compared with `thresholds.campaign_p_value`;
-the excess over the expectation must reach `thresholds.min_campaign_size`. Overlapping detections merge.
+the excess over the expectation must reach `thresholds.min_campaign_size`. Overlapping detections merge. Every
+number the detector tunes is a field of `[thresholds]` (config.schema.ThresholdsConfig), its default and meaning
+written there only.
 
 Kind: a burst whose members are more suspect than the entity's usual reviewers (bot share, near-duplicates
 across authors, new accounts) or write more scripted text than they do is a campaign (smear or stuffing). Scripted
@@ -31,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -42,21 +44,10 @@ from models.text_signals import is_generic, specifics, words
 from models.verdicts import CampaignFinding
 from nps.record import parse_time
 
-WINDOWS = (1, 3, 7)
-HISTORY_DAYS = 56
-MIN_HISTORY_DAYS = 14
-SHARE_HISTORY_CAP = 200.0
-COLD_START_NEGATIVE = (30.0, 70.0)  # Beta prior: 30% negative, worth 100 reviews, when a stream has no history
-MIN_SHARE_HISTORY = 30
-COORDINATION_DAYS = 3
-SUSPECT_P_BOT = 0.5
-CAMPAIGN_LIFT = 0.2
-CAMPAIGN_COORDINATED = 0.3
-CAMPAIGN_SCRIPTED_LIFT = 0.3
+if TYPE_CHECKING:
+    from config.schema import ThresholdsConfig
+
 POLARITIES = ("negative", "positive")
-ECHO_MIN_WORDS = 3
-ECHO_KEEP = 20
-UNSPECIFIC_WORDS = 25
 _SENTENCE = re.compile(r"[.!?\n]+")
 
 
@@ -73,15 +64,12 @@ class _Review:
     coordinated: bool = False
     echo: bool = False
     generic: bool = False
+    suspect: bool = False  # P(bot) >= campaign_suspect_p_bot, coordinated or a new account (set by _reviews)
 
     @property
     def scripted(self) -> bool:
         """Short and unspecific, and repeating a whole sentence another author just wrote: a sentence bank."""
         return self.generic and self.echo
-
-    @property
-    def suspect(self) -> bool:
-        return bool((self.p_bot or 0.0) >= SUSPECT_P_BOT or self.coordinated or self.new_account)
 
 
 @dataclass
@@ -105,7 +93,7 @@ def _polarity(record: Mapping[str, Any]) -> tuple[bool, bool] | None:
     return rating <= 6.0, rating >= 9.0
 
 
-def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_Review]:
+def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None, thresholds: ThresholdsConfig) -> list[_Review]:
     out = []
     for record in stream:
         moment, polarity = parse_time(record.get("published_at")), _polarity(record)
@@ -129,32 +117,39 @@ def _reviews(stream: Sequence[Mapping[str, Any]], until: date | None) -> list[_R
     # only the past is used, so a nightly run and a replay agree.
     for i, j in near_duplicate_pairs([r.text for r in out], [r.author for r in out]):
         first, second = (i, j) if (out[i].day, i) <= (out[j].day, j) else (j, i)
-        if (out[second].day - out[first].day).days <= COORDINATION_DAYS:
+        if (out[second].day - out[first].day).days <= thresholds.campaign_coordination_days:
             out[second].coordinated = True
-    echoed = echoes([r.text for r in out], [r.author for r in out], [r.day for r in out])
+    echoed = echoes([r.text for r in out], [r.author for r in out], [r.day for r in out], thresholds)
+    unspecific, suspect_p_bot = thresholds.campaign_unspecific_words, thresholds.campaign_suspect_p_bot
     for r, echo in zip(out, echoed, strict=True):
         r.echo = echo
-        r.generic = is_generic(r.text) or (specifics(r.text) == 0 and len(words(r.text)) <= UNSPECIFIC_WORDS)
+        r.generic = is_generic(r.text) or (specifics(r.text) == 0 and len(words(r.text)) <= unspecific)
+        r.suspect = bool((r.p_bot or 0.0) >= suspect_p_bot or r.coordinated or r.new_account)
     return out
 
 
-def echoes(texts: Sequence[str], authors: Sequence[str | None], days: Sequence[date]) -> list[bool]:
-    """Per review (in time order): does it repeat a whole sentence of ECHO_MIN_WORDS+ words that ANOTHER author
-    wrote in the previous COORDINATION_DAYS days? Farms that vary their wording draw sentences from one bank."""
+def echoes(
+    texts: Sequence[str], authors: Sequence[str | None], days: Sequence[date], thresholds: ThresholdsConfig,
+) -> list[bool]:
+    """Per review (in time order): does it repeat a whole sentence of `campaign_echo_min_words`+ words that
+    ANOTHER author wrote in the previous `campaign_coordination_days` days? Farms that vary their wording draw
+    sentences from one bank."""
+    min_words, days_apart = thresholds.campaign_echo_min_words, thresholds.campaign_coordination_days
+    keep = thresholds.campaign_echo_keep
     seen: dict[str, list[tuple[date, str | None]]] = {}
     out = []
     for text, author, day in zip(texts, authors, days, strict=True):
-        keys = {" ".join(ws) for s in _SENTENCE.split(text) if len(ws := words(s)) >= ECHO_MIN_WORDS}
+        keys = {" ".join(ws) for s in _SENTENCE.split(text) if len(ws := words(s)) >= min_words}
         out.append(
             any(
-                other != author and (day - then).days <= COORDINATION_DAYS
+                other != author and (day - then).days <= days_apart
                 for key in keys
                 for then, other in seen.get(key, ())
             )
         )
         for key in keys:
-            recent = [(t, a) for t, a in seen.get(key, ()) if (day - t).days <= COORDINATION_DAYS]
-            seen[key] = [*recent[-ECHO_KEEP:], (day, author)]
+            recent = [(t, a) for t, a in seen.get(key, ()) if (day - t).days <= days_apart]
+            seen[key] = [*recent[-keep:], (day, author)]
     return out
 
 
@@ -176,18 +171,24 @@ def _nb_tail(observed: np.ndarray, total: np.ndarray, squares: np.ndarray, lengt
     return p, expected
 
 
-def _share_tail(hits: np.ndarray, total: np.ndarray, hist_hits: np.ndarray, hist_total: np.ndarray, cold: bool):
+def _share_tail(
+    hits: np.ndarray, total: np.ndarray, hist_hits: np.ndarray, hist_total: np.ndarray, cold: bool,
+    thresholds: ThresholdsConfig,
+):
     """P(share >= observed) under a beta-binomial from the (capped) history, or the cold-start prior."""
-    weight = np.minimum(1.0, SHARE_HISTORY_CAP / np.maximum(hist_total, 1.0))
-    known = hist_total >= MIN_SHARE_HISTORY
-    a = np.where(known, hist_hits * weight + 1.0, COLD_START_NEGATIVE[0])
-    b = np.where(known, (hist_total - hist_hits) * weight + 1.0, COLD_START_NEGATIVE[1])
+    weight = np.minimum(1.0, thresholds.campaign_share_history_cap / np.maximum(hist_total, 1.0))
+    known = hist_total >= thresholds.campaign_min_share_history
+    prior_a, prior_b = thresholds.campaign_cold_start_prior
+    a = np.where(known, hist_hits * weight + 1.0, prior_a)
+    b = np.where(known, (hist_total - hist_hits) * weight + 1.0, prior_b)
     p = stats.betabinom.sf(hits - 1, total.astype(int), a, b)
     usable = known | cold
     return np.where(usable, p, 1.0), np.where(usable, total * a / (a + b), np.inf)
 
 
-def _scan(reviews: list[_Review], days: list[date], only: date | None, thresholds: Any) -> list[_Detection]:
+def _scan(
+    reviews: list[_Review], days: list[date], only: date | None, thresholds: ThresholdsConfig,
+) -> list[_Detection]:
     first = days[0]
     n_days = (days[-1] - first).days + 1
     daily = {p: np.zeros(n_days) for p in ("all", *POLARITIES, *(f"{p}_suspect" for p in POLARITIES))}
@@ -200,16 +201,17 @@ def _scan(reviews: list[_Review], days: list[date], only: date | None, threshold
                 daily[f"{polarity}_suspect"][d] += r.suspect
     cum = {k: np.concatenate([[0.0], np.cumsum(v)]) for k, v in daily.items()}
     sq = {k: np.concatenate([[0.0], np.cumsum(v**2)]) for k, v in daily.items()}
-    tests = len(WINDOWS) * 3 * len(POLARITIES)
+    windows = thresholds.campaign_windows
+    tests = len(windows) * 3 * len(POLARITIES)
     alpha, min_size = thresholds.campaign_p_value, thresholds.min_campaign_size
     found = []
-    for w in WINDOWS:
+    for w in windows:
         ends = np.array([(only - first).days] if only else range(n_days))
         ends = ends[ends - w + 1 >= 0]
         start = ends - w + 1
-        h0 = np.maximum(0, start - HISTORY_DAYS)
+        h0 = np.maximum(0, start - thresholds.campaign_history_days)
         length = (start - h0).astype(float)
-        enough = start >= MIN_HISTORY_DAYS
+        enough = start >= thresholds.campaign_min_history_days
 
         def window_sum(series: str, s=start, e=ends) -> np.ndarray:
             return cum[series][e + 1] - cum[series][s]
@@ -233,7 +235,8 @@ def _scan(reviews: list[_Review], days: list[date], only: date | None, threshold
             pick = hits >= min_size
             if pick.any():
                 p, expected = _share_tail(
-                    hits[pick], total[pick], hist_hits[pick], hist_total[pick], cold=polarity == "negative"
+                    hits[pick], total[pick], hist_hits[pick], hist_total[pick], cold=polarity == "negative",
+                    thresholds=thresholds,
                 )
                 results.append(("share", np.flatnonzero(pick), hits[pick], expected, p))
             for test, rows, observed, expected, p in results:
@@ -271,12 +274,14 @@ def _share(values: list[bool | None]) -> float | None:
     return float(np.mean(known)) if known else None
 
 
-def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> CampaignFinding | None:
+def _finding(
+    det: _Detection, first_night: date, reviews: list[_Review], thresholds: ThresholdsConfig,
+) -> CampaignFinding | None:
     flag = (lambda r: r.negative) if det.polarity == "negative" else (lambda r: r.positive)
     window = [r for r in reviews if det.start <= r.day <= det.end and flag(r)]
     # The baseline ends a full longest window before this one, so a burst's own first days never count as usual.
-    before = det.start - timedelta(days=max(WINDOWS))
-    usual = [r for r in reviews if before - timedelta(days=HISTORY_DAYS) <= r.day < before]
+    before = det.start - timedelta(days=max(thresholds.campaign_windows))
+    usual = [r for r in reviews if before - timedelta(days=thresholds.campaign_history_days) <= r.day < before]
     history = [r for r in usual if flag(r)]
     members = [r for r in window if r.suspect] if det.test == "suspects" else window
     suspicion = float(np.mean([r.suspect for r in window])) if window else 0.0
@@ -288,14 +293,15 @@ def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> Camp
     usual_scripted = float(np.mean([r.scripted for r in usual])) if usual else 0.0
     campaign = (
         det.test == "suspects"
-        or lift >= CAMPAIGN_LIFT
-        or coordinated >= CAMPAIGN_COORDINATED
-        or scripted - usual_scripted >= CAMPAIGN_SCRIPTED_LIFT
+        or lift >= thresholds.campaign_lift
+        or coordinated >= thresholds.campaign_coordinated_share
+        or scripted - usual_scripted >= thresholds.campaign_scripted_lift
     )
     if not campaign and det.polarity == "positive":
         return None
     kind = ("smear" if det.polarity == "negative" else "stuffing") if campaign else "incident"
     p_bots = [r.p_bot for r in window if r.p_bot is not None]
+    bots = [p >= thresholds.campaign_suspect_p_bot for p in p_bots]
     evidence: dict[str, Any] = {
         "test": det.test,
         "observed": det.observed,
@@ -304,7 +310,7 @@ def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> Camp
         "suspect_share": round(suspicion, 3),
         "baseline_suspect_share": round(baseline, 3) if baseline is not None else None,
         "coordinated_share": round(coordinated, 3),
-        "bot_share": round(float(np.mean([p >= SUSPECT_P_BOT for p in p_bots])), 3) if p_bots else None,
+        "bot_share": round(float(np.mean(bots)), 3) if bots else None,
         "mean_p_bot": round(float(np.mean(p_bots)), 3) if p_bots else None,
         "new_account_share": _share([r.new_account for r in window]),
         "generic_share": round(float(np.mean([r.generic for r in window])), 3) if window else 0.0,
@@ -315,7 +321,7 @@ def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> Camp
         "distinct_authors": len({r.author for r in window if r.author}),
         "first_detected": first_night.isoformat(),
     }
-    evidence["summary"] = _summary(kind, det, evidence)
+    evidence["summary"] = _summary(kind, det, evidence, thresholds.campaign_scripted_lift)
     strength = (det.observed - det.expected) / math.sqrt(det.expected + 1.0)
     return CampaignFinding(
         kind=kind,
@@ -329,7 +335,7 @@ def _finding(det: _Detection, first_night: date, reviews: list[_Review]) -> Camp
     )
 
 
-def _summary(kind: str, det: _Detection, ev: Mapping[str, Any]) -> str:
+def _summary(kind: str, det: _Detection, ev: Mapping[str, Any], scripted_lift: float) -> str:
     what = {"volume": "reviews", "suspects": "suspect reviews", "share": "reviews (share test)"}[det.test]
     days = (det.end - det.start).days + 1
     head = f"{det.polarity} {what}: {det.observed:.0f} in {days} day(s) against {det.expected:.1f} expected"
@@ -338,7 +344,7 @@ def _summary(kind: str, det: _Detection, ev: Mapping[str, Any]) -> str:
     parts = [f"{ev['suspect_share']:.0%} suspect vs {ev['baseline_suspect_share'] or 0:.0%} usually"]
     if ev["coordinated_share"]:
         parts.append(f"{ev['coordinated_share']:.0%} near-duplicates of other authors")
-    if ev["scripted_share"] - ev["baseline_scripted_share"] >= CAMPAIGN_SCRIPTED_LIFT:
+    if ev["scripted_share"] - ev["baseline_scripted_share"] >= scripted_lift:
         parts.append(
             f"{ev['scripted_share']:.0%} short unspecific reviews repeating other authors' sentences vs "
             f"{ev['baseline_scripted_share']:.0%} usually"
@@ -349,7 +355,7 @@ def _summary(kind: str, det: _Detection, ev: Mapping[str, Any]) -> str:
 
 
 def detect_campaigns(
-    stream: Sequence[Mapping[str, Any]], thresholds: Any, now: datetime | date | None = None
+    stream: Sequence[Mapping[str, Any]], thresholds: ThresholdsConfig, now: datetime | date | None = None
 ) -> list[CampaignFinding]:
     """Campaigns and incident waves in ONE entity's stream (see the module docstring).
 
@@ -358,12 +364,12 @@ def detect_campaigns(
     `evidence["first_detected"]` is the first night it would have fired.
     """
     until = now.date() if isinstance(now, datetime) else now
-    reviews = _reviews(stream, until)
+    reviews = _reviews(stream, until, thresholds)
     if not reviews:
         return []
     days = [reviews[0].day, until or reviews[-1].day]
     if days[1] < days[0]:
         return []
     detections = _scan(reviews, days, until, thresholds)
-    findings = [_finding(det, first, reviews) for det, first in _merge(detections)]
+    findings = [_finding(det, first, reviews, thresholds) for det, first in _merge(detections)]
     return [f for f in findings if f is not None]

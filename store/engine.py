@@ -21,14 +21,17 @@ def normalise_url(url: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def engine_for(url: str, echo: bool = False) -> Engine:
-    """A pooled engine; SQLite gets WAL, a busy timeout and enforced foreign keys, and its folder made."""
+def engine_for(url: str) -> Engine:
+    """A pooled engine; SQLite gets WAL, a busy timeout and enforced foreign keys, and its folder made.
+
+    Keyed by URL alone, as every caller opens its sessions by URL (``session_scope``); to see the SQL, turn up
+    SQLAlchemy's own logger (``logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)``)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -39,7 +42,7 @@ def engine_for(url: str, echo: bool = False) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True)
 
 
 @contextmanager

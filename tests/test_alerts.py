@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -104,6 +105,25 @@ def test_one_alert_per_cause_and_acknowledged_causes_stay_quiet(db_url: str, tmp
     assert "analyst" in runner.invoke(app, ["alerts", "--all"], env=env).output
     missing = runner.invoke(app, ["alerts", "--ack", "9999"], env=env)
     assert missing.exit_code == 2 and "no alert with id 9999" in missing.output
+
+
+def test_a_cause_raised_again_refreshes_an_open_alert_and_leaves_an_acknowledged_one(db_url: str) -> None:
+    rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
+    drafts = estimate_alerts(weekly(rows), RULES)
+    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
+                                                    parent=None)], sources=[])
+    with session_scope(db_url) as session:
+        ids = sync_config(session, cfg).entities  # type: ignore[arg-type]
+        acked, open_id = save_alerts(session, drafts, ids)[:2]
+        acknowledge(session, acked, "tester")
+    later = [replace(d, title=f"{d.title} (again)", severity="info", payload={"again": True}) for d in drafts]
+    with session_scope(db_url) as session:
+        assert save_alerts(session, later, ids) == []
+        kept, fresh = session.get(Alert, acked), session.get(Alert, open_id)
+        assert kept is not None and fresh is not None
+        assert kept.title == drafts[0].title and kept.severity == drafts[0].severity and "again" not in kept.payload
+        assert fresh.title == f"{drafts[1].title} (again)" and fresh.severity == "info"
+        assert fresh.payload == {"again": True}
 
 
 def test_rules_run_on_stored_estimates(db_url: str) -> None:

@@ -89,3 +89,12 @@ def test_genuine_complaint_wave_is_an_incident(streams):
 def test_empty_and_undated_streams_give_nothing():
     assert detect_campaigns([], ThresholdsConfig()) == []
     assert detect_campaigns([{"id": "1", "text": "x", "rating": 1}], ThresholdsConfig()) == []
+
+
+def test_the_detector_takes_its_tunables_from_the_config(streams):
+    stream, _ = plant_30(streams, bot_share=0.6, wording="templated", polarity="negative", seed=7)
+    [smear] = [f for f in detect_campaigns(stream, ThresholdsConfig(campaign_windows=(2,))) if f.kind == "smear"]
+    assert (smear.window_end - smear.window_start).days == 1  # the one window tested is two days long
+    assert smear.evidence["echo_share"] > 0.3
+    [smear] = [f for f in detect_campaigns(stream, ThresholdsConfig(campaign_echo_min_words=1000)) if f.kind == "smear"]
+    assert smear.evidence["echo_share"] == 0.0  # no sentence is that long

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
+import crawlers.spiders
 from config.load import ConfigError, load, parse
+from config.schema import SourceConfig
+from crawlers.spiders import spider_class
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceSpider
 from flows.cli import app
 
 GOOD = """
@@ -59,6 +68,13 @@ def test_unknown_key_and_dangling_reference_are_errors() -> None:
     typo = GOOD.replace("max_pages = 0", "").replace('url = "sqlite', 'ur1 = "sqlite')
     with pytest.raises(ConfigError, match=r"onps.toml:3: database.ur1: Extra inputs are not permitted"):
         parse(typo, Path("onps.toml"), environ={})
+
+
+def test_database_echo_is_no_setting() -> None:
+    # It was documented and never reached an engine (they are opened by URL); a config that sets it is told so.
+    text = GOOD.replace("max_pages = 0", "").replace('[database]\n', '[database]\necho = true\n')
+    with pytest.raises(ConfigError, match=r"database.echo: Extra inputs are not permitted"):
+        parse(text, Path("onps.toml"), environ={})
 
 
 def test_environment_overrides_the_file() -> None:
@@ -141,3 +157,19 @@ def test_an_environment_error_names_the_variable_not_a_file_line(tmp_path: Path)
         load(path, environ={"ONPS_CRAWL__MAX_PAGES": "many"})
     assert "environment variable ONPS_CRAWL__MAX_PAGES: crawl.max_pages" in str(caught.value)
     assert "onps.toml:" not in str(caught.value)
+
+
+def test_every_kind_the_config_accepts_has_its_spider_and_no_spider_is_left_out() -> None:
+    accepted = set(get_args(SourceConfig.model_fields["kind"].annotation))
+    for kind in accepted:
+        cls = spider_class(kind)
+        assert issubclass(cls, SourceSpider) and cls.name == kind
+        assert SourceConfig(name=kind, kind=kind, url="https://example.com/").category
+    defined = set()
+    for module in pkgutil.iter_modules(crawlers.spiders.__path__, "crawlers.spiders."):
+        for cls in vars(importlib.import_module(module.name)).values():
+            if isinstance(cls, type) and issubclass(cls, SourceSpider) and cls.__module__ == module.name:
+                defined.add(cls)
+    assert defined - {SourceSpider, ApiSpider} == {spider_class(kind) for kind in accepted}
+    with pytest.raises(ValidationError, match="schemaorg"):
+        SourceConfig(name="x", kind="nosuch", url="https://example.com/")

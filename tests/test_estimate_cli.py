@@ -43,10 +43,12 @@ def test_read_records_reports_every_bad_line(tmp_path: Path) -> None:
     assert "not JSON" in problems[0] and "not UTF-8" in problems[2] and "ISO 8601" in problems[3]
 
 
-def test_bad_window_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_bad_window_is_the_same_usage_error_in_every_command(tmp_path: Path) -> None:
     path = write(tmp_path, [json.dumps({"id": 1, "text": "x"})])
-    result = CliRunner().invoke(app, ["estimate", str(path), "--by", "entity", "--window", "year"])
-    assert result.exit_code == exitcodes.USAGE and "--window must be one of" in result.output
+    for args in (["estimate", str(path), "--by", "entity"], ["survey", "compare"]):
+        result = CliRunner().invoke(app, [*args, "--window", "year"], env={"COLUMNS": "200"})
+        assert result.exit_code == exitcodes.USAGE, args
+        assert result.stderr.strip() == "error: --window must be one of day, week, month, rolling28, got 'year'"
 
 
 def test_estimate_runs_the_whole_path(tmp_path: Path) -> None:

@@ -9,14 +9,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.state import state
 from store.alerts_store import acknowledge, list_alerts
 from store.engine import session_scope
 from store.schema import Entity
 
 out = Console()
-err = Console(stderr=True)
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -33,8 +32,7 @@ def register(app: typer.Typer) -> None:
             if ack is not None:
                 alert = acknowledge(session, ack, by)
                 if alert is None:
-                    err.print(f"[red]error:[/red] no alert with id {ack}; `onps alerts --all` lists them.")
-                    raise typer.Exit(exitcodes.USAGE)
+                    raise CommandError(f"no alert with id {ack}; `onps alerts --all` lists them.")
                 out.print(f"alert {ack} acknowledged by {alert.acknowledged_by} at "
                           f"{alert.acknowledged_at:%Y-%m-%d %H:%M} UTC")
                 return

@@ -13,11 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from crawlers.kinds import KINDS
 from crawlers.report import CrawlReport
 from crawlers.run import CrawlFailed, MissingCredential, crawl_sources, crawl_url
 from crawlers.settings import RenderUnavailable
-from crawlers.spiders import SPIDERS
 from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.state import state
 from nps.record import web_url
 
@@ -53,11 +54,9 @@ def crawl_errors() -> Iterator[None]:
     try:
         yield
     except (RenderUnavailable, MissingCredential) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(exitcodes.USAGE) from exc
+        raise CommandError(str(exc)) from exc
     except CrawlFailed as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(exitcodes.RUN_FAILED) from exc
+        raise CommandError(str(exc), exitcodes.RUN_FAILED) from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +64,7 @@ def register(app: typer.Typer) -> None:
     def _crawl(
         ctx: typer.Context,
         url: str | None = typer.Argument(None, help="Try one source: its start URL (needs --kind and -o)."),
-        kind: str | None = typer.Option(None, "--kind", help=f"Spider for URL: {'|'.join(SPIDERS)}."),
+        kind: str | None = typer.Option(None, "--kind", help=f"Spider for URL: {'|'.join(KINDS)}."),
         entity: str | None = typer.Option(None, "--entity", help="Entity the source is about; forum-like kinds "
                                           "keep only posts naming it."),
         max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page budget (default crawl.max_pages)."),
@@ -85,28 +84,23 @@ def register(app: typer.Typer) -> None:
         cfg = state(ctx).config
         if url is None:
             if kind or entity or output or max_pages or api_base:
-                err.print("[red]error:[/red] --kind, --entity, --max-pages, --api-base and -o go with a URL; "
-                          "`onps crawl` alone crawls the configured sources.")
-                raise typer.Exit(exitcodes.USAGE)
+                raise CommandError("--kind, --entity, --max-pages, --api-base and -o go with a URL; "
+                                   "`onps crawl` alone crawls the configured sources.")
             if not any(s.enabled for s in cfg.sources):
-                err.print(f"[red]error:[/red] no enabled {escape('[[sources]]')} in the config; add one, or try a "
-                          "site with `onps crawl URL --kind K -o OUT.jsonl`.")
-                raise typer.Exit(exitcodes.USAGE)
+                raise CommandError(f"no enabled {escape('[[sources]]')} in the config; add one, or try a "
+                                   "site with `onps crawl URL --kind K -o OUT.jsonl`.")
             with crawl_errors():
                 try:
                     report = crawl_sources(cfg, cfg.database.url, progress=True)
                 except (OperationalError, ProgrammingError) as exc:
-                    err.print(f"[red]error:[/red] the database at {cfg.database.url} is not ready ({exc.orig}); "
-                              "run `onps db upgrade` first.")
-                    raise typer.Exit(exitcodes.USAGE) from exc
+                    raise CommandError(f"the database at {cfg.database.url} is not ready ({exc.orig}); "
+                                       "run `onps db upgrade` first.") from exc
             raise typer.Exit(show(report))
-        if kind not in SPIDERS or output is None:
-            err.print(f"[red]error:[/red] a URL needs --kind ({'|'.join(SPIDERS)}) and -o OUT.jsonl")
-            raise typer.Exit(exitcodes.USAGE)
+        if kind not in KINDS or output is None:
+            raise CommandError(f"a URL needs --kind ({'|'.join(KINDS)}) and -o OUT.jsonl")
         if api_base is not None and web_url(api_base) is None:
-            err.print(f"[red]error:[/red] --api-base {escape(api_base[:80])!r} is not an absolute http(s) URL, "
-                      "e.g. https://mastodon.example")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"--api-base {escape(api_base[:80])!r} is not an absolute http(s) URL, "
+                               "e.g. https://mastodon.example")
         with crawl_errors():
             report = crawl_url(url, kind, entity=entity, max_pages=max_pages, out_path=output, cfg=cfg,
                                progress=True, api_base=api_base)

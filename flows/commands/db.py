@@ -6,12 +6,11 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.state import state
 from store import migrate
 
 out = Console()
-err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,9 +23,8 @@ def register(app: typer.Typer) -> None:
         try:
             now = migrate.upgrade(url, revision)
         except OperationalError as exc:
-            err.print(f"[red]error:[/red] cannot reach the database at {url}: {exc.orig}\n"
-                      "Check database.url in onps.toml or ONPS_DATABASE_URL.")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"cannot reach the database at {url}: {exc.orig}\n"
+                               "Check database.url in onps.toml or ONPS_DATABASE_URL.") from exc
         out.print(f"database at revision {now}")
 
     @db.command(help="Print the revision the database is at (empty: not created yet).")

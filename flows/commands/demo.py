@@ -11,6 +11,7 @@ from rich.table import Table
 
 from demo.config import DEFAULT_PORT
 from flows import exitcodes
+from flows.cli_errors import CommandError
 
 out = Console()
 err = Console(stderr=True)
@@ -30,8 +31,7 @@ def _generate(seed: int, scale: float, reference: datetime | None = None):  # no
     from demo.generate import REFERENCE_DATE, generate
 
     if scale <= 0:
-        err.print(f"[red]error:[/red] --scale must be positive, got {scale}")
-        raise typer.Exit(exitcodes.USAGE)
+        raise CommandError(f"--scale must be positive, got {scale}")
     with err.status(f"generating demo content (seed {seed}, scale {scale:g}) ..."):
         return generate(seed=seed, scale=scale, reference=_utc(reference) or REFERENCE_DATE)
 
@@ -71,8 +71,7 @@ def register(app: typer.Typer) -> None:
         try:
             folder = content.save(out_dir)
         except OSError as exc:
-            err.print(f"[red]error:[/red] cannot write {out_dir}: {exc}; choose another folder with --out")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"cannot write {out_dir}: {exc}; choose another folder with --out") from exc
         out.print(_truth_table(content))
         camp = content.truth.campaign
         out.print(f"smear campaign against {camp.entity}: {len(camp.member_ids)} reviews, "
@@ -99,17 +98,15 @@ def register(app: typer.Typer) -> None:
             try:
                 content = load_content(content_dir)
             except (FileNotFoundError, ValueError, KeyError) as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
+                raise CommandError(str(exc)) from exc
         else:
             content = _generate(seed, scale, reference)
         try:
             server, base_url = make_server(content, port, cutoff=_utc(until, hour=0) + timedelta(days=1)
                                            if until else None)
         except OSError as exc:
-            err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
-                      "pick another with --port (then run the demo with that base URL)")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
+                               "pick another with --port (then run the demo with that base URL)") from exc
         err.print(f"serving {len(content.docs)} demo documents on {base_url}/ (index of sites there); Ctrl-C stops")
         try:
             server.serve_forever()

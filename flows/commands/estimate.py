@@ -18,11 +18,12 @@ from rich.table import Table
 from config.artifacts import ModelUnavailable
 from flows import exitcodes
 from flows.analyse import flag_campaigns, understand
+from flows.cli_errors import CommandError
 from flows.commands.score import read_lines
+from flows.options import window_option
 from flows.stages import scorer_for
 from flows.state import model_unavailable, state
 from nps.organic import estimate_groups, exclusion
-from nps.windows import WINDOWS
 
 out = Console()
 err = Console(stderr=True)
@@ -67,18 +68,14 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines as for `onps score`."),
         by: str = typer.Option("entity", "--by", help="Group by these fields, comma-separated (e.g. entity,source)."),
-        window: str | None = typer.Option(None, "--window", help=f"One of {', '.join(WINDOWS)}; default all time."),
+        window: str | None = window_option(),
         fmt: str = typer.Option("json", "--format", help="json (one estimate per line) or table."),
         text_only: bool = typer.Option(False, "--text-only", help="Ignore native ratings; score the text alone."),
     ) -> None:
         cfg = state(ctx).config
         fields = [f.strip() for f in by.split(",") if f.strip()]
-        if window is not None and window not in WINDOWS:
-            err.print(f"[red]error:[/red] --window must be one of {', '.join(WINDOWS)}, got {window!r}")
-            raise typer.Exit(exitcodes.USAGE)
         if fmt not in FORMATS:
-            err.print(f"[red]error:[/red] --format must be json or table, got {fmt!r}")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"--format must be json or table, got {fmt!r}")
         records, problems = read_records(path)
         for problem in problems:
             err.print(f"[red]{path}:[/red] {problem}")

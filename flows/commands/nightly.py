@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import exitcodes
+from flows.cli_errors import CommandError
+from flows.orchestrator import DASK_PROCESSES
 from flows.state import state
 
 out = Console()
@@ -46,7 +48,7 @@ def register(app: typer.Typer) -> None:
         dask_workers: int = typer.Option(0, min=0, help="Spread scoring and bot batches over a local Dask "
                                                         "cluster of N workers (0: in process)."),
         dask_address: str | None = typer.Option(None, help="Use an existing Dask scheduler (tcp://host:8786)."),
-        dask_processes: bool = typer.Option(True, "--dask-processes/--dask-threads",
+        dask_processes: bool = typer.Option(DASK_PROCESSES, "--dask-processes/--dask-threads",
                                             help="Local Dask workers as processes (each loads the models) or "
                                                  "threads of this process."),
         database_url: str | None = typer.Option(None, "--db", help="Override the config's database URL."),
@@ -74,8 +76,7 @@ def register(app: typer.Typer) -> None:
         try:
             date.fromisoformat(since)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --since {since!r} is not a date; write it as YYYY-MM-DD")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"--since {since!r} is not a date; write it as YYYY-MM-DD") from exc
         cfg = state(ctx).config
         from flows.orchestrator import configure
 
@@ -101,8 +102,7 @@ def register(app: typer.Typer) -> None:
             try:
                 print_run(out, load_run(db_url, run_id))
             except LookupError as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
+                raise CommandError(str(exc)) from exc
             return
         listed = recent_runs(db_url, last)
         if not listed:
@@ -156,14 +156,12 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             return
         if not os.environ.get("PREFECT_API_URL"):
-            err.print("[red]error:[/red] a deployment needs a Prefect server: start one with `prefect server "
-                      "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or use --dry-run)")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError("a deployment needs a Prefect server: start one with `prefect server "
+                               "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or use --dry-run)")
         if serve:
             deployments.serve(cfg, config_path)
             return
         if not work_pool:
-            err.print("[red]error:[/red] choose --serve (this process runs the schedule) or --work-pool NAME "
-                      "(workers run it: `prefect work-pool create NAME --type process`)")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError("choose --serve (this process runs the schedule) or --work-pool NAME "
+                               "(workers run it: `prefect work-pool create NAME --type process`)")
         out.print(f"registered deployment {deployments.apply_deployment(deployment)}")

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.state import state
 from store.engine import session_scope
 from web.keys import SCOPES, create_key, list_keys, revoke_key
@@ -16,10 +16,9 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _no_database(url: str, exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] cannot use the database at {url}: {getattr(exc, 'orig', exc)}\n"
-              "Run `onps db upgrade` first, or check database.url in onps.toml / ONPS_DATABASE_URL.")
-    return typer.Exit(exitcodes.USAGE)
+def _no_database(url: str, exc: Exception) -> CommandError:
+    return CommandError(f"cannot use the database at {url}: {getattr(exc, 'orig', exc)}\n"
+                        "Run `onps db upgrade` first, or check database.url in onps.toml / ONPS_DATABASE_URL.")
 
 
 def install_redaction() -> None:
@@ -62,8 +61,7 @@ def register(app: typer.Typer) -> None:
         scope: str = typer.Option("read", help="read < write (acknowledge alerts) < admin."),
     ) -> None:
         if scope not in SCOPES:
-            err.print(f"[red]error:[/red] --scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         url = state(ctx).config.database.url
         try:
             with session_scope(url) as session:
@@ -83,8 +81,7 @@ def register(app: typer.Typer) -> None:
         except (OperationalError, ProgrammingError) as exc:
             raise _no_database(url, exc) from exc
         if name is None:
-            err.print(f"[red]error:[/red] no key with id {key_id}; `onps apikey list` shows them")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"no key with id {key_id}; `onps apikey list` shows them")
         out.print(f"revoked key {key_id} ({name})")
 
     @keys.command(name="list", help="List keys (id, name, scope, created, revoked); never the keys themselves.")

@@ -22,10 +22,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from flows import exitcodes
+from flows.cli_errors import CommandError
+from flows.options import window_option
 from flows.state import state
 from nps.compare import compare_survey
 from nps.record import parse_iso
-from nps.windows import WINDOWS
 from store import queries
 from store.engine import session_scope
 from store.registry import sync_config
@@ -184,10 +185,9 @@ def register(app: typer.Typer) -> None:
         data = path.read_bytes()
         parsed = parse_survey_csv(data, Mapping(score_col, date_col, segments, comment_col))
         if parsed.missing_columns:
-            err.print(f"[red]error:[/red] {path}: column(s) {', '.join(parsed.missing_columns)} not in the header "
-                      f"({', '.join(parsed.columns) or 'no columns'}); name them with --score-col, --date-col, "
-                      "--segment-col, --comment-col. Nothing was imported.")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"{path}: column(s) {', '.join(parsed.missing_columns)} not in the header "
+                               f"({', '.join(parsed.columns) or 'no columns'}); name them with --score-col, "
+                               "--date-col, --segment-col, --comment-col. Nothing was imported.")
         for problem in parsed.problems:
             err.print(f"[red]{path}:[/red] {problem}")
         if parsed.problems and (not skip_bad or not parsed.rows):
@@ -200,9 +200,8 @@ def register(app: typer.Typer) -> None:
             with session_scope(db_url) as session:
                 ids = sync_config(session, cfg).entities
             if entity not in ids:
-                err.print(f"[red]error:[/red] entity {entity!r} is not configured; known: "
-                          f"{', '.join(sorted(ids)) or 'none'} (add it to onps.toml).")
-                raise typer.Exit(exitcodes.USAGE)
+                raise CommandError(f"entity {entity!r} is not configured; known: "
+                                   f"{', '.join(sorted(ids)) or 'none'} (add it to onps.toml).")
             entity_id = ids[entity]
         batch = hashlib.sha256(data).hexdigest()
         new = save_survey(db_url, parsed.rows, batch, entity_id)
@@ -217,13 +216,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
         by: str = typer.Option("", "--by", help="Segment keys present in both, comma-separated (e.g. region)."),
-        window: str | None = typer.Option(None, "--window", help=f"One of {', '.join(WINDOWS)}; default all time."),
+        window: str | None = window_option(),
         fmt: str = typer.Option("table", "--format", help="table or json."),
     ) -> None:
         cfg = state(ctx).config
-        if window is not None and window not in WINDOWS:
-            err.print(f"[red]error:[/red] --window must be one of {', '.join(WINDOWS)}, got {window!r}")
-            raise typer.Exit(exitcodes.USAGE)
         keys = ["entity", *(k.strip() for k in by.split(",") if k.strip())]
 
         def read() -> tuple[list[Any], list[Any], bool]:
@@ -244,8 +240,7 @@ def register(app: typer.Typer) -> None:
             try:
                 estimate_on_demand(cfg.database.url, cfg, window)
             except LockHeld as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.SKIPPED) from exc
+                raise CommandError(str(exc), exitcodes.SKIPPED) from exc
             responses, organic, any_stored = read()
         if not organic:
             missing = [k for k in keys[1:] if k not in cfg.estimate.segments]

@@ -15,14 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows import exitcodes
+from flows.cli_errors import CommandError
 from flows.state import state
 from nps.record import parse_iso
 from store.engine import session_scope
 from store.worklist import STATUSES, WorklistError, set_entry
 
 out = Console()
-err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -44,16 +43,13 @@ def register(app: typer.Typer) -> None:
         from web.export import worklist_csv
 
         if unknown := sorted(set(status) - set(STATUSES)):
-            err.print(f"[red]error:[/red] unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}")
         if fmt not in ("table", "json", "csv"):
-            err.print(f"[red]error:[/red] --format must be table, json or csv, not {fmt!r}")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError(f"--format must be table, json or csv, not {fmt!r}")
         try:
             start = parse_iso(since) if since else None
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --since: {exc}")
-            raise typer.Exit(exitcodes.USAGE) from exc
+            raise CommandError(f"--since: {exc}") from exc
         flt = reads.WorklistFilter(entity=entity, status=tuple(status), start=start, min_p=min_p)
         with session_scope(state(ctx).config.database.url) as session:
             total, items = reads.worklist(session, flt, limit=100_000 if fmt == "csv" else limit, offset=0)
@@ -85,16 +81,13 @@ def register(app: typer.Typer) -> None:
         by: str = typer.Option(getpass.getuser(), "--by", help="Who makes the change (default: your user name)."),
     ) -> None:
         if status is None and owner is None and note is None:
-            err.print("[red]error:[/red] nothing to change: give --status, --owner or --note")
-            raise typer.Exit(exitcodes.USAGE)
+            raise CommandError("nothing to change: give --status, --owner or --note")
         with session_scope(state(ctx).config.database.url) as session:
             try:
                 entry = set_entry(session, review_id, by=by, status=status, owner=owner, note=note)
             except WorklistError as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
+                raise CommandError(str(exc)) from exc
             if entry is None:
-                err.print(f"[red]error:[/red] no review with id {review_id}; `onps worklist list` shows the ids.")
-                raise typer.Exit(exitcodes.USAGE)
+                raise CommandError(f"no review with id {review_id}; `onps worklist list` shows the ids.")
             out.print(f"review {review_id}: {entry.status}" + (f", owner {entry.owner}" if entry.owner else "")
                       + (f", note: {entry.note}" if entry.note else ""))
