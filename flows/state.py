@@ -7,16 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
 from flows import exitcodes
+from flows.cli_errors import CommandError
 
 if TYPE_CHECKING:  # loading the config (pydantic, the schema) waits until a command needs it: `onps --help` not
     from config.artifacts import ModelUnavailable
     from config.schema import OnpsConfig
-
-console = Console(stderr=True)
-
 
 @dataclass
 class AppState:
@@ -32,8 +30,7 @@ class AppState:
             try:
                 self._config = load(self.config_path)
             except ConfigError as exc:
-                console.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(exitcodes.USAGE) from exc
+                raise CommandError(escape(str(exc)), exitcodes.USAGE) from exc
         return self._config
 
 
@@ -45,7 +42,6 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
-def model_unavailable(exc: ModelUnavailable) -> typer.Exit:
+def model_unavailable(exc: ModelUnavailable) -> CommandError:
     """End a command whose model cannot be opened: the error names the file and the command that builds it."""
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(exitcodes.MODEL_UNAVAILABLE)
+    return CommandError(escape(str(exc)), exitcodes.MODEL_UNAVAILABLE)

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from flows.cli_errors import CommandError
+
 err = Console(stderr=True)
 
 
@@ -25,11 +27,9 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     ) -> None:
         if path.is_dir():
-            err.print(f"[red]error:[/red] {path} is a directory; give the file to write, e.g. {path / 'onps.toml'}")
-            raise typer.Exit(2)
+            raise CommandError(f"{path} is a directory; give the file to write, e.g. {path / 'onps.toml'}")
         if path.exists() and not force:
-            err.print(f"[red]error:[/red] {path} exists; keep it, or pass --force to overwrite it")
-            raise typer.Exit(2)
+            raise CommandError(f"{path} exists; keep it, or pass --force to overwrite it")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template(), encoding="utf-8")
         err.print(f"wrote {path}: name your entities, uncomment the sources you want, then "
