@@ -40,6 +40,6 @@ def worklist_csv(items: Iterable[dict[str, Any]]) -> str:
             item["id"], item["published_at"], item["entity"], item["source"], item.get("author"), item["rating"],
             item["rating_scale"], score.get("class"), None if not score else round(score["score"], 2),
             score.get("active_detractor"), state["status"], state["owner"], state["note"], state["updated_by"],
-            state["updated_at"], reply.get("time"), reply.get("text"), " ".join(r["code"] for r in item["reasons"]), item["url"], item["title"],
-            item["text"])])
+            state["updated_at"], reply.get("time"), reply.get("text"), " ".join(r["code"] for r in item["reasons"]),
+            item["url"], item["title"], item["text"])])
     return out.getvalue()
