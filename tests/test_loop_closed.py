@@ -112,7 +112,7 @@ def test_overview_shows_each_family_and_the_reply_rate(sqlite_url: str) -> None:
     assert 'data-family="social"' in html and 'colspan="2">not enough data</td>' in html  # n=4 is no figure
     assert "-50" not in html.split('data-family="social"')[1].split("</tr>")[0]
     assert f'id="latest-nps">{seeded.velora_nps[-1]:+.0f}<' in html  # the combined figure beside them
-    assert "<strong>50%</strong> of 2 organic detractors (1 replies)" in html
+    assert "<strong>50%</strong> of 2 organic detractors (1 answered)" in html
     assert "<strong>1.5 days</strong> to the reply (n=1)" in html
     assert html.count("answered publicly") == 1  # the overview's worklist: "late" only
     page = client.get("/worklist?entity=Velora").text
