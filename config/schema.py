@@ -322,8 +322,9 @@ class EstimateConfig(Strict):
                     "A kind asked for that is not stored yet is estimated on demand.",
     )
     segments: list[str] = Field(
-        default_factory=lambda: ["source", "region", "touchpoint"],
-        description="Segment keys the nightly flow estimates, each alone, beside the entity total.",
+        default_factory=lambda: ["source", "source_family", "region", "touchpoint"],
+        description="Segment keys the nightly flow estimates, each alone, beside the entity total "
+                    "(`source_family`: reviews, app_stores, social, video, nps.record.source_family).",
     )
 
     @model_validator(mode="after")

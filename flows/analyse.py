@@ -78,8 +78,8 @@ def flag_campaigns(rows: Sequence[dict[str, Any]], cfg: OnpsConfig) -> list[dict
     return [{**row, "campaign": str(row["id"]) in members} for row in rows]
 
 
-TEXT_FIELDS = ("lang", "author", "author_name", "source", "entity", "region", "touchpoint", "url", "channel",
-               "app_version")
+TEXT_FIELDS = ("lang", "author", "author_name", "source", "source_family", "entity", "region", "touchpoint", "url",
+               "channel", "app_version")
 
 
 def check_record(record: Any) -> str | None:

@@ -173,3 +173,25 @@ def company_reply(text: Any, time: Any) -> dict[str, str | None] | None:
     if not isinstance(text, str) or not text.strip():
         return None
     return {"text": text.strip(), "time": iso_time(time)}
+
+
+# The families the overview estimates apart (docs/CONTRACTS.md, "source family"), each with the source categories
+# (config.schema.SPIDER_CATEGORY, stored as sources.category) that belong to it, in the order the dashboard lists them.
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "reviews": ("aggregator", "employer"),
+    "app_stores": ("app_store",),
+    "social": ("social", "forum", "feed"),
+    "video": ("video",),
+}
+_FAMILY_OF = {category: family for family, categories in SOURCE_FAMILIES.items() for category in categories}
+
+
+def source_family(category: str | None) -> str | None:
+    """The family of a source category: a coarser grouping than the category, because the question it answers
+    is what kind of voice an NPS is read from, not which site. A review site's stars (and an employer review's,
+    whose audience already keeps its eNPS apart) are ``reviews``; app-store stars are ``app_stores`` (another
+    audience: users of one app, on one version); a post on a social network, a forum thread and a feed entry
+    carry no rating and are ``social`` alike (public conversation, read from the text alone); a video comment is
+    ``video``. So a hashtag's mood is never read as a review score, and a finer split is the ``source`` segment.
+    None for a category no family knows (a source stored before categories were kept)."""
+    return _FAMILY_OF.get(category) if category else None

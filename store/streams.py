@@ -14,11 +14,12 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from nlp.result import ReasonHit, Understanding
-from nps.record import EMPLOYEE_FIELDS
+from nps.record import EMPLOYEE_FIELDS, source_family
 from store.organic import in_excluding_campaign
 from store.schema import Author, BotVerdict, Document, Entity, Reason, Score, Source
 
-RECORD_COLUMNS = (Document, Source.name, Entity.name, Author.external_id, Author.display_name, Author.facts)
+RECORD_COLUMNS = (Document, Source.name, Entity.name, Author.external_id, Author.display_name, Author.facts,
+                  Source.category)
 
 
 def with_record_joins(stmt: Select[Any]) -> Select[Any]:
@@ -29,8 +30,10 @@ def with_record_joins(stmt: Select[Any]) -> Select[Any]:
 
 
 def as_record(doc: Document, source: str, entity: str | None, author: str | None, author_name: str | None,
-              facts: dict[str, Any] | None) -> dict[str, Any]:
-    """A stored document as the record of docs/CONTRACTS.md (plus the content hash the organic rules use)."""
+              facts: dict[str, Any] | None, category: str | None) -> dict[str, Any]:
+    """A stored document as the record of docs/CONTRACTS.md (plus the content hash the organic rules use);
+    ``source_family`` comes from the source's category (``nps.record.source_family``), so the nightly estimates
+    it as a segment like ``source``."""
     extra = doc.extra or {}
     return {
         "id": str(doc.id),
@@ -45,6 +48,7 @@ def as_record(doc: Document, source: str, entity: str | None, author: str | None
         "author_facts": facts or {},
         "published_at": doc.published_at.isoformat() if doc.published_at else None,
         "source": source,
+        "source_family": source_family(category),
         "entity": entity,
         "region": doc.region,
         "touchpoint": doc.touchpoint,

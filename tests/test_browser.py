@@ -259,3 +259,33 @@ def test_a_reason_bar_opens_its_reviews_with_the_evidence_marked(live: tuple[str
     page.click("form.filters button[type=submit]")
     expect(page.locator(".empty")).to_have_text("No reviews match.")  # every seeded review has 4 stars
     _shot(page, "reviews")
+
+
+def test_overview_shows_nps_per_source_family_and_the_loop_closed(live: tuple[str, Seeded], page: object,
+                                                                  sqlite_url: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    from tests.test_loop_closed import REPLY, add_families_and_replies
+
+    assert isinstance(page, Page)
+    base, seeded = live
+    add_families_and_replies(sqlite_url, seeded)  # reviews n=100 NPS +12, social n=4; "late" answered after 36 h
+    _login(page, base, seeded.keys["read"], "/%3Fentity%3DVelora%26window%3Dweek")
+    expect(page.locator("#latest-nps")).to_have_text(f"{seeded.velora_nps[-1]:+.0f}")  # the combined figure
+    families = page.locator("#families tr.family")
+    expect(families).to_have_count(2)
+    expect(page.locator("#families tr[data-family=reviews] .family-nps")).to_have_text("+12")
+    expect(page.locator("#families tr[data-family=reviews]")).to_contain_text("-2 to 26")
+    expect(page.locator("#families tr[data-family=social] .family-nps")).to_have_text("not enough data")
+    expect(page.locator("#reply-rate")).to_contain_text("50% of 2 organic detractors")
+    expect(page.locator("#reply-rate")).to_contain_text("1.5 days to the reply (n=1)")
+    _shot(page, "overview-families-replies")
+
+    page.goto(f"{base}/worklist?entity=Velora")
+    late = page.locator(f"#item-{seeded.docs['late']}")
+    mark = late.locator(".pill.replied")
+    expect(mark).to_have_text("answered publicly")
+    expect(mark).to_have_attribute("title", REPLY)
+    expect(late.locator(".company-reply")).to_contain_text("2026-10-13 12:00")
+    expect(page.locator(f"#item-{seeded.docs['broken']} .pill.replied")).to_have_count(0)
+    _shot(page, "worklist-answered")

@@ -93,7 +93,7 @@ entity = "Aetna"
     with session_scope(db_url) as session:
         docs = session.scalars(select(Document)).all()
         assert {d.external_id for d in docs} == REVIEW_IDS and all(d.author_id is None for d in docs)
-        records = [as_record(d, "glassdoor-aetna", "Aetna", None, None, None) for d in docs]
+        records = [as_record(d, "glassdoor-aetna", "Aetna", None, None, None, "employer") for d in docs]
     assert {r["audience"] for r in records} == {"employee"}
     first = next(r for r in records if r["text"].startswith("Pros: 401k"))
     assert first["sub_ratings"]["comp_and_benefits"] == 2.0 and "recommends" not in first

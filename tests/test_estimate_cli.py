@@ -146,3 +146,23 @@ def test_odd_records_are_reported_one_by_one_and_the_rest_is_scored(tmp_path: Pa
         assert word in error["error"], error
     records, problems = read_records(path)  # onps estimate reads the same way
     assert len(records) == 2 and len(problems) == 6
+
+
+def test_estimate_by_source_family_where_the_lines_carry_it(tmp_path: Path) -> None:
+    """The optional ``source_family`` of a line (docs/CONTRACTS.md) groups like any segment key; a non-string one
+    is a bad line."""
+    texts = [("Great service, I recommend them to everyone", "reviews"), ("Terrible, never again, avoid", "reviews"),
+             ("loving the new app #velora", "social")]
+    lines = [json.dumps({"id": i, "text": t, "entity": "Acme", "source_family": f, "author": f"a{i}",
+                         "published_at": "2026-11-02T10:00:00Z"}) for i, (t, f) in enumerate(texts)]
+    path = write(tmp_path, [*lines, json.dumps({"id": "odd", "text": "fine", "source_family": 3})])
+    records, problems = read_records(path)
+    assert len(records) == 3 and len(problems) == 1 and "source_family" in problems[0]
+    result = CliRunner().invoke(app, ["estimate", str(path), "--by", "source_family"])
+    if not scoring_built():
+        assert result.exit_code == exitcodes.NOT_BUILT
+        return
+    assert result.exit_code == exitcodes.BAD_INPUT, result.output  # the odd line reported, the rest estimated
+    out = {o["group"]["source_family"]: o for o in map(json.loads, (line for line in result.stdout.splitlines()
+                                                                    if line.startswith("{")))}
+    assert set(out) == {"reviews", "social"} and (out["reviews"]["n"], out["social"]["n"]) == (2, 1)

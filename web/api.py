@@ -19,6 +19,7 @@ from web.api_models import (
     EntityOut,
     EstimateOut,
     Problem,
+    ReplyRateOut,
     ReviewOut,
     ReviewPage,
     SurveyCompareOut,
@@ -195,6 +196,21 @@ def worklist_export(_: Reader, session: DB, entity: str | None = None, status_: 
     _, items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=100_000, offset=0)
     return Response(worklist_csv(items), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
+
+
+@router.get("/replies", response_model=ReplyRateOut, responses=NOT_FOUND,
+            summary="The loop closed: share of organic detractors the company replied to in public, and how fast")
+def replies(
+    _: Reader,
+    session: DB,
+    entity: str,
+    start: Annotated[When, Query(alias="from", description="Reviews published from this time.")] = None,
+    end: Annotated[When, Query(alias="to", description="Reviews published before this time.")] = None,
+    min_p: MinP = 0.7,
+) -> dict[str, Any]:
+    if entity not in {e["name"] for e in reads.entities(session)}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no entity named {entity!r}")
+    return reads.reply_rate(session, entity, start, end, min_p)
 
 
 @router.post("/worklist/{review_id}", response_model=WorklistState, responses=NOT_FOUND,

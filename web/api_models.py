@@ -82,6 +82,11 @@ class OrganicOut(BaseModel):
     excluded: str | None = Field(description="The rule that removed it: bot, campaign, invited or syndicated.")
 
 
+class CompanyReplyOut(BaseModel):
+    text: str = Field(description="The company's own public reply, as the source shows it.")
+    time: datetime | None = Field(description="When it was posted (null: the source gives no time).")
+
+
 class ReviewOut(BaseModel):
     id: int
     url: str
@@ -108,6 +113,8 @@ class ReviewOut(BaseModel):
         "the organic NPS, counted in the invited NPS), false = on the reviewer's own initiative, null = unknown.")
     channel: str | None = Field(None, description="What says how it was collected (the source, or the reviewer).")
     organic: OrganicOut | None = Field(None, description="Whether the organic NPS counts it (null: not yet estimated).")
+    company_reply: CompanyReplyOut | None = Field(
+        None, description="The company's public reply to it (null: none): on a worklist item, answered publicly.")
 
 
 class ReviewPage(BaseModel):
@@ -157,6 +164,17 @@ class WorklistState(BaseModel):
 class WorklistItem(ReviewOut):
     dashboard_url: str = Field(description="The review's page on this dashboard.")
     worklist: WorklistState
+
+
+class ReplyRateOut(BaseModel):
+    entity: str
+    start: datetime | None = Field(description="Reviews published from this time (null: from the first).")
+    end: datetime | None = Field(description="Reviews published before this time (null: to the last).")
+    detractors: int = Field(description="Organic reviews the worklist follows up as detractors in the span.")
+    replied: int = Field(description="How many of them got the company's public reply.")
+    share: float | None = Field(description="replied / detractors (null: no detractors).")
+    median_days: float | None = Field(description="Median days from review to reply, over the timed replies.")
+    timed: int = Field(description="Replies whose time the source gave (the median's n).")
 
 
 class WorklistChange(BaseModel):

@@ -139,6 +139,24 @@ def competitor_benchmark(shown: dict[str, Any] | None, latest: dict[str, dict[st
     return rows
 
 
+def family_rows(session: Session, entity: str, window: dict[str, Any] | None, min_n: int) -> list[dict[str, Any]]:
+    """One row per source family with an estimate in the headline's window (``reads.family_estimates``), each a
+    figure only where it has enough data on its own (``nps.headline.enough_data``): a family of three posts says
+    "not enough data" even when the combined figure beside it has plenty."""
+    if window is None:
+        return []
+    return [{"family": row["segment"]["source_family"], "estimate": row, "enough": enough_data(row, min_n)}
+            for row in reads.family_estimates(session, entity, window)]
+
+
+def replies_in(session: Session, entity: str, window: dict[str, Any] | None) -> dict[str, Any]:
+    """The reply rate (``reads.reply_rate``) over the headline's window; all time when it has none."""
+    dated = window is not None and window["window_kind"] != "all"
+    start, end = (window["window_start"], window["window_end"]) if dated and window else (None, None)
+    return {**reads.reply_rate(session, entity, start, end),
+            "label": window_label(window) if dated and window else "all time"}
+
+
 def default_entity(stored: list[dict[str, Any]], settings: OnpsConfig) -> str | None:
     """The entity the overview opens on: ``[dashboard] home``, else the first configured entity the store
     knows, else the first one stored (entities are registered in config order)."""
@@ -203,7 +221,8 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                    "high": p.survey.high} for p in dated]
         organic = [{"window_start": p.window_start, "nps": p.organic.nps, "low": p.organic.low,
                     "high": p.organic.high} for p in dated]
-        drivers = reason_drivers(request, session, chosen["name"], headline.shown or headline.latest)
+        shown_window = headline.shown or headline.latest
+        drivers = reason_drivers(request, session, chosen["name"], shown_window)
         # invited reviews (the company asked for them) are estimated apart, never in the organic figure
         invited_segment = {"channel": "invited"}
         invited_latest = reads.latest_estimates(session, [chosen["name"]], invited_segment).get(
@@ -230,6 +249,8 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
             if any(c.count for c in drivers["changes"]) else None,
             "worklist": worklist,
             "worklist_waiting": waiting,
+            "families": family_rows(session, chosen["name"], shown_window, min_n),
+            "replies": replies_in(session, chosen["name"], shown_window),
         }
     context["alerts"] = reads.alerts(session, limit=30)
     return _render(request, "overview.html", caller, **context)

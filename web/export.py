@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 COLUMNS = ("id", "published_at", "entity", "source", "author", "rating", "rating_scale", "class", "score",
-           "active_detractor", "status", "owner", "note", "updated_by", "updated_at", "reasons", "url", "title",
-           "text")
+           "active_detractor", "status", "owner", "note", "updated_by", "updated_at", "company_replied_at",
+           "company_reply", "reasons", "url", "title", "text")
 
 
 def _cell(value: Any) -> str:
@@ -35,11 +35,11 @@ def worklist_csv(items: Iterable[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for item in items:
-        score, state = item.get("score") or {}, item["worklist"]
+        score, state, reply = item.get("score") or {}, item["worklist"], item.get("company_reply") or {}
         writer.writerow([_cell(v) for v in (
             item["id"], item["published_at"], item["entity"], item["source"], item.get("author"), item["rating"],
             item["rating_scale"], score.get("class"), None if not score else round(score["score"], 2),
             score.get("active_detractor"), state["status"], state["owner"], state["note"], state["updated_by"],
-            state["updated_at"], " ".join(r["code"] for r in item["reasons"]), item["url"], item["title"],
-            item["text"])])
+            state["updated_at"], reply.get("time"), reply.get("text"), " ".join(r["code"] for r in item["reasons"]),
+            item["url"], item["title"], item["text"])])
     return out.getvalue()

@@ -8,6 +8,7 @@ scores, reasons and verdicts for one page of documents, so a page of reviews cos
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from nps.classes import followup_class
 from nps.compare import SurveyComparison, compare_survey
 from nps.organic import segment_key
+from nps.record import SOURCE_FAMILIES
 from store import queries
 from store.organic import members_of, organic_document_ids
 from store.schema import (
@@ -169,6 +171,18 @@ def latest_estimates(session: Session, entity: list[str], segment: dict[str, str
     return dict(out)
 
 
+def family_estimates(session: Session, entity: str, window: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored estimate of each source family (``nps.record.SOURCE_FAMILIES``, in that order) of ENTITY for
+    the same window as WINDOW (a row of ``estimates``: kind and start), families with none left out: the figures
+    the overview shows beside the combined one, so text-only voices are never read as review scores."""
+    keys = {segment_key({"source_family": family}): family for family in SOURCE_FAMILIES}
+    est = NpsEstimate
+    found = {row["segment_key"]: row for row in _estimate_rows(session, _estimate_columns().where(
+        Entity.name == entity, est.window_kind == window["window_kind"], est.window_start == window["window_start"],
+        est.segment_key.in_(list(keys))))}
+    return [found[key] for key in keys if key in found]
+
+
 # -- reviews --------------------------------------------------------------------------------------------
 
 
@@ -308,6 +322,8 @@ def _hydrate(session: Session, doc_ids: list[int], full_text: bool) -> list[dict
             "campaigns": campaigns.get(doc_id, []),
             "invited": doc.invited,
             "channel": (doc.extra or {}).get("channel"),
+            "company_reply": None if not doc.company_reply else {"text": doc.company_reply.get("text"),
+                                                                 "time": doc.company_replied_at},
             "organic": None if doc_id not in organic else {"counted": organic[doc_id] is None,
                                                            "excluded": organic[doc_id]},
         })
@@ -339,19 +355,35 @@ class WorklistFilter:
     min_p: float = 0.7  # P(detractor) a review needs when the text does not overrule the combined class
 
 
+def _followup_candidates(session: Session, entity: str | None, start: datetime | None,
+                         end: datetime | None = None) -> Select[Any]:
+    """Organic reviews of ENTITY published in [start, end) that may be worked as detractors, with their newest
+    score's ``p_promoter, p_passive, p_detractor, text_only_score`` after the document id: a superset in SQL
+    (combined class detractor, or a text leaning that way) that ``_worked_as_detractor`` decides on."""
+    base = _review_query(session, ReviewFilter(entity=entity, organic=True, start=start, end=end))
+    return (base.add_columns(Score.p_promoter, Score.p_passive, Score.p_detractor, Score.text_only_score)
+            .join(Score, Score.document_id == Document.id)
+            .where(_is_latest_score(), or_(_class_condition("detractor"), Score.text_only_score < 7)))
+
+
+def _worked_as_detractor(pp: float, pa: float, pd: float, text: float | None, min_p: float) -> bool:
+    """Who the worklist follows up (and the reply rate counts): followup class detractor, and a combined
+    detractor the text did not overrule only when P(detractor) reaches ``min_p``."""
+    if followup_class(pp, pa, pd, text) != "detractor":
+        return False
+    return predicted_class(pp, pa, pd) != "detractor" or pd >= min_p
+
+
 def worklist(session: Session, flt: WorklistFilter, *, limit: int, offset: int
              ) -> tuple[int, list[dict[str, Any]]]:
     """(total, one page) of organic reviews to follow up as detractors (``nps.classes.followup_class``: text and
     rating together, the text where they clearly disagree), active detractors (who warn others) first, then by
-    status (open before contacted before done) and newest first; each with its author, link and worklist state."""
-    base = _review_query(session, ReviewFilter(entity=flt.entity, organic=True, start=flt.start))
-    # a superset in SQL (combined class detractor, or a text leaning that way); followup_class decides below
+    status (open before contacted before done) and newest first; each with its author, link, worklist state and
+    the company's public reply where it has one (``company_reply``: answered publicly)."""
     candidates = (
-        base.add_columns(Score.p_promoter, Score.p_passive, Score.p_detractor, Score.text_only_score,
-                         Score.active_detractor, Document.published_at, WorklistEntry.status)
-        .join(Score, Score.document_id == Document.id)
+        _followup_candidates(session, flt.entity, flt.start)
+        .add_columns(Score.active_detractor, Document.published_at, WorklistEntry.status)
         .outerjoin(WorklistEntry, WorklistEntry.document_id == Document.id)
-        .where(_is_latest_score(), or_(_class_condition("detractor"), Score.text_only_score < 7))
     )
     rank = {s: i for i, s in enumerate(STATUSES)}
     picked = []
@@ -359,10 +391,8 @@ def worklist(session: Session, flt: WorklistFilter, *, limit: int, offset: int
         status = status or "open"
         if flt.status and status not in flt.status:
             continue
-        if followup_class(pp, pa, pd, text) != "detractor":
+        if not _worked_as_detractor(pp, pa, pd, text, flt.min_p):
             continue
-        if predicted_class(pp, pa, pd) == "detractor" and pd < flt.min_p:
-            continue  # the text did not overrule a combined detractor that is not confident enough
         picked.append((not active, rank[status], -(published.timestamp() if published else 0), -doc_id))
     picked.sort()
     page = [-key[3] for key in picked[offset:offset + limit]]
@@ -375,6 +405,28 @@ def worklist(session: Session, flt: WorklistFilter, *, limit: int, offset: int
                             "note": entry and entry.note, "updated_at": entry and entry.updated_at,
                             "updated_by": entry and entry.updated_by}
     return len(picked), items
+
+
+def reply_rate(session: Session, entity: str, start: datetime | None = None, end: datetime | None = None,
+               min_p: float = WorklistFilter.min_p) -> dict[str, Any]:
+    """The loop closed, measured: of ENTITY's organic reviews published in [start, end) that the worklist follows
+    up as detractors (the same rule: ``_worked_as_detractor`` over ``_followup_candidates``), how many got the
+    company's public reply (``documents.company_reply``), that share, and the median days from review to reply
+    over the replies whose time the source gave (``timed``; a reply stamped before its review counts as 0)."""
+    candidates = _followup_candidates(session, entity, start, end).add_columns(
+        Document.published_at, Document.company_replied_at, Document.company_reply.is_not(None))
+    detractors = replied = 0
+    days = []
+    for _, pp, pa, pd, text, published, replied_at, has_reply in session.execute(candidates):
+        if not _worked_as_detractor(pp, pa, pd, text, min_p):
+            continue
+        detractors += 1
+        replied += bool(has_reply)
+        if has_reply and published and replied_at:
+            days.append(max(0.0, (replied_at - published).total_seconds() / 86400))
+    return {"entity": entity, "start": start, "end": end, "detractors": detractors, "replied": replied,
+            "share": replied / detractors if detractors else None,
+            "median_days": statistics.median(days) if days else None, "timed": len(days)}
 
 
 # -- campaigns and alerts -------------------------------------------------------------------------------
