@@ -176,7 +176,7 @@ def company_reply(text: Any, time: Any) -> dict[str, str | None] | None:
 
 
 # The families the overview estimates apart (docs/CONTRACTS.md, "source family"), each with the source categories
-# (config.schema.SPIDER_CATEGORY, stored as sources.category) that belong to it, in the order the dashboard lists them.
+# (crawlers.kinds.KINDS, stored as sources.category) that belong to it, in the order the dashboard lists them.
 SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "reviews": ("aggregator", "employer"),
     "app_stores": ("app_store",),

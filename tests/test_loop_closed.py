@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from config.schema import SPIDER_CATEGORY, OnpsConfig
+from config.schema import OnpsConfig
+from crawlers.kinds import KINDS
 from nps.classes import star_class
 from nps.organic import estimate_groups
 from nps.record import SOURCE_FAMILIES, parse_iso, source_family
@@ -47,8 +48,9 @@ def add_families_and_replies(url: str, seeded: Seeded) -> None:
 
 
 def test_every_source_category_has_one_family() -> None:
-    assert set(SPIDER_CATEGORY.values()) == {c for categories in SOURCE_FAMILIES.values() for c in categories}
-    assert sum(len(c) for c in SOURCE_FAMILIES.values()) == len(set(SPIDER_CATEGORY.values()))  # no category twice
+    categories = {k.category for k in KINDS.values()}
+    assert categories == {c for listed in SOURCE_FAMILIES.values() for c in listed}
+    assert sum(len(c) for c in SOURCE_FAMILIES.values()) == len(categories)  # no category twice
     assert source_family("video") == "video" and source_family("forum") == "social"
     assert source_family("app_store") == "app_stores" and source_family("aggregator") == "reviews"
     assert source_family(None) is None and source_family("unknown") is None
