@@ -25,12 +25,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from config.schema import ModelsConfig, OnpsConfig
+from config.schema import OnpsConfig
 from flows.isolation import error_text, isolated
 from models.campaigns import detect_campaigns
 from nps.alerts import campaign_alerts, estimate_alerts
@@ -131,16 +130,11 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
 # -- score ------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _load_scorer(models_json: str) -> Any:
-    from nlp.score import load_scorer
-
-    return load_scorer(ModelsConfig.model_validate_json(models_json))
-
-
 def scorer_for(cfg: OnpsConfig) -> Any:
-    """The scorer for this config, loaded once per process (a Dask worker keeps it between batches)."""
-    return _load_scorer(cfg.models.model_dump_json())
+    """The scorer for this config, loaded once per process (`nlp.score.cached_scorer`)."""
+    from nlp.score import cached_scorer
+
+    return cached_scorer(cfg.models)
 
 
 def scorer_version(cfg: OnpsConfig) -> str:
@@ -190,17 +184,11 @@ def score_new_documents(db_url: str, cfg: OnpsConfig, run_id: int) -> StageResul
 # -- bots -------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _load_bot_filter(models_json: str, thresholds_json: str) -> Any:
-    from config.schema import ThresholdsConfig
-    from models.bots import load_bot_filter
-
-    return load_bot_filter(ModelsConfig.model_validate_json(models_json),
-                           ThresholdsConfig.model_validate_json(thresholds_json))
-
-
 def bot_filter_for(cfg: OnpsConfig) -> Any:
-    return _load_bot_filter(cfg.models.model_dump_json(), cfg.thresholds.model_dump_json())
+    """The bot filter for this config, loaded once per process (`models.bots.cached_bot_filter`)."""
+    from models.bots import cached_bot_filter
+
+    return cached_bot_filter(cfg.models, cfg.thresholds)
 
 
 def bot_version(cfg: OnpsConfig) -> str:
