@@ -41,7 +41,7 @@ from store.engine import session_scope
 from store.estimates import estimate_row, save_estimates, stored_total_nps
 from store.organic import save_organic
 from store.quarantine import quarantine, release
-from store.queries import affected_entities, alerts_by_id, entity_ids, stored_campaigns, stored_estimates
+from store.queries import affected_entities, entity_ids, stored_campaigns, stored_estimates
 from store.scores import pending_score_ids, save_scores
 from store.streams import document_records, entity_stream, stored_understandings
 from store.verdicts import judge_context, pending_judge_units, save_verdicts
@@ -393,16 +393,14 @@ def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> Sta
             found += campaign_alerts(stored_campaigns(session, entity), cfg.alerts.rules)
             fresh += save_alerts(session, found, ids)
             drafts += found
-    delivered = failed = 0
+    deliveries = []
     if fresh and cfg.alerts.webhooks:
-        from web.webhooks import deliver
+        from web.webhooks import deliver_new
 
         with session_scope(db_url) as session:
-            for alert in alerts_by_id(session, fresh):
-                results = deliver(alert, cfg.alerts.webhooks)
-                delivered += sum(r.ok for r in results)
-                failed += sum(not r.ok for r in results)
+            deliveries = deliver_new(session, fresh, cfg.alerts.webhooks)
+    delivered = sum(d.ok for d in deliveries)
     kinds = Counter(d.kind for d in drafts)
     return StageResult("alerts", counts={"raised": len(fresh), "current": len(drafts), **kinds,
-                                         "webhooks_ok": delivered, "webhooks_failed": failed},
+                                         "webhooks_ok": delivered, "webhooks_failed": len(deliveries) - delivered},
                        detail={"alerts": sorted({d.title for d in drafts})[:20]})
