@@ -10,7 +10,7 @@ import pytest
 import models.bots
 import nlp.score
 from config.artifacts import ModelUnavailable
-from config.schema import OnpsConfig
+from config.schema import OnpsConfig, ThresholdsConfig
 from flows import stages
 
 
@@ -18,7 +18,7 @@ def test_each_model_is_loaded_once_per_process_and_configuration() -> None:
     cfg = OnpsConfig()
     assert stages.scorer_for(cfg) is stages.scorer_for(OnpsConfig())
     assert stages.bot_filter_for(cfg) is stages.bot_filter_for(OnpsConfig())
-    stricter = OnpsConfig(thresholds={"bot_precision": 0.99})
+    stricter = OnpsConfig(thresholds=ThresholdsConfig(bot_precision=0.99))
     assert stages.bot_filter_for(stricter) is not stages.bot_filter_for(cfg)
     assert stages.bot_filter_for(stricter).model_version != stages.bot_filter_for(cfg).model_version
 

@@ -20,7 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from config.schema import OnpsConfig
+from config.schema import AlertRule, AlertsConfig, OnpsConfig
 from flows.report import start_run
 from flows.stages import (
     Scope,
@@ -140,8 +140,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
     hook = HTTPServer(host="127.0.0.1", port=0)
     hook.expect_request("/hook", method="POST").respond_with_json({"ok": True})
     hook.start()
-    cfg = OnpsConfig(alerts={"rules": [{"kind": "nps_drop", "min_n": 10}, {"kind": "incident", "min_n": 10}],
-                             "webhooks": [hook.url_for("/hook")]})
+    rules = [AlertRule(kind="nps_drop", min_n=10), AlertRule(kind="incident", min_n=10)]
+    cfg = OnpsConfig(alerts=AlertsConfig(rules=rules, webhooks=[hook.url_for("/hook")]))
     results, snapshots, posted = [], [], []
     try:
         for _ in range(2):
@@ -157,7 +157,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
             posted.append([json.loads(request.get_data()) for request, _ in hook.log[seen:]])
     finally:
         hook.stop()
-    yield Night(url, cfg, promoters, farm, detractors, *results, *snapshots, posted)
+    yield Night(url, cfg, promoters, farm, detractors, first=results[0], second=results[1],
+                after_first=snapshots[0], after_second=snapshots[1], posted=posted)
 
 
 def test_score_batch_stores_a_score_per_document_and_nothing_is_left_to_score(night: Night) -> None:
@@ -239,7 +240,7 @@ def test_nps_changes_sets_the_totals_about_to_be_written_beside_the_stored_ones(
     rows = [row("", "week", WEEK1, 10.0), row("", "week", week3, 20.0), row("", "all", ALL_TIME, 30.0),
             row("source=trustpilot", "week", week3, 40.0), row("", "month", WEEK1, 50.0)]
     with session_scope(night.url) as s:
-        entity_id = s.scalar(select(Entity.id))
+        entity_id = s.execute(select(Entity.id)).scalar_one()
         stored_all = s.scalar(select(NpsEstimate.nps).where(NpsEstimate.segment_key == "",
                                                              NpsEstimate.window_kind == "all"))
         changes = nps_changes(s, entity_id, "Keytrade", rows, "week")
