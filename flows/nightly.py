@@ -3,8 +3,8 @@ campaigns -> estimates -> alerts -> run report.
 
 The flow holds the ``pipeline`` lease for the whole run, so two overlapping runs (a scheduled one and a manual
 one) never interleave their writes; the second one is recorded as skipped and says who holds the lease. A run
-killed at any point is finished by the next one: the pending queries of flows/stages.py find what is left, and
-the windows to estimate are everything touched since the last *completed* run. Scoring and bot verdicts are
+killed at any point is finished by the next one: the pending queries (store.scores, store.verdicts) find what is
+left, and the windows to estimate are everything touched since the last *completed* run. Scoring and bot verdicts are
 submitted batch by batch, so a Dask task runner spreads them over its workers; the other stages are one task
 each (they read an entity's whole history).
 """

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -319,9 +320,14 @@ def save_bot_filter(
     )
 
 
+def bot_model_path(models_config: ModelsConfig) -> Path:
+    """The configured bot model artifact, else the packaged one."""
+    return Path(models_config.bot_model_path or PACKAGED)
+
+
 def load_bot_filter(models_config: ModelsConfig, thresholds: ThresholdsConfig) -> BotFilter:
     """The configured artifact (default: the packaged one) with its threshold for `thresholds.bot_precision`."""
-    path = Path(models_config.bot_model_path or PACKAGED)
+    path = bot_model_path(models_config)
     bundle = load_artifact(path, "bot model", "`onps retrain` (or `python -m models.train`; both need "
                            "../shared/data), or set models.bot_model_path to a trained one")
     found = bundle.get("format", 1)
@@ -337,6 +343,22 @@ def load_bot_filter(models_config: ModelsConfig, thresholds: ThresholdsConfig) -
     # the version names every setting that changes a decision, so the nightly flow re-judges when one changes
     version = f"{bundle['model_version']}+p{precision:g}+copy{copy_authors}in{copy_days:g}d"
     return BotFilter(bundle["classifier"], threshold, version, copy_authors, copy_days)
+
+
+def cached_bot_filter(models_config: ModelsConfig, thresholds: ThresholdsConfig) -> BotFilter:
+    """`load_bot_filter`, once per process for each configuration and artifact: the nightly stages and a Dask
+    worker between units share one filter. The key holds the resolved artifact path as well as the configuration,
+    so a loader pointed at another file loads what is there."""
+    return _bot_filter_once(models_config.model_dump_json(), thresholds.model_dump_json(),
+                            str(bot_model_path(models_config).resolve()))
+
+
+@lru_cache(maxsize=4)
+def _bot_filter_once(models_json: str, thresholds_json: str, artifact: str) -> BotFilter:
+    """The cached load behind `cached_bot_filter` (the path is part of the key only: `load_bot_filter` resolves
+    it)."""
+    return load_bot_filter(ModelsConfig.model_validate_json(models_json),
+                           ThresholdsConfig.model_validate_json(thresholds_json))
 
 
 def judge_json(

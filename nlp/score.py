@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -257,6 +258,21 @@ def load_scorer(models_config: ModelsConfig) -> Scorer:
                card.get("group_nps_error_rated"), card.get("level_prior"), audience="employee")
     return Scorer(head, models_config, card.get("train_prior"), card.get("group_nps_error", 0.0),
                   card.get("group_nps_error_rated"), card.get("level_prior"), employee=employee)
+
+
+def cached_scorer(models_config: ModelsConfig) -> Scorer:
+    """`load_scorer`, once per process for each configuration and artifact: the nightly stages, `onps estimate`
+    and a Dask worker between batches share one scorer instead of reading the heads again. The key holds the
+    resolved artifact paths as well as the configuration, so a loader pointed at another folder (a test's, a
+    retrained copy elsewhere) loads what is there."""
+    return _scorer_once(models_config.model_dump_json(), str(_artifact(models_config).resolve()),
+                        str(EMPLOYEE_ARTIFACT.resolve()))
+
+
+@lru_cache(maxsize=4)
+def _scorer_once(models_json: str, artifact: str, employee_artifact: str) -> Scorer:
+    """The cached load behind `cached_scorer` (the paths are part of the key only: `load_scorer` resolves them)."""
+    return load_scorer(ModelsConfig.model_validate_json(models_json))
 
 
 def _scorer_of(path: Path, models_config: ModelsConfig, audience: str) -> Scorer:

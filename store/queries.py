@@ -1,19 +1,21 @@
-"""Read helpers over the store for the estimate side: stored estimates and survey answers as plain values.
+"""Read helpers over the store for the estimate side: which entities a run touched, stored estimates, campaigns,
+alerts and survey answers as plain values.
 
 They return what ``nps/`` functions take (rows, estimate-like records), so the math never sees a session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from store.organic import members_of
-from store.schema import Campaign, Entity, NpsEstimate, SurveyResponse
+from store.schema import Alert, BotVerdict, Campaign, Document, Entity, NpsEstimate, Score, SurveyResponse
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,31 @@ class StoredEstimate:
 
 def entity_id(session: Session, name: str) -> int | None:
     return session.execute(select(Entity.id).where(Entity.name == name)).scalar_one_or_none()
+
+
+def entity_ids(session: Session) -> dict[str, int]:
+    """Every entity's id by name."""
+    return dict(session.execute(select(Entity.name, Entity.id)).all())
+
+
+def affected_entities(session: Session, since: datetime | None, published_since: datetime | None = None
+                      ) -> dict[str, datetime | None]:
+    """Entities with documents crawled, scored or (re-)judged since SINCE (all of them when None), or published
+    since PUBLISHED_SINCE (a backfill), each with the earliest publication date among those documents, so the
+    later stages recompute only the windows that changed."""
+    stmt = (
+        select(Entity.name, func.min(Document.published_at))
+        .join(Document, Document.entity_id == Entity.id)
+        .group_by(Entity.name)
+    )
+    if since is not None:
+        recent_score = aliased(Score)
+        scored = exists().where(recent_score.document_id == Document.id, recent_score.created_at >= since)
+        judged = exists().where(BotVerdict.document_id == Document.id, BotVerdict.created_at >= since)
+        stmt = stmt.where(or_(Document.crawled_at >= since, scored, judged))
+    if published_since is not None:
+        stmt = stmt.where(Document.published_at >= published_since)
+    return dict(session.execute(stmt).all())
 
 
 def stored_estimates(session: Session, window_kind: str, entity: str | None = None) -> list[StoredEstimate]:
@@ -72,6 +99,11 @@ def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
     members = members_of(session, [c.id for c in rows])
     return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
              "member_ids": members[c.id], "strength": c.strength, "p_value": c.p_value, "id": c.id} for c in rows]
+
+
+def alerts_by_id(session: Session, ids: Sequence[int]) -> list[Alert]:
+    """The alerts with these ids, in id order (the new ones a run publishes)."""
+    return list(session.scalars(select(Alert).where(Alert.id.in_(list(ids))).order_by(Alert.id)))
 
 
 def survey_responses(session: Session, entity: str | None = None) -> list[dict[str, Any]]:

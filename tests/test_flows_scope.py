@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flows.stages import affected_entities
 from store.engine import session_scope
+from store.queries import affected_entities
 from store.schema import BotVerdict, Document, Entity, Source
 
 
@@ -24,7 +24,8 @@ def test_a_rejudged_document_puts_its_entity_in_scope(db_url: str) -> None:
         s.flush()
         doc_id = doc.id
     since = datetime.now(UTC) - timedelta(minutes=5)
-    assert affected_entities(db_url, since) == {}
     with session_scope(db_url) as s:
+        assert affected_entities(s, since) == {}
         s.add(BotVerdict(document_id=doc_id, model_version="bots-v2", p_bot=0.9, decision=True, evidence=[]))
-    assert affected_entities(db_url, since) == {"Velora": long_ago}
+        s.flush()
+        assert affected_entities(s, since) == {"Velora": long_ago}

@@ -3,7 +3,6 @@ command that builds it, never a stage quietly reported as done or left out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,23 +10,23 @@ import pytest
 import models.bots
 import nlp.score
 from config.artifacts import ModelUnavailable
-from config.schema import OnpsConfig
+from config.schema import OnpsConfig, ThresholdsConfig
 from flows import stages
 
 
-@pytest.fixture
-def fresh_models() -> Iterator[None]:
-    """Load the models anew (the stages keep each one per process), before and after the test."""
-    stages._load_scorer.cache_clear()
-    stages._load_bot_filter.cache_clear()
-    yield
-    stages._load_scorer.cache_clear()
-    stages._load_bot_filter.cache_clear()
+def test_each_model_is_loaded_once_per_process_and_configuration() -> None:
+    cfg = OnpsConfig()
+    assert stages.scorer_for(cfg) is stages.scorer_for(OnpsConfig())
+    assert stages.bot_filter_for(cfg) is stages.bot_filter_for(OnpsConfig())
+    stricter = OnpsConfig(thresholds=ThresholdsConfig(bot_precision=0.99))
+    assert stages.bot_filter_for(stricter) is not stages.bot_filter_for(cfg)
+    assert stages.bot_filter_for(stricter).model_version != stages.bot_filter_for(cfg).model_version
 
 
 def test_a_deleted_packaged_scorer_fails_every_stage_that_reads_scores(
-        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_models: None) -> None:
-    monkeypatch.setattr(nlp.score, "ARTIFACTS", tmp_path)  # the packaged folder, with the scorer deleted
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the packaged folder, with the scorer deleted: the cache is keyed on the path, so nothing loaded before serves
+    monkeypatch.setattr(nlp.score, "ARTIFACTS", tmp_path)
     cfg = OnpsConfig()
     gone = tmp_path / f"scorer-{cfg.models.scorer}.joblib"
     said = rf"{gone} is missing: build it with `onps retrain`"
@@ -40,7 +39,7 @@ def test_a_deleted_packaged_scorer_fails_every_stage_that_reads_scores(
 
 
 def test_a_deleted_packaged_bot_filter_fails_the_stages_that_read_verdicts(
-        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_models: None) -> None:
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gone = tmp_path / "bot_filter.joblib"
     monkeypatch.setattr(models.bots, "PACKAGED", gone)
     cfg = OnpsConfig()

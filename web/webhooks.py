@@ -1,20 +1,26 @@
 """Push alerts to webhooks: plain http(s) URLs get the alert as a JSON POST (httpx), any other URL is an
 apprise URL (Slack, Teams, e-mail, ...). Each is retried with exponential backoff, and one dead endpoint never
 stops the others: the caller gets one ``Delivery`` per URL and decides what to log.
+
+The nightly alert stage publishes through ``deliver_new`` and only counts what came back: sending is I/O at the
+edge, beside the alert's message shape the feeds share (``web.feeds``), never in the pure rules (nps.alerts) or
+the store.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apprise
 import httpx
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from store.queries import alerts_by_id
 from store.schema import Alert, Entity
 from web.feeds import alert_summary
 
@@ -103,3 +109,11 @@ def deliver(
             log.warning("webhook %s://... failed after %d attempt(s): %s", url.split("://", 1)[0],
                         results[-1].attempts, results[-1].error)
     return results
+
+
+def deliver_new(session: Session, alert_ids: Sequence[int], urls: list[str]) -> list[Delivery]:
+    """Send each of the alerts ALERT_IDS (the ones a run raised) to every URL, in id order; one ``Delivery`` per
+    alert and URL. The rows are read in SESSION, so each message can name its entity."""
+    if not alert_ids or not urls:
+        return []
+    return [d for alert in alerts_by_id(session, alert_ids) for d in deliver(alert, urls)]
