@@ -38,9 +38,14 @@ def _estimate(s: Any, entity: Entity, segment: dict[str, str], n: float, nps: fl
 
 
 def market_store(url: str) -> Seeded:
-    """The seed, plus Velora's regions (one clearly above the total, one not, one thin), a product of Velora,
-    competitors with a thin estimate and with none, and reasons on the two brands' newest week."""
     seeded = seed(url)
+    add_market(url)
+    return seeded
+
+
+def add_market(url: str) -> None:
+    """Over the seed: Velora's regions (one clearly above the total, one not, one thin), a product of Velora,
+    competitors with a thin estimate and with none, and reasons on the two brands' newest week."""
     with session_scope(url) as s:
         velora, brixo = (s.scalar(select(Entity).where(Entity.name == n)) for n in ("Velora", "Brixo"))
         corvo = Entity(name="Corvo")
@@ -57,7 +62,6 @@ def market_store(url: str) -> Seeded:
                                                      NpsEstimate.segment_key == "",
                                                      NpsEstimate.window_start == LATEST))
             row.extra = {"reasons": REASONS[entity.name]}
-    return seeded
 
 
 def _window(url: str, entity: str = "Velora") -> tuple[dict[str, Any], str]:
