@@ -64,18 +64,10 @@ def add_market(url: str) -> None:
             row.extra = {"reasons": REASONS[entity.name]}
 
 
-def _window(url: str, entity: str = "Velora") -> tuple[dict[str, Any], str]:
-    with session_scope(url) as s:
-        headline = reads.headline_window(s, entity, "week", MIN_N)
-    assert headline.shown is not None
-    return headline.shown, headline.note
-
-
 def test_segments_show_each_region_against_the_total_and_thin_ones_as_not_enough(db_url: str) -> None:
     market_store(db_url)
-    window, note = _window(db_url)
     with session_scope(db_url) as s:
-        view = reads.segments(s, "Velora", window, "region", MIN_N, note)
+        view = reads.segments(s, "Velora", "week", "region", MIN_N)
     assert view["window"]["start"] == LATEST and view["window"]["label"] == f"week of {LATEST:%Y-%m-%d}"
     assert view["total"]["nps"] == 5.0 and view["total"]["enough"]
     eu, us, asia = view["segments"]
@@ -90,9 +82,8 @@ def test_segments_show_each_region_against_the_total_and_thin_ones_as_not_enough
 
 def test_products_are_one_more_segment_kind_of_their_brand(db_url: str) -> None:
     market_store(db_url)
-    window, note = _window(db_url)
     with session_scope(db_url) as s:
-        view = reads.segments(s, "Velora", window, reads.PRODUCT, MIN_N, note)
+        view = reads.segments(s, "Velora", "week", reads.PRODUCT, MIN_N)
         everyone = reads.entities(s)
     [product] = view["segments"]
     assert product["value"] == "Velora Go" and product["estimate"]["nps"] == -20.0
@@ -105,9 +96,8 @@ def test_products_are_one_more_segment_kind_of_their_brand(db_url: str) -> None:
 
 def test_market_ranks_by_nps_with_leads_and_reasons_only_where_both_have_enough(db_url: str) -> None:
     market_store(db_url)
-    window, note = _window(db_url)
     with session_scope(db_url) as s:
-        view = reads.market(s, "Velora", ["Brixo", "Corvo", "Nobody"], window, MIN_N, note)
+        view = reads.market(s, "Velora", ["Brixo", "Corvo", "Nobody"], "week", MIN_N)
     rows = {r["name"]: r for r in view["rows"]}
     assert [r["name"] for r in view["rows"]] == ["Brixo", "Velora", "Corvo", "Nobody"]
     assert rows["Brixo"]["rank"] == 1 and rows["Velora"]["rank"] == 2 and "rank" not in rows["Corvo"]

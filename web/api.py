@@ -268,9 +268,7 @@ def segments(request: Request, _: Reader, session: DB, entity: str,
     if by not in [*settings.estimate.segments, reads.PRODUCT]:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"by must be one of {', '.join([*settings.estimate.segments, reads.PRODUCT])}")
-    min_n = settings.dashboard.min_n
-    headline = reads.headline_window(session, entity, window or settings.estimate.window, min_n)
-    return reads.segments(session, entity, headline.shown or headline.latest, by, min_n, headline.note)
+    return reads.segments(session, entity, window or settings.estimate.window, by, settings.dashboard.min_n)
 
 
 @router.get("/market", response_model=MarketOut, responses=NOT_FOUND,
@@ -278,7 +276,5 @@ def segments(request: Request, _: Reader, session: DB, entity: str,
 def market(request: Request, _: Reader, session: DB, entity: str, window: ViewWindow = None) -> dict[str, Any]:
     settings = request.app.state.config
     chosen = _known_entity(session, entity)
-    min_n = settings.dashboard.min_n
-    headline = reads.headline_window(session, entity, window or settings.estimate.window, min_n)
-    return reads.market(session, entity, chosen["competitors"], headline.shown or headline.latest, min_n,
-                        headline.note)
+    return reads.market(session, entity, chosen["competitors"], window or settings.estimate.window,
+                        settings.dashboard.min_n)

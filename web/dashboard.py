@@ -123,12 +123,10 @@ def logout() -> Response:
     return response
 
 
-def competitor_benchmark(session: Session, entity: dict[str, Any], window: dict[str, Any] | None,
-                         min_n: int) -> list[dict[str, Any]]:
+def competitor_benchmark(session: Session, entity: dict[str, Any], kind: str, min_n: int) -> list[dict[str, Any]]:
     """The overview's competitor card: the market view's rows (``reads.market``: each competitor's estimate of the
     headline's window and the entity's lead over it where both have enough data) in the configured order."""
-    rows = {r["name"]: r for r in reads.market(session, entity["name"], entity["competitors"], window,
-                                               min_n)["rows"]}
+    rows = {r["name"]: r for r in reads.market(session, entity["name"], entity["competitors"], kind, min_n)["rows"]}
     return [rows.get(name, {"name": name, "estimate": None, "lead": None}) for name in entity["competitors"]]
 
 
@@ -202,8 +200,7 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                                "windows": ["day", "week", "month", "rolling28", "all"]}
     if chosen is not None:
         shown = [chosen["name"], *chosen["competitors"]]
-        latest = reads.latest_estimates(session, shown)
-        ours = latest.get(chosen["name"], {})
+        ours = reads.latest_estimates(session, [chosen["name"]]).get(chosen["name"], {})
         headline = choose_headline({kind: [row] for kind, row in ours.items()}, window, min_n)
         kind = trend_kind(window, set(ours))
         trend = reads.estimates(session, entity=shown, segment={}, window=kind, limit=100_000)
@@ -231,7 +228,7 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
             "stored_kinds": sorted(ours),
             "trend_kind": kind,
             "invited": invited_latest if enough_data(invited_latest, min_n) else None,
-            "benchmark": competitor_benchmark(session, chosen, shown_window, min_n),
+            "benchmark": competitor_benchmark(session, chosen, window, min_n),
             "trend_chart": charts.nps_trend(
                 trend, order=shown, invited=invited_trend, events=queries.stored_campaigns(session, chosen["name"]),
                 survey=reads.survey_trend(session, settings.thresholds, chosen["name"], kind)) if trend else None,
@@ -270,11 +267,7 @@ def segments_page(request: Request, caller: Viewer, session: DB, entity: str | N
         entity = default_entity(everyone, settings)
     keys = segment_keys(settings, everyone, entity)
     key = by if by in keys else (keys[0] if keys else "")
-    view = None
-    if entity is not None and key:
-        headline = reads.headline_window(session, entity, window, settings.dashboard.min_n)
-        view = reads.segments(session, entity, headline.shown or headline.latest, key, settings.dashboard.min_n,
-                              headline.note)
+    view = reads.segments(session, entity, window, key, settings.dashboard.min_n) if entity and key else None
     return _render(request, "segments.html", caller, entities=everyone, entity=entity, window=window, key=key,
                    keys=keys, view=view, windows=["day", "week", "month", "rolling28", "all"])
 
@@ -290,11 +283,8 @@ def market_page(request: Request, caller: Viewer, session: DB, entity: str | Non
     if entity not in {e["name"] for e in everyone}:
         entity = default_entity(everyone, settings)
     chosen = next((e for e in everyone if e["name"] == entity), None)
-    view = None
-    if chosen is not None:
-        headline = reads.headline_window(session, chosen["name"], window, settings.dashboard.min_n)
-        view = reads.market(session, chosen["name"], chosen["competitors"], headline.shown or headline.latest,
-                            settings.dashboard.min_n, headline.note)
+    view = (reads.market(session, chosen["name"], chosen["competitors"], window, settings.dashboard.min_n)
+            if chosen else None)
     return _render(request, "market.html", caller, entities=everyone, entity=entity, window=window, view=view,
                    windows=["day", "week", "month", "rolling28", "all"])
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from nps.classes import followup_class
 from nps.compare import SurveyComparison, compare_survey, difference, survey_estimates
 from nps.drivers import reason_changes
-from nps.headline import Headline, choose_headline, comparable, enough_data, window_label
+from nps.headline import choose_headline, comparable, enough_data, window_label
 from nps.organic import segment_key
 from nps.record import SOURCE_FAMILIES
 from store import queries
@@ -190,11 +190,13 @@ def family_estimates(session: Session, entity: str, window: dict[str, Any]) -> l
 PRODUCT = "product"  # the segment kind that lists a brand's products (entities whose parent is the brand)
 
 
-def headline_window(session: Session, entity: str, kind: str, min_n: int) -> Headline:
-    """The window a segment or market view of ENTITY reads: the headline's (``nps.headline.choose_headline`` over
-    the entity total's newest window of every kind), so these pages show the window the overview does."""
+def _headline_window(session: Session, entity: str, kind: str, min_n: int) -> tuple[dict[str, Any] | None, str]:
+    """The window a segment or market view of ENTITY reads and the words that name it: the headline's
+    (``nps.headline.choose_headline`` over the entity total's newest window of every kind, the thin latest one
+    where none has enough), so these views show the window the overview does."""
     ours = latest_estimates(session, [entity]).get(entity, {})
-    return choose_headline({k: [row] for k, row in ours.items()}, kind, min_n)
+    headline = choose_headline({k: [row] for k, row in ours.items()}, kind, min_n)
+    return headline.shown or headline.latest, headline.note
 
 
 def _figure(e: queries.StoredEstimate, min_n: int) -> dict[str, Any]:
@@ -225,14 +227,15 @@ def _window_of(row: dict[str, Any] | None, note: str) -> dict[str, Any] | None:
                                      "end": row["window_end"], "label": window_label(row), "note": note}
 
 
-def segments(session: Session, entity: str, window: dict[str, Any] | None, key: str, min_n: int,
-             note: str = "") -> dict[str, Any]:
+def segments(session: Session, entity: str, kind: str, key: str, min_n: int) -> dict[str, Any]:
     """Each segment of KEY (a ``[estimate] segments`` key, or ``product``: the entity's products, entities whose
-    parent it is) in WINDOW (an ``estimates`` row of the entity total), with its stored NPS and interval, whether
-    it has enough data (``nps.headline.enough_data``), and its difference to the entity total where both do.
+    parent it is) in the headline's window of KIND (``_headline_window``), with its stored NPS and interval,
+    whether it has enough data (``nps.headline.enough_data``), and its difference to the entity total where both
+    do.
 
     A segment is part of the total, so the two are not independent: ``nps.compare.difference`` treats them as
     if they were, which overstates the variance of the difference and errs towards "no difference"."""
+    window, note = _headline_window(session, entity, kind, min_n)
     out: dict[str, Any] = {"entity": entity, "key": key, "min_n": min_n, "window": _window_of(window, note),
                            "total": None, "segments": []}
     if window is None:
@@ -274,11 +277,11 @@ def _reason_gaps(theirs: queries.StoredEstimate, ours: queries.StoredEstimate, t
     return out
 
 
-def market(session: Session, entity: str, competitors: list[str], window: dict[str, Any] | None, min_n: int,
-           note: str = "") -> dict[str, Any]:
-    """ENTITY and its COMPETITORS in WINDOW (an ``estimates`` row of the entity total), ranked by NPS: each
+def market(session: Session, entity: str, competitors: list[str], kind: str, min_n: int) -> dict[str, Any]:
+    """ENTITY and its COMPETITORS in the headline's window of KIND (``_headline_window``), ranked by NPS: each
     one's stored estimate of that same window, the entity's lead over it (entity minus competitor,
     ``nps.compare.difference``) and the reasons behind the gap, both only where both sides reach ``min_n``."""
+    window, note = _headline_window(session, entity, kind, min_n)
     out: dict[str, Any] = {"entity": entity, "min_n": min_n, "window": _window_of(window, note), "rows": []}
     if window is None:
         return out
