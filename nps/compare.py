@@ -59,6 +59,13 @@ def survey_rows(responses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def survey_estimates(responses: Sequence[Mapping[str, Any]], by: Sequence[str], window: str | None,
+                     thresholds: Thresholds) -> list[Estimate]:
+    """The survey NPS per group of BY and WINDOW: the organic estimator over answers whose class is known, so a
+    survey line and an organic line on one chart carry intervals made the same way."""
+    return estimate_groups(survey_rows(responses), by, window, thresholds, train_prior=None)
+
+
 @dataclass(frozen=True)
 class SurveyComparison:
     """Survey and organic NPS of one segment and window, their difference, and reasons behind the gap."""
@@ -110,7 +117,7 @@ def compare_survey(
     Returns the comparisons and, per segment with at least three paired windows, Pearson's r, its p-value and
     the number of windows.
     """
-    survey = estimate_groups(survey_rows(responses), by, window, thresholds, train_prior=None)
+    survey = survey_estimates(responses, by, window, thresholds)
     by_key = {_key(e): e for e in organic}
     pairs = []
     for s in survey:

@@ -33,6 +33,7 @@ class StoredEstimate:
     high: float
     method: str
     detractors: float = 0.0
+    promoters: float = 0.0
     reasons: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -65,8 +66,11 @@ def affected_entities(session: Session, since: datetime | None, published_since:
     return dict(session.execute(stmt).all())
 
 
-def stored_estimates(session: Session, window_kind: str, entity: str | None = None) -> list[StoredEstimate]:
-    """Estimates the nightly flow wrote for WINDOW_KIND (``all`` for all time), optionally of one entity.
+def stored_estimates(session: Session, window_kind: str, entity: str | Sequence[str] | None = None,
+                     window_start: datetime | None = None) -> list[StoredEstimate]:
+    """Estimates the nightly flow wrote for WINDOW_KIND (``all`` for all time), optionally of one entity (or
+    several) and of the one window starting at WINDOW_START (as stored: 1970-01-01 for all time), which is what a
+    segment or market view of one window reads instead of every window of the kind.
 
     Reason codes are read from ``extra["reasons"]`` where the flow stored them (the Estimate's ``reasons``).
     """
@@ -76,14 +80,18 @@ def stored_estimates(session: Session, window_kind: str, entity: str | None = No
         .where(NpsEstimate.window_kind == window_kind)
         .order_by(Entity.name, NpsEstimate.segment_key, NpsEstimate.window_start)
     )
-    if entity is not None:
+    if isinstance(entity, str):
         stmt = stmt.where(Entity.name == entity)
+    elif entity is not None:
+        stmt = stmt.where(Entity.name.in_(list(entity)))
+    if window_start is not None:
+        stmt = stmt.where(NpsEstimate.window_start == window_start)
     return [
         StoredEstimate(
             group={"entity": name, **(row.segment or {})}, window=row.window_kind,
             window_start=None if row.window_kind == "all" else row.window_start,
             window_end=row.window_end, n=row.n, nps=row.nps, low=row.low, high=row.high, method=row.method,
-            detractors=row.detractors,
+            detractors=row.detractors, promoters=row.promoters,
             reasons=(row.extra or {}).get("reasons", {}),
         )
         for row, name in session.execute(stmt).all()

@@ -151,7 +151,8 @@ def test_enps_view_in_the_browser_apart_from_the_customer_overview(live: tuple[s
     _shot(page, "enps")
     page.goto(f"{base}/?entity=Velora&window=week")
     legend = page.locator("#nps-trend .legendtext").evaluate_all("els => els.map(e => e.textContent)")
-    assert {"Velora", "Brixo"} <= set(legend) and len(legend) == 2  # no eNPS line among the customers'
+    # the customers' lines, their survey line and the campaign's marker: no eNPS line among them
+    assert sorted(legend) == ["Brixo", "Velora", "Velora survey", "smear campaign"]
     expect(page.locator("#latest-nps")).to_have_text(f"{seeded.velora_nps[-1]:+.0f}")
 
 
@@ -289,3 +290,40 @@ def test_overview_shows_nps_per_source_family_and_the_loop_closed(live: tuple[st
     expect(late.locator(".company-reply")).to_contain_text("2026-10-13 12:00")
     expect(page.locator(f"#item-{seeded.docs['broken']} .pill.replied")).to_have_count(0)
     _shot(page, "worklist-answered")
+
+
+def test_segments_market_and_the_events_on_the_trend(live: tuple[str, Seeded], page: object, sqlite_url: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    from tests.test_segments import add_market
+
+    assert isinstance(page, Page)
+    base, seeded = live
+    add_market(sqlite_url)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, base, seeded.keys["read"], "/%3Fentity%3DVelora%26window%3Dweek")
+    trend = page.locator("#nps-trend")
+    expect(trend.locator("svg.main-svg").first).to_be_visible(timeout=15000)
+    legend = trend.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert {"Velora", "Brixo", "smear campaign", "Velora survey"} <= set(legend)
+    assert trend.locator(".shapelayer path").count() >= 1  # the campaign's band over its window
+    _shot(page, "overview-events")
+
+    page.click("#segments-link")
+    page.select_option("select[name=by]", "region")
+    expect(page).to_have_url(f"{base}/segments?entity=Velora&window=week&by=region")
+    expect(page.locator("tr.segment")).to_have_count(3)
+    expect(page.locator("tr.segment.thin")).to_have_count(1)
+    expect(page.locator("tr[data-segment=asia] .seg-nps")).to_have_text("not enough data")
+    expect(page.locator("tr[data-segment=eu] .seg-diff")).to_contain_text("higher")
+    _shot(page, "segments")
+
+    page.click("nav >> text=Market")
+    expect(page.locator("tr.market-row")).to_have_count(4)
+    expect(page.locator("tr.market-row").first).to_have_attribute("data-entity", "Brixo")
+    expect(page.locator("tr[data-entity=Brixo] .market-lead")).to_contain_text("-15")
+    expect(page.locator("tr[data-entity=Brixo] .lower")).to_contain_text("app +40 pts")
+    expect(page.locator("tr[data-entity=Corvo] .market-nps")).to_have_text("not enough data")
+    _shot(page, "market")
+    assert errors == []

@@ -18,10 +18,12 @@ from web.api_models import (
     CampaignOut,
     EntityOut,
     EstimateOut,
+    MarketOut,
     Problem,
     ReplyRateOut,
     ReviewOut,
     ReviewPage,
+    SegmentsOut,
     SurveyCompareOut,
     WorklistChange,
     WorklistItem,
@@ -241,3 +243,38 @@ def survey_compare(
     pairs, correlations = reads.survey_comparison(session, request.app.state.config.thresholds, entity=entity,
                                                   by=keys, window=window)
     return {"comparisons": [p.to_dict() for p in pairs], "correlations": correlations}
+
+
+def _known_entity(session: Session, entity: str) -> dict[str, Any]:
+    found = next((e for e in reads.entities(session) if e["name"] == entity), None)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no entity named {entity!r}")
+    return found
+
+
+ViewWindow = Annotated[reads.WindowKind | None, Query(
+    description="Window kind; the newest window of it, or (thin) the longer one the headline falls back to. "
+                "Default: [estimate] window.")]
+
+
+@router.get("/segments", response_model=SegmentsOut, responses=NOT_FOUND,
+            summary="NPS per segment (region, source, touchpoint, product...) against the entity total")
+def segments(request: Request, _: Reader, session: DB, entity: str,
+             by: Annotated[str, Query(description="A configured [estimate] segments key, or 'product' (the "
+                                                  "entity's products).")],
+             window: ViewWindow = None) -> dict[str, Any]:
+    settings = request.app.state.config
+    _known_entity(session, entity)
+    if by not in [*settings.estimate.segments, reads.PRODUCT]:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"by must be one of {', '.join([*settings.estimate.segments, reads.PRODUCT])}")
+    return reads.segments(session, entity, window or settings.estimate.window, by, settings.dashboard.min_n)
+
+
+@router.get("/market", response_model=MarketOut, responses=NOT_FOUND,
+            summary="The entity and its competitors ranked by NPS, with the lead over each and the reasons")
+def market(request: Request, _: Reader, session: DB, entity: str, window: ViewWindow = None) -> dict[str, Any]:
+    settings = request.app.state.config
+    chosen = _known_entity(session, entity)
+    return reads.market(session, entity, chosen["competitors"], window or settings.estimate.window,
+                        settings.dashboard.min_n)

@@ -217,5 +217,74 @@ class SurveyCompareOut(BaseModel):
     correlations: dict[str, CorrelationOut] = Field(description="Per segment, over paired windows (>= 3).")
 
 
+class FigureOut(BaseModel):
+    n: float
+    nps: float
+    low: float = Field(description="Lower end of the 95% interval.")
+    high: float = Field(description="Upper end of the 95% interval.")
+    method: str
+    enough: bool = Field(description="n reaches [dashboard] min_n: shown as a figure, else 'not enough data'.")
+
+
+class DifferenceOut(BaseModel):
+    diff: float = Field(description="Points, with its 95% interval below (nps.compare.difference).")
+    low: float
+    high: float
+    significant: bool = Field(description="Whether the 95% interval excludes 0.")
+
+
+class ViewWindowOut(BaseModel):
+    kind: str
+    start: datetime
+    end: datetime
+    label: str
+    note: str = Field(description="Which window is shown and why (nps.headline: a thin window falls back).")
+
+
+class SegmentOut(BaseModel):
+    value: str = Field(description="The segment's value (a region, a source, a product's name...).")
+    estimate: FigureOut
+    difference: DifferenceOut | None = Field(description="Segment minus the entity total; only where both have "
+                                                         "enough data.")
+
+
+class SegmentsOut(BaseModel):
+    entity: str
+    key: str = Field(description="The segment key the entity is cut by.")
+    min_n: int
+    window: ViewWindowOut | None = Field(description="None: no estimate of this kind stored for the entity.")
+    total: FigureOut | None
+    segments: list[SegmentOut] = Field(description="Enough data by NPS first, then the thin ones by n.")
+
+
+class ReasonGapOut(BaseModel):
+    code: str
+    share: float = Field(description="Percent of the competitor's detractors (promoters) citing the reason.")
+    entity_share: float | None = Field(description="The same share among the entity's.")
+    points: float | None = Field(description="share - entity_share.")
+    count: float = Field(description="Expected detractors (promoters) of the competitor citing it.")
+
+
+class ReasonGapsOut(BaseModel):
+    lower: list[ReasonGapOut] = Field(description="Reasons the competitor's detractors cite more.")
+    higher: list[ReasonGapOut] = Field(description="Reasons the competitor's promoters cite more.")
+
+
+class MarketRowOut(BaseModel):
+    name: str
+    is_entity: bool
+    rank: int | None = Field(None, description="By NPS among those with enough data.")
+    estimate: FigureOut | None = Field(description="None: no estimate for this window.")
+    lead: DifferenceOut | None = Field(description="Entity minus this competitor; only where both have enough.")
+    reasons: ReasonGapsOut | None
+
+
+class MarketOut(BaseModel):
+    entity: str
+    min_n: int
+    window: ViewWindowOut | None
+    rows: list[MarketRowOut]
+
+
 class Problem(BaseModel):
     detail: str

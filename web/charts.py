@@ -31,6 +31,10 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+# campaigns and incidents (models.campaigns kinds), the same colour on the campaigns timeline and the trend
+EVENT_COLOURS = {"smear": PALETTE[1], "stuffing": PALETTE[3], "incident": PALETTE[4]}
+EVENT_LABELS = {"smear": "smear campaign", "stuffing": "stuffing campaign", "incident": "incident"}
+
 TICKS = {"day": "%d %b %Y", "week": "%b %Y", "month": "%b %Y", "rolling28": "%b %Y"}
 
 
@@ -62,10 +66,13 @@ def _with_gaps(runs: list[list[dict[str, Any]]], value: Any) -> list[Any]:
 
 
 def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, div_id: str = "nps-trend",
-              invited: list[dict[str, Any]] | None = None, metric: str = "NPS") -> str:
+              invited: list[dict[str, Any]] | None = None, metric: str = "NPS",
+              survey: list[dict[str, Any]] | None = None, events: list[dict[str, Any]] | None = None) -> str:
     """One line per entity with its 95% interval as a shaded band, broken where windows are missing; entities in
     ``order`` come first, so the entity in focus keeps the first colour. ``invited``: the focus entity's invited
-    reviews (estimated apart) on the same axes, dashed."""
+    reviews (estimated apart) on the same axes, dashed; ``survey``: its survey NPS per window, dotted (rows shaped
+    like the estimates); ``events``: campaigns and incidents (``kind, window_start, window_end``), each a shaded
+    band over its window and a marker on top named by its kind, so a dip can be read against what happened."""
     by_entity: dict[str, list[dict[str, Any]]] = {name: [] for name in order or []}
     for est in estimates:
         by_entity.setdefault(est["entity"], []).append(est)
@@ -73,6 +80,8 @@ def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, d
               for i, (name, rows) in enumerate((n, r) for n, r in by_entity.items() if r)]
     if invited and series:
         series.append((f"{series[0][0]} invited", invited, series[0][2], "dash"))
+    if survey and series:
+        series.append((f"{series[0][0]} survey", survey, series[0][2], "dot"))
     fig = go.Figure()
     for name, rows, colour, dash in series:
         runs = contiguous_runs(rows)
@@ -92,10 +101,31 @@ def nps_trend(estimates: list[dict[str, Any]], order: list[str] | None = None, d
             customdata=_with_gaps(runs, lambda r: [r["low"], r["high"], r["n"], r["method"]]),
             hovertemplate="%{x|%Y-%m-%d}: " + metric + " %{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}]"
                           "<br>n=%{customdata[2]:.0f} (%{customdata[3]})<extra>" + name + "</extra>"))
+    if events and estimates:
+        _mark_events(fig, events, min(r["window_start"] for r in estimates), max(r["window_end"] for r in estimates))
     kind = estimates[0]["window_kind"] if estimates else "week"
     fig.update_layout(**LAYOUT, yaxis={"title": metric, "range": [-100, 100], "zeroline": True},
                       xaxis={"type": "date", "tickformat": TICKS.get(kind, "%b %Y"), "hoverformat": "%Y-%m-%d"})
     return _html(fig, div_id)
+
+
+def _mark_events(fig: go.Figure, events: list[dict[str, Any]], first: Any, last: Any) -> None:
+    """The events that overlap the trend's span: a band over each window (a day-long incident is too thin to see
+    on years of trend, so a marker at the top names it too, one legend entry per kind)."""
+    shown = [e for e in events if e["window_end"] > first and e["window_start"] < last]
+    for event in shown:
+        fig.add_vrect(x0=event["window_start"], x1=event["window_end"], line_width=0, layer="below",
+                      fillcolor=_rgba(EVENT_COLOURS.get(event["kind"], PALETTE[5]), 0.18))
+    for kind in sorted({e["kind"] for e in shown}):
+        rows = [e for e in shown if e["kind"] == kind]
+        fig.add_trace(go.Scatter(
+            x=[e["window_start"] + (e["window_end"] - e["window_start"]) / 2 for e in rows], y=[96] * len(rows),
+            mode="markers", name=EVENT_LABELS.get(kind, kind), marker={
+                "symbol": "triangle-down", "size": 11, "color": EVENT_COLOURS.get(kind, PALETTE[5])},
+            customdata=[[e.get("id"), e["window_start"], e["window_end"], len(e.get("member_ids") or [])]
+                        for e in rows],
+            hovertemplate="#%{customdata[0]}: %{customdata[1]|%Y-%m-%d} to %{customdata[2]|%Y-%m-%d}, "
+                          "%{customdata[3]} reviews<extra>" + EVENT_LABELS.get(kind, kind) + "</extra>"))
 
 
 def survey_vs_organic(organic: list[dict[str, Any]], survey: list[dict[str, Any]],
@@ -145,7 +175,6 @@ def reason_breakdown(changes: list[Any], links: dict[tuple[str, str], str], div_
 
 def campaign_timeline(campaigns: list[dict[str, Any]], div_id: str = "campaign-timeline") -> str:
     """Each campaign as a bar over its time window, one row per entity, coloured by kind."""
-    colours = {"smear": PALETTE[1], "stuffing": PALETTE[3], "incident": PALETTE[4]}
     fig = go.Figure()
     for kind in sorted({c["kind"] for c in campaigns}):
         rows = [c for c in campaigns if c["kind"] == kind]
@@ -153,7 +182,7 @@ def campaign_timeline(campaigns: list[dict[str, Any]], div_id: str = "campaign-t
             base=[c["window_start"] for c in rows],
             x=[(c["window_end"] - c["window_start"]).total_seconds() * 1000 for c in rows],
             y=[c["entity"] for c in rows], orientation="h", name=kind,
-            marker_color=colours.get(kind, PALETTE[5]),
+            marker_color=EVENT_COLOURS.get(kind, PALETTE[5]),
             customdata=[[c["id"], len(c["member_documents"]), c["strength"]] for c in rows],
             hovertemplate="campaign %{customdata[0]}: %{customdata[1]} reviews excluded, strength "
                           "%{customdata[2]:.2f}<extra>" + kind + "</extra>"))

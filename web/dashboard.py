@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,11 +17,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from config.schema import OnpsConfig
-from nps.compare import difference
 from nps.drivers import reason_changes
-from nps.headline import choose_headline, comparable, enough_data, window_label
+from nps.headline import choose_headline, enough_data, window_label
 from nps.record import web_url
 from nps.windows import previous_span
+from store import queries
 from store.alerts_store import acknowledge
 from store.worklist import STATUSES, WorklistError, set_entry
 from web import charts, reads
@@ -124,19 +123,11 @@ def logout() -> Response:
     return response
 
 
-def competitor_benchmark(shown: dict[str, Any] | None, latest: dict[str, dict[str, dict[str, Any]]],
-                         competitors: list[str], min_n: int) -> list[dict[str, Any]]:
-    """Each competitor's estimate for the window the headline shows (or, with no figure, the one it would),
-    and the entity's lead over it (``nps.compare.difference``: entity minus competitor, with its 95% interval)
-    only where both sides have enough data (``nps.headline.comparable``)."""
-    rows = []
-    for name in competitors:
-        theirs = latest.get(name, {}).get(shown["window_kind"]) if shown else None
-        same = theirs if theirs and shown and theirs["window_start"] == shown["window_start"] else None
-        lead = (difference(SimpleNamespace(**shown), SimpleNamespace(**same))
-                if same and comparable(shown, same, min_n) else None)
-        rows.append({"name": name, "estimate": same, "lead": lead, "enough": enough_data(same, min_n)})
-    return rows
+def competitor_benchmark(session: Session, entity: dict[str, Any], kind: str, min_n: int) -> list[dict[str, Any]]:
+    """The overview's competitor card: the market view's rows (``reads.market``: each competitor's estimate of the
+    headline's window and the entity's lead over it where both have enough data) in the configured order."""
+    rows = {r["name"]: r for r in reads.market(session, entity["name"], entity["competitors"], kind, min_n)["rows"]}
+    return [rows.get(name, {"name": name, "estimate": None, "lead": None}) for name in entity["competitors"]]
 
 
 def family_rows(session: Session, entity: str, window: dict[str, Any] | None, min_n: int) -> list[dict[str, Any]]:
@@ -209,8 +200,7 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
                                "windows": ["day", "week", "month", "rolling28", "all"]}
     if chosen is not None:
         shown = [chosen["name"], *chosen["competitors"]]
-        latest = reads.latest_estimates(session, shown)
-        ours = latest.get(chosen["name"], {})
+        ours = reads.latest_estimates(session, [chosen["name"]]).get(chosen["name"], {})
         headline = choose_headline({kind: [row] for kind, row in ours.items()}, window, min_n)
         kind = trend_kind(window, set(ours))
         trend = reads.estimates(session, entity=shown, segment={}, window=kind, limit=100_000)
@@ -238,9 +228,10 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
             "stored_kinds": sorted(ours),
             "trend_kind": kind,
             "invited": invited_latest if enough_data(invited_latest, min_n) else None,
-            "benchmark": competitor_benchmark(headline.shown or headline.latest, latest, chosen["competitors"],
-                                              min_n),
-            "trend_chart": charts.nps_trend(trend, order=shown, invited=invited_trend) if trend else None,
+            "benchmark": competitor_benchmark(session, chosen, window, min_n),
+            "trend_chart": charts.nps_trend(
+                trend, order=shown, invited=invited_trend, events=queries.stored_campaigns(session, chosen["name"]),
+                survey=reads.survey_trend(session, settings.thresholds, chosen["name"], kind)) if trend else None,
             "survey_chart": charts.survey_vs_organic(organic, survey) if survey else None,
             "survey_pairs": [p.to_dict() for p in pairs][-6:],
             "survey_correlation": correlations.get(f"entity={chosen['name']}"),
@@ -254,6 +245,48 @@ def overview(request: Request, caller: Viewer, session: DB, entity: str | None =
         }
     context["alerts"] = reads.alerts(session, limit=30)
     return _render(request, "overview.html", caller, **context)
+
+
+def segment_keys(settings: OnpsConfig, everyone: list[dict[str, Any]], entity: str | None) -> list[str]:
+    """What a segment view can be cut by: the configured ``[estimate] segments`` keys (what the nightly stores),
+    and ``product`` where the entity has products (entities whose parent it is)."""
+    products = any(e["parent"] == entity for e in everyone)
+    return [*settings.estimate.segments, *([reads.PRODUCT] if products else [])]
+
+
+@router.get("/segments", response_class=HTMLResponse, name="segments_page")
+def segments_page(request: Request, caller: Viewer, session: DB, entity: str | None = None,
+                  window: reads.WindowKind | None = None, by: str | None = None) -> HTMLResponse:
+    """The entity's NPS per region, source, touchpoint, product... (``by``; not ``key``, which every page takes
+    as an API key) in the headline's window, each segment a figure only with enough data, and whether it differs
+    from the entity as a whole."""
+    settings: OnpsConfig = request.app.state.config
+    window = window or settings.estimate.window
+    everyone = reads.entities(session)
+    if entity not in {e["name"] for e in everyone}:
+        entity = default_entity(everyone, settings)
+    keys = segment_keys(settings, everyone, entity)
+    key = by if by in keys else (keys[0] if keys else "")
+    view = reads.segments(session, entity, window, key, settings.dashboard.min_n) if entity and key else None
+    return _render(request, "segments.html", caller, entities=everyone, entity=entity, window=window, key=key,
+                   keys=keys, view=view, windows=["day", "week", "month", "rolling28", "all"])
+
+
+@router.get("/market", response_class=HTMLResponse, name="market_page")
+def market_page(request: Request, caller: Viewer, session: DB, entity: str | None = None,
+                window: reads.WindowKind | None = None) -> HTMLResponse:
+    """The entity against its configured competitors in the headline's window: ranked by NPS, the lead over
+    each with its interval, and the reasons each competitor's detractors and promoters cite more."""
+    settings: OnpsConfig = request.app.state.config
+    window = window or settings.estimate.window
+    everyone = reads.entities(session)
+    if entity not in {e["name"] for e in everyone}:
+        entity = default_entity(everyone, settings)
+    chosen = next((e for e in everyone if e["name"] == entity), None)
+    view = (reads.market(session, chosen["name"], chosen["competitors"], window, settings.dashboard.min_n)
+            if chosen else None)
+    return _render(request, "market.html", caller, entities=everyone, entity=entity, window=window, view=view,
+                   windows=["day", "week", "month", "rolling28", "all"])
 
 
 @router.post("/estimate", name="estimate_now")

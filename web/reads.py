@@ -18,7 +18,9 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from nps.classes import followup_class
-from nps.compare import SurveyComparison, compare_survey
+from nps.compare import SurveyComparison, compare_survey, difference, survey_estimates
+from nps.drivers import reason_changes
+from nps.headline import choose_headline, comparable, enough_data, window_label
 from nps.organic import segment_key
 from nps.record import SOURCE_FAMILIES
 from store import queries
@@ -181,6 +183,124 @@ def family_estimates(session: Session, entity: str, window: dict[str, Any]) -> l
         Entity.name == entity, est.window_kind == window["window_kind"], est.window_start == window["window_start"],
         est.segment_key.in_(list(keys))))}
     return [found[key] for key in keys if key in found]
+
+
+# -- segments and the market ------------------------------------------------------------------------------
+
+PRODUCT = "product"  # the segment kind that lists a brand's products (entities whose parent is the brand)
+
+
+def _headline_window(session: Session, entity: str, kind: str, min_n: int) -> tuple[dict[str, Any] | None, str]:
+    """The window a segment or market view of ENTITY reads and the words that name it: the headline's
+    (``nps.headline.choose_headline`` over the entity total's newest window of every kind, the thin latest one
+    where none has enough), so these views show the window the overview does."""
+    ours = latest_estimates(session, [entity]).get(entity, {})
+    headline = choose_headline({k: [row] for k, row in ours.items()}, kind, min_n)
+    return headline.shown or headline.latest, headline.note
+
+
+def _figure(e: queries.StoredEstimate, min_n: int) -> dict[str, Any]:
+    return {"n": e.n, "nps": e.nps, "low": e.low, "high": e.high, "method": e.method,
+            "enough": enough_data({"n": e.n}, min_n)}
+
+
+def _difference(a: queries.StoredEstimate, b: queries.StoredEstimate, min_n: int) -> dict[str, Any] | None:
+    """a - b (``nps.compare.difference``), only where both sides reach ``min_n`` (``nps.headline.comparable``)."""
+    if not comparable({"n": a.n}, {"n": b.n}, min_n):
+        return None
+    diff = difference(a, b)
+    return {"diff": diff.diff, "low": diff.low, "high": diff.high, "significant": diff.significant}
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Figures with enough data by NPS, highest first, then the thin ones by n, then those with no estimate."""
+    def order(row: dict[str, Any]) -> tuple[int, float]:
+        est = row["estimate"]
+        if est is None:
+            return 2, 0.0
+        return (0, -est["nps"]) if est["enough"] else (1, -est["n"])
+    return sorted(rows, key=order)
+
+
+def _window_of(row: dict[str, Any] | None, note: str) -> dict[str, Any] | None:
+    return None if row is None else {"kind": row["window_kind"], "start": row["window_start"],
+                                     "end": row["window_end"], "label": window_label(row), "note": note}
+
+
+def segments(session: Session, entity: str, kind: str, key: str, min_n: int) -> dict[str, Any]:
+    """Each segment of KEY (a ``[estimate] segments`` key, or ``product``: the entity's products, entities whose
+    parent it is) in the headline's window of KIND (``_headline_window``), with its stored NPS and interval,
+    whether it has enough data (``nps.headline.enough_data``), and its difference to the entity total where both
+    do.
+
+    A segment is part of the total, so the two are not independent: ``nps.compare.difference`` treats them as
+    if they were, which overstates the variance of the difference and errs towards "no difference"."""
+    window, note = _headline_window(session, entity, kind, min_n)
+    out: dict[str, Any] = {"entity": entity, "key": key, "min_n": min_n, "window": _window_of(window, note),
+                           "total": None, "segments": []}
+    if window is None:
+        return out
+    products = [e["name"] for e in entities(session) if e["parent"] == entity] if key == PRODUCT else []
+    stored = queries.stored_estimates(session, window["window_kind"], [entity, *products], window["window_start"])
+    total = next((e for e in stored if e.group == {"entity": entity}), None)
+    if key == PRODUCT:
+        found = [(e.group["entity"], e) for e in stored if set(e.group) == {"entity"} and e.group["entity"] != entity]
+    else:
+        found = [(str(e.group[key]), e) for e in stored if set(e.group) == {"entity", key}]
+    out["total"] = None if total is None else _figure(total, min_n)
+    out["segments"] = _ranked([{"value": value, "estimate": _figure(e, min_n),
+                                "difference": _difference(e, total, min_n) if total else None}
+                               for value, e in found])
+    return out
+
+
+def _reason_counts(e: queries.StoredEstimate) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """The stored reasons as ``nps.drivers.reason_changes`` counts: expected detractors (promoters) citing each
+    code, over the estimate's expected detractors (promoters)."""
+    counts = {"detractor": {code: r.get("detractors", 0.0) for code, r in e.reasons.items()},
+              "promoter": {code: r.get("promoters", 0.0) for code, r in e.reasons.items()}}
+    return counts, {"detractor": e.detractors, "promoter": e.promoters}
+
+
+def _reason_gaps(theirs: queries.StoredEstimate, ours: queries.StoredEstimate, top: int = 3
+                 ) -> dict[str, list[dict[str, Any]]]:
+    """Why a competitor scores lower or higher than the entity: the reasons its detractors (``lower``) or its
+    promoters (``higher``) cite more often than the entity's, in points of the class's share
+    (``nps.drivers.reason_changes`` with the entity as the base instead of the window before)."""
+    changes = reason_changes(*_reason_counts(theirs), *_reason_counts(ours))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for side, cls in (("lower", "detractor"), ("higher", "promoter")):
+        ahead = sorted((c for c in changes if c.cls == cls and c.change is not None and c.change > 0),
+                       key=lambda c: -(c.change or 0.0))[:top]
+        out[side] = [{"code": c.code, "share": c.share, "entity_share": c.previous_share, "points": c.change,
+                      "count": c.count} for c in ahead]
+    return out
+
+
+def market(session: Session, entity: str, competitors: list[str], kind: str, min_n: int) -> dict[str, Any]:
+    """ENTITY and its COMPETITORS in the headline's window of KIND (``_headline_window``), ranked by NPS: each
+    one's stored estimate of that same window, the entity's lead over it (entity minus competitor,
+    ``nps.compare.difference``) and the reasons behind the gap, both only where both sides reach ``min_n``."""
+    window, note = _headline_window(session, entity, kind, min_n)
+    out: dict[str, Any] = {"entity": entity, "min_n": min_n, "window": _window_of(window, note), "rows": []}
+    if window is None:
+        return out
+    names = [entity, *[c for c in competitors if c != entity]]
+    stored = {e.group["entity"]: e for e in queries.stored_estimates(
+        session, window["window_kind"], names, window["window_start"]) if set(e.group) == {"entity"}}
+    ours = stored.get(entity)
+    rows = []
+    for name in names:
+        theirs = stored.get(name)
+        both = name != entity and theirs is not None and ours is not None
+        lead = _difference(ours, theirs, min_n) if both and ours and theirs else None
+        rows.append({"name": name, "is_entity": name == entity,
+                     "estimate": None if theirs is None else _figure(theirs, min_n), "lead": lead,
+                     "reasons": _reason_gaps(theirs, ours) if lead and ours and theirs else None})
+    out["rows"] = _ranked(rows)
+    for rank, row in enumerate((r for r in out["rows"] if r["estimate"] and r["estimate"]["enough"]), start=1):
+        row["rank"] = rank
+    return out
 
 
 # -- reviews --------------------------------------------------------------------------------------------
@@ -553,3 +673,15 @@ def survey_comparison(
     if not responses or not organic:
         return [], {}
     return compare_survey(responses, organic, keys, kind, thresholds)
+
+
+def survey_trend(session: Session, thresholds: Any, entity: str, kind: str) -> list[dict[str, Any]]:
+    """ENTITY's survey NPS per window of KIND (``nps.compare.survey_estimates``, the estimate `onps survey
+    compare` pairs with the organic one), shaped like ``estimates`` rows so the trend draws it on the same axes;
+    empty when no survey answers are stored for it."""
+    responses = queries.survey_responses(session, entity)
+    if not responses:
+        return []
+    return [{"entity": entity, "window_kind": kind, "window_start": e.window_start, "window_end": e.window_end,
+             "n": e.n, "nps": e.nps, "low": e.low, "high": e.high, "method": e.method}
+            for e in survey_estimates(responses, ["entity"], kind, thresholds) if e.window_start is not None]
