@@ -287,7 +287,7 @@ class AuthorsConfig(Strict):
 
 
 class AlertRule(Strict):
-    kind: Literal["campaign", "nps_drop", "detractor_surge", "reason_rising", "incident"]
+    kind: Literal["campaign", "nps_drop", "detractor_surge", "reason_rising", "incident", "source_failed"]
     severity: Literal["info", "warning", "critical"] = "warning"
     min_n: int = Field(20, ge=1)
     factor: float = Field(2.0, gt=0, description="Surge/rise: how many times the previous window.")
@@ -301,9 +301,13 @@ class AlertsConfig(Strict):
             AlertRule(kind="nps_drop", severity="warning"),
             AlertRule(kind="detractor_surge", severity="warning"),
             AlertRule(kind="reason_rising", severity="info"),
+            AlertRule(kind="source_failed", severity="warning"),
         ]
     )
     webhooks: list[str] = Field(default_factory=list, description="apprise URLs or plain http(s) endpoints.")
+    horizon_days: int = Field(28, ge=1, description="Alerts only for windows ending at most this many days before "
+                              "the entity's newest estimated window: a first run on years of history raises what is "
+                              "happening now, not every incident since 2019.")
 
 
 class ApiConfig(Strict):

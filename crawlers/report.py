@@ -73,6 +73,18 @@ class CrawlReport:
             total.seconds = max(total.seconds, counts.seconds)  # sources crawl at the same time
         return total
 
+    def failed_sources(self) -> list[dict[str, Any]]:
+        """Sources that gave no item at all and had failing pages (a 404, a 5xx after the retries, a page whose
+        format changed): broken, not merely quiet (an incremental crawl with nothing new still sees its known
+        reviews). Each with its page counts and last error, for the operator alert (nps.alerts.source_alerts)."""
+        failed = []
+        for name, counts in self.sources.items():
+            errors = [e for e in self.errors if e.source == name]
+            if errors and counts.items == 0:
+                failed.append({"source": name, "pages": max(counts.pages, len(errors)), "failed_pages": len(errors),
+                               "last_error": f"{errors[-1].url}: {errors[-1].reason}"[:300]})
+        return failed
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from config.schema import OnpsConfig
 from flows.isolation import error_text, isolated
 from models.campaigns import detect_campaigns
-from nps.alerts import campaign_alerts, estimate_alerts
+from nps.alerts import campaign_alerts, estimate_alerts, source_alerts, within_horizon
 from nps.authors import resolve_authors
 from nps.organic import campaign_candidates, estimate_groups, exclusion, invited_view
 from store.alerts_store import save_alerts
@@ -41,7 +41,14 @@ from store.engine import session_scope
 from store.estimates import estimate_row, save_estimates, stored_total_nps
 from store.organic import save_organic
 from store.quarantine import quarantine, release
-from store.queries import affected_entities, entity_ids, stored_campaigns, stored_estimates
+from store.queries import (
+    affected_entities,
+    entity_ids,
+    run_stage_detail,
+    run_started,
+    stored_campaigns,
+    stored_estimates,
+)
 from store.scores import pending_score_ids, save_scores
 from store.streams import document_records, entity_stream, stored_understandings
 from store.verdicts import judge_context, pending_judge_units, save_verdicts
@@ -123,8 +130,11 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
     totals = report.totals
     errors = [f"{e.source}: {e.url}: {e.reason}{' (owed: fetched again next run)' if e.owed else ''}"
               for e in report.errors]
+    entity_of = {source.name: source.entity for source in cfg.sources}
+    failed = [{**f, "entity": entity_of.get(f["source"])} for f in report.failed_sources()]
     return StageResult("crawl", counts=shown(totals), by_source=by_source,
-                       detail={"page_errors": errors[:200], "page_error_count": len(errors)})
+                       detail={"page_errors": errors[:200], "page_error_count": len(errors),
+                               "failed_sources": failed})
 
 
 # -- score ------------------------------------------------------------------------------------------------
@@ -389,10 +399,18 @@ def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> Sta
     drafts, fresh = [], []
     for entity in entities:
         with session_scope(db_url) as session:
-            found = estimate_alerts(stored_estimates(session, cfg.estimate.window, entity), cfg.alerts.rules)
-            found += campaign_alerts(stored_campaigns(session, entity), cfg.alerts.rules)
+            estimates = stored_estimates(session, cfg.estimate.window, entity)
+            campaigns = stored_campaigns(session, entity)
+            newest = max([e.window_end for e in estimates] + [c["window_end"] for c in campaigns], default=None)
+            found = within_horizon(estimate_alerts(estimates, cfg.alerts.rules)
+                                   + campaign_alerts(campaigns, cfg.alerts.rules), newest, cfg.alerts.horizon_days)
             fresh += save_alerts(session, found, ids)
             drafts += found
+    with session_scope(db_url) as session:  # the operator's side: sources this run could not crawl
+        failures = run_stage_detail(session, run_id, "crawl").get("failed_sources", [])
+        found = source_alerts(failures, cfg.alerts.rules, run_started(session, run_id))
+        fresh += save_alerts(session, found, ids)
+        drafts += found
     deliveries = []
     if fresh and cfg.alerts.webhooks:
         from web.webhooks import deliver_new

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from nps.compare import difference
@@ -157,3 +157,28 @@ def estimate_alerts(estimates: Sequence[EstimateLike], rules: Iterable[Rule]) ->
                     drafts.append(_draft(rule, current, f":{code}", f"reason '{code}' rising {before:.0f} -> "
                                          f"{now:.0f} detractors", {"reason": code, "previous": before, "current": now}))
     return drafts
+
+
+def within_horizon(drafts: Iterable[AlertDraft], newest: datetime | None, days: int) -> list[AlertDraft]:
+    """The drafts whose window ends at most DAYS before NEWEST (the end of the entity's newest estimated window or
+    campaign). The first run on a brand with years of history raises what is happening now, not every incident
+    since 2019; a draft with no window (a source that failed) always passes."""
+    if newest is None:
+        return list(drafts)
+    start = newest - timedelta(days=days)
+    return [d for d in drafts if d.window_end is None or d.window_end >= start]
+
+
+def source_alerts(failures: Iterable[Mapping[str, Any]], rules: Iterable[Rule], day: datetime) -> list[AlertDraft]:
+    """One operator alert per source whose crawl failed (rule ``source_failed``): a mapping with ``source,
+    entity, pages, failed_pages, last_error`` (``crawlers.report.failed_sources``). Its cause is the source and
+    the DAY of the run, so a source that stays broken is raised again once a day, not once ever or every run."""
+    rule = _rules(rules).get("source_failed")
+    if rule is None:
+        return []
+    return [AlertDraft(
+        kind=rule.kind, severity=rule.severity, entity=f.get("entity"), window_start=None, window_end=None,
+        cause_key=f"{rule.kind}:{f['source']}:{day:%Y-%m-%d}",
+        title=f"source {f['source']} failed: {f['failed_pages']} of {f['pages']} pages, last error {f['last_error']}",
+        payload={k: f[k] for k in ("source", "pages", "failed_pages", "last_error")},
+    ) for f in failures]

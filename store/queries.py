@@ -14,8 +14,19 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from store.clock import utcnow
 from store.organic import members_of
-from store.schema import Alert, BotVerdict, Campaign, Document, Entity, NpsEstimate, Score, SurveyResponse
+from store.schema import (
+    Alert,
+    BotVerdict,
+    Campaign,
+    CrawlRun,
+    Document,
+    Entity,
+    NpsEstimate,
+    Score,
+    SurveyResponse,
+)
 
 
 @dataclass(frozen=True)
@@ -124,3 +135,16 @@ def survey_responses(session: Session, entity: str | None = None) -> list[dict[s
          "batch": r.batch, "row_number": r.row_number, "comment": r.comment}
         for r, name in session.execute(stmt.order_by(SurveyResponse.answered_at, SurveyResponse.id)).all()
     ]
+
+
+def run_stage_detail(session: Session, run_id: int, stage: str) -> dict[str, Any]:
+    """What stage STAGE of run RUN_ID recorded as its detail (``flows.report.record_stage``); empty when the run
+    did not run that stage (a nightly with --no-crawl)."""
+    run = session.get(CrawlRun, run_id)
+    return dict(((run.report or {}).get("stages", {}).get(stage) or {}).get("detail") or {}) if run else {}
+
+
+def run_started(session: Session, run_id: int) -> datetime:
+    """When run RUN_ID started (now, for a run id the runs table does not hold)."""
+    run = session.get(CrawlRun, run_id)
+    return run.started_at if run is not None else utcnow()

@@ -157,3 +157,25 @@ def test_an_enps_drop_is_its_own_alert_beside_a_steady_nps() -> None:
     assert len(drops) == 1 and drops[0].title.startswith("eNPS fell")
     assert drops[0].payload["group"] == {"entity": "Acme", "audience": "employee"}
     assert "audience=employee" in drops[0].cause_key
+
+
+def test_alerts_keep_to_the_horizon_of_the_newest_window() -> None:
+    """A first run over years of history: only the windows ending within `horizon_days` of the entity's newest
+    window alert; a draft with no window (an operator alert) always passes."""
+    from datetime import UTC, datetime
+
+    from nps.alerts import AlertDraft, source_alerts, within_horizon
+
+    def draft(end: datetime | None) -> AlertDraft:
+        return AlertDraft("incident", "warning", "Acme", None, end, f"incident:{end}", "t")
+
+    newest = datetime(2026, 11, 30, tzinfo=UTC)
+    drafts = [draft(datetime(2019, 3, 1, tzinfo=UTC)), draft(datetime(2026, 11, 2, tzinfo=UTC)), draft(newest),
+              draft(None)]
+    kept = within_horizon(drafts, newest, days=28)
+    assert [d.window_end for d in kept] == [datetime(2026, 11, 2, tzinfo=UTC), newest, None]
+    assert within_horizon(drafts, None, days=28) == drafts
+    failure = {"source": "s", "entity": None, "pages": 3, "failed_pages": 3, "last_error": "u: HTTP 503"}
+    [alert] = source_alerts([failure], RULES, datetime(2026, 12, 7, 3, tzinfo=UTC))
+    assert alert.cause_key == "source_failed:s:2026-12-07" and "3 of 3 pages" in alert.title
+    assert source_alerts([failure], [r for r in RULES if r.kind != "source_failed"], newest) == []

@@ -76,3 +76,39 @@ def test_a_page_that_keeps_failing_is_given_up_by_the_stated_rule(
     httpserver.clear_log()
     crawl_sources(cfg, sqlite_url, progress=False)
     assert f"{PATH}?page=2" not in requested(httpserver)
+
+
+def test_a_source_that_fails_every_page_raises_an_operator_alert_once_a_day(
+        httpserver: HTTPServer, sqlite_url: str, tmp_path: Path) -> None:
+    """Keytrade's page answering 503 on every try, and a second source whose page is gone (404): the nightly
+    used to end exit 0 with no alert. Now the alert stage raises one `source_failed` alert per broken source,
+    naming the pages and the last error, into the same store (feeds, webhooks); the healthy run after is quiet."""
+    from flows import report
+    from flows.stages import Scope, crawl, raise_alerts
+    from store.schema import Alert
+
+    broken = {"on": True}
+    serve_trustpilot(httpserver, PATH, keytrade_reviews()[:100], failing=lambda page: broken["on"])
+    httpserver.expect_request("/review/gone.example").respond_with_data("not found", status=404)
+    cfg = config(httpserver, tmp_path)
+    cfg = cfg.model_copy(update={"sources": [*cfg.sources, cfg.sources[0].model_copy(
+        update={"name": "gone", "url": httpserver.url_for("/review/gone.example")})]})
+
+    run_id = report.start_run(sqlite_url, "nightly", {})
+    report.record_stage(sqlite_url, run_id, crawl(sqlite_url, cfg, run_id))
+    raised = raise_alerts(sqlite_url, cfg, run_id, Scope())
+    with session_scope(sqlite_url) as s:
+        alerts = {a.payload["source"]: (a.kind, a.title) for a in s.scalars(select(Alert))}
+    assert set(alerts) == {"keytrade", "gone"} and raised.counts["source_failed"] == 2
+    assert alerts["keytrade"][0] == "source_failed" and "HTTP 503" in alerts["keytrade"][1]
+    assert "1 of 1 pages" in alerts["gone"][1] and "404" in alerts["gone"][1]
+
+    again = report.start_run(sqlite_url, "nightly", {})  # still broken the same day: the same causes, not new
+    report.record_stage(sqlite_url, again, crawl(sqlite_url, cfg, again))
+    assert raise_alerts(sqlite_url, cfg, again, Scope()).counts["raised"] == 0
+
+    broken["on"] = False
+    healthy = report.start_run(sqlite_url, "nightly", {})
+    result = crawl(sqlite_url, cfg.model_copy(update={"sources": cfg.sources[:1]}), healthy)
+    report.record_stage(sqlite_url, healthy, result)
+    assert result.detail["failed_sources"] == []
