@@ -305,6 +305,8 @@ class AlertsConfig(Strict):
         ]
     )
     webhooks: list[str] = Field(default_factory=list, description="apprise URLs or plain http(s) endpoints.")
+    webhook_max_runs: int = Field(10, ge=1, description="A webhook that does not take an alert is tried again "
+                                  "on each nightly run (store.outbox) until it does, or this many runs have tried.")
     horizon_days: int = Field(28, ge=1, description="Alerts only for windows ending at most this many days before "
                               "the entity's newest estimated window: a first run on years of history raises what is "
                               "happening now, not every incident since 2019.")

@@ -411,14 +411,15 @@ def raise_alerts(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope) -> Sta
         found = source_alerts(failures, cfg.alerts.rules, run_started(session, run_id))
         fresh += save_alerts(session, found, ids)
         drafts += found
-    deliveries = []
-    if fresh and cfg.alerts.webhooks:
-        from web.webhooks import deliver_new
+    sent: Counter[str] = Counter()
+    if cfg.alerts.webhooks:  # also with nothing new: what earlier runs could not deliver is owed
+        from web.webhooks import publish
 
         with session_scope(db_url) as session:
-            deliveries = deliver_new(session, fresh, cfg.alerts.webhooks)
-    delivered = sum(d.ok for d in deliveries)
+            sent = publish(session, fresh, cfg.alerts.webhooks, cfg.alerts.webhook_max_runs)
     kinds = Counter(d.kind for d in drafts)
     return StageResult("alerts", counts={"raised": len(fresh), "current": len(drafts), **kinds,
-                                         "webhooks_ok": delivered, "webhooks_failed": len(deliveries) - delivered},
+                                         "webhooks_ok": sent["delivered"],
+                                         "webhooks_failed": sent["queued"] + sent["given_up"],
+                                         **{f"webhooks_{k}": v for k, v in sent.items() if k != "delivered"}},
                        detail={"alerts": sorted({d.title for d in drafts})[:20]})

@@ -333,6 +333,23 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class WebhookOutbox(Base):
+    """An alert a webhook has yet to take (``store.outbox``): tried once per run until delivered or given up, so
+    an endpoint that is down loses no alert and costs a run one try, not a minute of retries per alert."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (UniqueConstraint("alert_id", "target", name="uq_outbox_alert_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(64))  # sha256 of the webhook URL: the store never holds its token
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class ApiKey(Base):
     """An API key, stored only as its SHA-256 hash, with a scope (read < write < admin)."""
 

@@ -33,7 +33,7 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:

@@ -16,7 +16,7 @@ from store.schema import Alert
 from tests.test_api import Seeded, seed
 from web.app import create_app
 from web.highlight import evidence_spans, highlight
-from web.webhooks import deliver
+from web.webhooks import deliver, publish
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -159,6 +159,46 @@ def test_webhook_gives_up_and_reports_without_stopping_others(httpserver: HTTPSe
     assert (down.ok, down.attempts, down.error) == (False, 3, "HTTP 500")
     assert not gone.ok and gone.attempts == 1 and "404" in (gone.error or "")  # a 4xx is not retried
     assert up.ok and up.attempts == 1
+
+
+def test_an_alert_a_webhook_does_not_take_waits_in_the_outbox_for_the_next_run(
+        site: tuple[TestClient, Seeded, str], httpserver: HTTPServer) -> None:
+    """It used to be retried four times within the run (44 s) and dropped. Now: two tries, the webhook's other
+    alerts wait without a try, the next run delivers them, and a webhook that never answers is given up after
+    `webhook_max_runs` runs. Its token is never stored nor shown."""
+    from sqlalchemy import select
+
+    from store.schema import WebhookOutbox
+
+    _, seeded, url = site
+    up = {"now": False}
+    calls: list[dict] = []
+
+    def hook(request: Request) -> Response:
+        calls.append(json.loads(request.data))
+        return Response("ok") if up["now"] else Response("busy", status=503)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(hook)
+    httpserver.expect_request("/dead", method="POST").respond_with_data("down", status=502)
+    hook_url, dead_url = httpserver.url_for("/hook?token=s3cret"), httpserver.url_for("/dead?token=s3cret")
+    alerts = [seeded.alerts["smear"], seeded.alerts["drop"]]
+    with session_scope(url) as s:
+        assert publish(s, alerts, [hook_url], max_runs=3, backoff_s=0.01) == {"queued": 2}
+    assert len(calls) == 2  # two tries of the first alert; the second waited without one
+    up["now"] = True
+    with session_scope(url) as s:
+        assert publish(s, [], [hook_url], max_runs=3, backoff_s=0.01) == {"delivered": 2}
+        assert publish(s, [], [hook_url], max_runs=3, backoff_s=0.01) == {}
+    assert sorted(c["id"] for c in calls[2:]) == sorted(alerts)
+
+    with session_scope(url) as s:
+        runs = [publish(s, alerts if i == 0 else [], [dead_url], max_runs=3, backoff_s=0.01) for i in range(7)]
+        rows = s.scalars(select(WebhookOutbox).where(WebhookOutbox.given_up_at.is_not(None))).all()
+        stored = " ".join(f"{r.target} {r.last_error}" for r in s.scalars(select(WebhookOutbox)))
+    # the oldest alert is tried first; the next waits its turn (no try spent while the webhook is down)
+    assert runs == [{"queued": 2}, {"queued": 2}, {"given_up": 1, "queued": 1}, {"queued": 1}, {"queued": 1},
+                    {"given_up": 1}, {}]
+    assert len(rows) == 2 and "s3cret" not in stored and "/dead" not in stored
 
 
 def test_webhook_through_apprise_json_url(httpserver: HTTPServer) -> None:

@@ -2,24 +2,28 @@
 apprise URL (Slack, Teams, e-mail, ...). Each is retried with exponential backoff, and one dead endpoint never
 stops the others: the caller gets one ``Delivery`` per URL and decides what to log.
 
-The nightly alert stage publishes through ``deliver_new`` and only counts what came back: sending is I/O at the
+The nightly alert stage publishes through ``publish`` and only counts what came back: sending is I/O at the
 edge, beside the alert's message shape the feeds share (``web.feeds``), never in the pure rules (nps.alerts) or
-the store.
+the store. An alert a webhook does not take waits in the outbox (``store.outbox``) for the next run: within a run
+each pair gets ``RUN_ATTEMPTS`` tries, and an endpoint that fails is not tried again for the run's other alerts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import apprise
 import httpx
 from sqlalchemy.orm import Session, object_session
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from store import outbox
 from store.queries import alerts_by_id
 from store.schema import Alert, Entity
 from web.feeds import alert_summary
@@ -27,6 +31,7 @@ from web.feeds import alert_summary
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
+RUN_ATTEMPTS = 2  # per alert and webhook within one nightly; the outbox carries a failure to the next run
 TIMEOUT_S = 10.0
 
 
@@ -40,6 +45,14 @@ class Delivery:
     ok: bool
     attempts: int
     error: str | None = None
+    retryable: bool = True  # False: the endpoint refused this message (a 4xx, a URL apprise does not know)
+
+
+def masked(url: str) -> str:
+    """A webhook URL as it may be logged or stored: scheme and host, never the path or query that hold its
+    token (``https://hooks.slack.com/…``)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
 
 
 def alert_message(alert: Alert | dict[str, Any]) -> dict[str, Any]:
@@ -101,19 +114,35 @@ def deliver(
             retrying(send, url, body)
             results.append(Delivery(url, True, retrying.statistics["attempt_number"]))
         except RetryError as exc:
-            error = str(exc.last_attempt.exception())
+            error = str(exc.last_attempt.exception()).replace(url, masked(url))
             results.append(Delivery(url, False, retrying.statistics["attempt_number"], error))
         except (httpx.HTTPStatusError, ValueError) as exc:
-            results.append(Delivery(url, False, retrying.statistics.get("attempt_number", 1), str(exc)))
-        if not results[-1].ok:  # the scheme only: webhook URLs often carry tokens
-            log.warning("webhook %s://... failed after %d attempt(s): %s", url.split("://", 1)[0],
-                        results[-1].attempts, results[-1].error)
+            results.append(Delivery(url, False, retrying.statistics.get("attempt_number", 1),
+                                    str(exc).replace(url, masked(url)), retryable=False))
+        if not results[-1].ok:
+            log.warning("webhook %s failed after %d attempt(s): %s", masked(url), results[-1].attempts,
+                        results[-1].error)
     return results
 
 
-def deliver_new(session: Session, alert_ids: Sequence[int], urls: list[str]) -> list[Delivery]:
-    """Send each of the alerts ALERT_IDS (the ones a run raised) to every URL, in id order; one ``Delivery`` per
-    alert and URL. The rows are read in SESSION, so each message can name its entity."""
-    if not alert_ids or not urls:
-        return []
-    return [d for alert in alerts_by_id(session, alert_ids) for d in deliver(alert, urls)]
+def publish(session: Session, new_ids: Sequence[int], urls: list[str], max_runs: int,
+            attempts: int = RUN_ATTEMPTS, backoff_s: float = 1.0) -> Counter[str]:
+    """Queue the alerts NEW_IDS (the ones this run raised) for every webhook, then try everything the outbox
+    holds for the configured webhooks, oldest first. Returns how many pairs were ``delivered``, ``queued`` (for
+    the next run) or ``given_up`` (failed in MAX_RUNS runs that tried it, or refused outright). A webhook that is
+    down costs a run one pair's tries: the rest wait their turn, so they are delivered when it is back. The rows
+    are read in SESSION, so each message can name its entity."""
+    outbox.enqueue(session, new_ids, urls)
+    todo = outbox.pending(session, urls)
+    alerts = {a.id: a for a in alerts_by_id(session, sorted({alert_id for alert_id, _ in todo}))}
+    down: set[str] = set()
+    counts: Counter[str] = Counter()
+    for alert_id, url in todo:
+        if url in down:  # failed already this run: its other alerts wait without spending a try
+            counts["queued"] += 1
+            continue
+        [result] = deliver(alerts[alert_id], [url], attempts=attempts, backoff_s=backoff_s)
+        if not result.ok and result.retryable:
+            down.add(url)
+        counts[outbox.record(session, alert_id, url, result.error, max_runs if result.retryable else 1)] += 1
+    return counts
