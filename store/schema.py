@@ -301,10 +301,11 @@ class SurveyResponse(Base):
     """One imported survey answer (0-10) with free-form segment keys."""
 
     __tablename__ = "surveys"
-    __table_args__ = (UniqueConstraint("batch", "row_number", name="uq_survey_batch_row"),)
+    __table_args__ = (UniqueConstraint("answer_key", name="uq_survey_answer"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch: Mapped[str] = mapped_column(String(200))  # content hash of the imported file
+    answer_key: Mapped[str] = mapped_column(String(64))  # nps.survey_import.answer_key: one row per answer
+    batch: Mapped[str] = mapped_column(String(200))  # content hash of the file it was first imported from
     row_number: Mapped[int] = mapped_column(Integer)
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     score: Mapped[int] = mapped_column(Integer)

@@ -119,7 +119,8 @@ def seed(url: str) -> Seeded:
                               window_end=start + WEEK, n=20, nps=5.0, low=-30, high=40, promoters=8, passives=5,
                               detractors=7, excluded={}, method="pooled-to-parent"))
             for j, score in enumerate([10, 9, 8, 3, 9]):
-                s.add(SurveyResponse(batch="b1", row_number=week * 10 + j, entity_id=velora.id, score=score,
+                s.add(SurveyResponse(batch="b1", row_number=week * 10 + j, answer_key=f"b1-{week}-{j}",
+                                     entity_id=velora.id, score=score,
                                      answered_at=start + timedelta(days=1, hours=j), segment={"region": "eu"}))
         drop = Alert(kind="nps_drop", severity="warning", entity_id=velora.id, cause_key="nps_drop:Velora:w5",
                      title="Velora NPS fell below last week's interval", window_start=base,

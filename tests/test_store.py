@@ -33,7 +33,7 @@ def _doc(source_id: int, ext: str, text: str = "great") -> dict:
     }
 
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_upgrade_is_repeatable(db_url: str) -> None:
@@ -104,6 +104,28 @@ def test_company_replies_kept_in_extra_move_to_their_column_in_0006(db_url: str)
     assert rows[0][1] == {"text": "Sorry to hear that.", "time": "2026-01-04T10:00:00+00:00"}
     assert rows[0][2] == datetime(2026, 1, 4, 10, tzinfo=UTC) and rows[0][3] == {"channel": "trustpilot: Organic"}
     assert rows[1][1:3] == (None, None)
+
+
+def test_survey_answers_imported_twice_before_0009_are_kept_once(db_url: str) -> None:
+    """Before 0009 the same answers from two files were two rows each: the upgrade keys every answer by its
+    content (nps.survey_import.answer_key) and keeps one of each, two equal answers in one file staying two."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0008")
+    with session_scope(db_url) as s:
+        for batch in ("file-a", "file-b"):
+            for row, score in ((2, 9), (3, 3), (4, 3)):  # the two 3s of one file: two people
+                s.execute(text("INSERT INTO surveys (batch, row_number, score, answered_at, segment) VALUES "
+                               "(:b, :r, :s, :at, '{}')"),
+                          {"b": batch, "r": row, "s": score, "at": datetime(2026, 11, 2, tzinfo=UTC)})
+    assert upgrade(db_url) == HEAD
+    with session_scope(db_url) as s:
+        rows = s.execute(text("SELECT batch, score, answer_key FROM surveys ORDER BY row_number")).all()
+    assert [(b, sc) for b, sc, _ in rows] == [("file-a", 9), ("file-a", 3), ("file-a", 3)]
+    assert len({k for _, _, k in rows}) == 3
 
 
 def test_upsert_never_duplicates_and_updates_when_asked(db_url: str) -> None:

@@ -1,147 +1,34 @@
-"""`onps survey import FILE.csv` and `onps survey compare` (issue #6).
+"""`onps survey import FILE.csv` and `onps survey compare`.
 
-Import is all or nothing: every row is validated before anything is written, a bad row is reported with its line,
-and the rows are written in one transaction. The batch is the file's content hash, so importing the same file
-again adds nothing.
+Import is all or nothing: every row is validated before anything is written (``nps.survey_import``), a bad row is
+reported with its line, and the rows are written in one transaction (``store.surveys``). Each answer is stored
+once by its own identity, so importing the same answers again, from this file or another, adds nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from flows import exitcodes
 from flows.cli_errors import CommandError
 from flows.options import window_option
 from flows.state import state
 from nps.compare import compare_survey
-from nps.record import parse_iso
+from nps.survey_import import DELIMITER_NAMES, Mapping, parse_survey_csv
 from store import queries
 from store.engine import session_scope
 from store.registry import sync_config
-from store.schema import SurveyResponse
-from store.upsert import upsert
+from store.surveys import save_survey
 
 out = Console()
 err = Console(stderr=True)
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """Which CSV column holds what."""
-
-    score: str = "score"
-    date: str = "date"
-    segments: tuple[str, ...] = ()
-    comment: str | None = None
-
-
-@dataclass
-class Parsed:
-    """Valid rows (ready to store, keyed by their line) and every problem found, as 'line N: what'."""
-
-    rows: list[dict[str, Any]]
-    problems: list[str]
-    missing_columns: list[str]
-    columns: list[str]
-
-
-def parse_score(text: str) -> int:
-    """A 0-10 whole number ("9" or "9.0"); anything else is an error saying what was found."""
-    if not text.strip():
-        raise ValueError("score is empty: every answer needs a whole number 0-10 (leave out rows with no answer)")
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"score must be a whole number 0-10, got {text[:40]!r}") from None
-    if not value.is_integer() or not 0 <= value <= 10:
-        raise ValueError(f"score must be a whole number 0-10, got {text!r}")
-    return int(value)
-
-
-def parse_date(text: str) -> datetime:
-    """ISO 8601 date or date-time (UTC when no zone): day-first or month-first dates are ambiguous, refused."""
-    moment = parse_iso(text.strip())
-    if moment is None:
-        raise ValueError(f"date must be ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ), got {text!r}")
-    return moment
-
-
-def _bad_encoding_lines(data: bytes) -> dict[int, str]:
-    bad = {}
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad[number] = f"not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
-    return bad
-
-
-def parse_survey_csv(data: bytes, mapping: Mapping) -> Parsed:
-    """Validate every row of a survey CSV; a row's line is the physical line it starts on (header = line 1)."""
-    bad_lines = _bad_encoding_lines(data)
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        return Parsed([], ["the file is empty: expected a header line with column names"], [], [])
-    header = [h.strip() for h in header]
-    wanted = [mapping.score, mapping.date, *mapping.segments, *([mapping.comment] if mapping.comment else [])]
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        return Parsed([], [], missing, header)
-    index = {name: header.index(name) for name in wanted}
-    rows: list[dict[str, Any]] = []
-    problems: list[str] = []
-    last = reader.line_num
-    for fields in reader:
-        start, last = last + 1, reader.line_num
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        encoding = [bad_lines[n] for n in range(start, last + 1) if n in bad_lines]
-        if encoding:
-            problems.append(f"line {start}: {encoding[0]}")
-            continue
-        if len(fields) != len(header):
-            problems.append(f"line {start}: expected {len(header)} fields, found {len(fields)}")
-            continue
-        try:
-            score = parse_score(fields[index[mapping.score]])
-            answered = parse_date(fields[index[mapping.date]])
-        except ValueError as exc:
-            problems.append(f"line {start}: {exc}")
-            continue
-        rows.append({
-            "row_number": start,
-            "score": score,
-            "answered_at": answered,
-            "segment": {s: fields[index[s]].strip() for s in mapping.segments},
-            "comment": fields[index[mapping.comment]].strip() or None if mapping.comment else None,
-        })
-    if not rows and not problems:
-        problems.append("no rows after the header: nothing to import")
-    return Parsed(rows, problems, [], header)
-
-
-def save_survey(db_url: str, rows: list[dict[str, Any]], batch: str, entity_id: int | None) -> int:
-    """Write ROWS of BATCH in one transaction; returns how many were new (a re-import writes none)."""
-    with session_scope(db_url) as session:
-        before = session.execute(select(func.count()).where(SurveyResponse.batch == batch)).scalar_one()
-        upsert(session, SurveyResponse.__table__,
-               [{**r, "batch": batch, "entity_id": entity_id} for r in rows], key=("batch", "row_number"))
-        after = session.execute(select(func.count()).where(SurveyResponse.batch == batch)).scalar_one()
-    return after - before
 
 
 def _group_table(title: str, pairs: list[dict[str, Any]]) -> Table:
@@ -168,45 +55,56 @@ def register(app: typer.Typer) -> None:
                          no_args_is_help=True)
     app.add_typer(survey, name="survey")
 
-    @survey.command(name="import", help="Import survey answers (0-10) from a CSV file; all rows or none.")
+    @survey.command(name="import", help="Import survey answers (0-10) from a CSV file; all rows or none. Each "
+                                        "answer is stored once, whichever file it comes in.")
     def import_(
         ctx: typer.Context,
         path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV file with a header line."),
+        entity: str = typer.Option(..., "--entity", help="Configured entity the survey is about (required: an "
+                                   "answer about nobody would never be shown)."),
         score_col: str = typer.Option("score", "--score-col", help="Column with the 0-10 answer."),
-        date_col: str = typer.Option("date", "--date-col", help="Column with the ISO 8601 answer date."),
+        date_col: str = typer.Option("date", "--date-col", help="Column with the answer date."),
+        date_format: str | None = typer.Option(None, "--date-format", help="strptime format of the dates, e.g. "
+                                               "%d/%m/%Y; default ISO 8601 (YYYY-MM-DD)."),
+        delimiter: str | None = typer.Option(None, "--delimiter", help="Field separator; default: sniffed from "
+                                             "the header (comma, semicolon, tab or pipe)."),
         segment_col: list[str] = typer.Option([], "--segment-col",
                                               help="Segment column (repeat, or comma-separated), e.g. region."),
         comment_col: str | None = typer.Option(None, "--comment-col", help="Free-text comment column."),
-        entity: str | None = typer.Option(None, "--entity", help="Configured entity the survey is about."),
+        respondent_col: str | None = typer.Option(None, "--respondent-col", help="Column identifying who answered: "
+                                                  "an answer is then the respondent, date and score."),
         skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the valid rows even if some are bad."),
     ) -> None:
         cfg = state(ctx).config
+        if delimiter is not None and len(delimiter.replace("\\t", "\t")) != 1:
+            raise CommandError(f"--delimiter must be one character (\\t for tab), got {delimiter!r}")
         segments = tuple(s.strip() for value in segment_col for s in value.split(",") if s.strip())
+        db_url = cfg.database.url
+        with session_scope(db_url) as session:
+            ids = sync_config(session, cfg).entities
+        if entity not in ids:
+            raise CommandError(f"entity {entity!r} is not configured; known: "
+                               f"{', '.join(sorted(ids)) or 'none'} (add it to [[entities]] in onps.toml).")
         data = path.read_bytes()
-        parsed = parse_survey_csv(data, Mapping(score_col, date_col, segments, comment_col))
+        parsed = parse_survey_csv(data, Mapping(score_col, date_col, segments, comment_col, respondent_col),
+                                  delimiter.replace("\\t", "\t") if delimiter else None, date_format)
+        how = (f"{DELIMITER_NAMES.get(parsed.delimiter, repr(parsed.delimiter))}-separated, dates "
+               f"{date_format or 'ISO 8601'}")
         if parsed.missing_columns:
             raise CommandError(f"{path}: column(s) {', '.join(parsed.missing_columns)} not in the header "
-                               f"({', '.join(parsed.columns) or 'no columns'}); name them with --score-col, "
-                               "--date-col, --segment-col, --comment-col. Nothing was imported.")
+                               f"({', '.join(parsed.columns) or 'no columns'}; read as {how}); name them with "
+                               "--score-col, --date-col, --segment-col, --comment-col, or set --delimiter. "
+                               "Nothing was imported.")
         for problem in parsed.problems:
             err.print(f"[red]{path}:[/red] {problem}")
         if parsed.problems and (not skip_bad or not parsed.rows):
-            err.print(f"{len(parsed.problems)} bad row(s); nothing was imported. Fix them, or pass --skip-bad "
-                      "to import the valid rows only.")
+            err.print(f"{len(parsed.problems)} bad row(s); nothing was imported (read as {how}). Fix them, or pass "
+                      "--skip-bad to import the valid rows only.")
             raise typer.Exit(exitcodes.BAD_INPUT)
-        db_url = cfg.database.url
-        entity_id = None
-        if entity is not None:
-            with session_scope(db_url) as session:
-                ids = sync_config(session, cfg).entities
-            if entity not in ids:
-                raise CommandError(f"entity {entity!r} is not configured; known: "
-                                   f"{', '.join(sorted(ids)) or 'none'} (add it to onps.toml).")
-            entity_id = ids[entity]
         batch = hashlib.sha256(data).hexdigest()
-        new = save_survey(db_url, parsed.rows, batch, entity_id)
-        out.print(f"imported {new} new answer(s) of {len(parsed.rows)} valid row(s) from {path} "
-                  f"(batch {batch[:12]}); {len(parsed.rows) - new} already imported"
+        new = save_survey(db_url, parsed.rows, batch, ids[entity])
+        out.print(f"imported {new} new answer(s) of {len(parsed.rows)} valid row(s) from {path} ({how}; "
+                  f"batch {batch[:12]}); {len(parsed.rows) - new} already imported"
                   + (f"; {len(parsed.problems)} bad row(s) skipped" if parsed.problems else ""))
         if parsed.problems:
             raise typer.Exit(exitcodes.BAD_INPUT)
