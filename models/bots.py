@@ -360,9 +360,3 @@ def _bot_filter_once(models_json: str, thresholds_json: str, artifact: str) -> B
     return load_bot_filter(ModelsConfig.model_validate_json(models_json),
                            ThresholdsConfig.model_validate_json(thresholds_json))
 
-
-def judge_json(
-    records: Sequence[Mapping[str, Any]], understandings: Sequence[Any] | None, bot_filter: BotFilter
-) -> list[dict[str, Any]]:
-    """`{"p_bot", "bot", "bot_evidence"}` per record, ready to merge into an `onps score` output line."""
-    return [j.to_json() for j in bot_filter.judge(records, understandings)]

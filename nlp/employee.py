@@ -5,7 +5,7 @@ employers, its SOURCE) and writes ``scorer-employee.joblib`` with its card. The 
 employer's reviews sit on both sides: the head is fit on TRAIN employers, its regularisation and temperature are
 chosen on DEV employers, and TEST employers are never fitted on (bench/enps.py reports on them). Customer text and
 employee text differ in what is praised or blamed (pay, managers, rotas rather than delivery and quality), which is
-why the customer heads read employer reviews poorly (issue #21: Spearman 0.46 against the stars).
+why the customer heads read employer reviews poorly (Spearman 0.46 against the stars on these employers).
 
 Word 1-2-grams and character 2-5-grams (TF-IDF) + a multinomial logistic regression over the five star levels,
 each level weighing the same (so its level prior is uniform, the same as the customer heads', and the EM prior

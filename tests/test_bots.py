@@ -14,7 +14,7 @@ from config.artifacts import ModelUnavailable
 from config.schema import ModelsConfig, ThresholdsConfig
 from demo.generate import generate
 from models import corpora
-from models.bots import PACKAGED, BotClassifier, judge_json, load_bot_filter
+from models.bots import PACKAGED, BotClassifier, load_bot_filter
 from models.features import FEATURES, batch_features
 from models.similarity import near_duplicate_pairs, overlaps, same_source_copies
 from models.text_signals import STYLE_FEATURES, style_features
@@ -83,7 +83,7 @@ def test_evidence_is_in_an_analysts_words(packaged):
         'wording typical of machine-generated reviews: stops mid-sentence ("...small enough area to"); '
         "repeats its own phrases"
     ) in generated.evidence
-    line = judge_json(batch, None, packaged)[0]
+    line = packaged.judge(batch)[0].to_json()  # the fields an `onps score` line gets
     assert set(line) == {"p_bot", "bot", "bot_evidence"} and 0 <= line["p_bot"] <= 1
 
 

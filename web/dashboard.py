@@ -325,7 +325,7 @@ def ack_from_page(request: Request, alert_id: RowId, caller: Editor, session: DB
 
 @router.get("/enps", response_class=HTMLResponse, name="enps_page")
 def enps_page(request: Request, caller: Viewer, session: DB, window: reads.WindowKind | None = None) -> HTMLResponse:
-    """Employees' eNPS per employer, on a page of its own: never a line in a customer chart (issue #21)."""
+    """Employees' eNPS per employer, on a page of its own: never a line in a customer chart."""
     window = window or request.app.state.config.estimate.window
     trend = reads.estimates(session, segment={}, window=window, audience="employee", limit=10000)
     totals = {e["entity"]: e for e in reads.estimates(session, segment={}, window="all", audience="employee")}

@@ -1,4 +1,4 @@
-"""`onps alerts [--all] [--ack ID]`: the alert list the nightly flow fills, and acknowledging one (issue #6)."""
+"""`onps alerts [--all] [--ack ID]`: the alert list the nightly flow fills, and acknowledging one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`onps estimate IN.jsonl --by FIELD[,FIELD...] [--window week] [--format json|table] [--text-only]` (issue #6).
+"""`onps estimate IN.jsonl --by FIELD[,FIELD...] [--window week] [--format json|table] [--text-only]`.
 
 The whole path from raw documents to one organic NPS per group, through the same composition the nightly flow
 uses (``flows.analyse``: scorer, reasons, bot filter, campaigns), then ``nps.organic.estimate_groups``.

@@ -1,4 +1,4 @@
-"""`onps nightly`, `onps backfill`, `onps runs`, `onps retrain`, `onps deploy` (issue #7).
+"""`onps nightly`, `onps backfill`, `onps runs`, `onps retrain`, `onps deploy`.
 
 Prefect is imported only inside the commands, after flows.orchestrator has set its defaults (home under var/,
 quiet logs): Prefect reads its settings once, at import.

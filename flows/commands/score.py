@@ -1,4 +1,4 @@
-"""`onps score IN.jsonl -o OUT.jsonl [--text-only]` (issue #4): the batch contract outside evaluators use.
+"""`onps score IN.jsonl -o OUT.jsonl [--text-only]`: the batch contract outside evaluators use.
 
 Each output line is the input's ``id`` plus ``lang, score, p_promoter, p_passive, p_detractor, confidence,
 reasons`` (and the scorer's other fields), the bot verdict, and ``invited`` / ``channel`` (how the review was

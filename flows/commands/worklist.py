@@ -1,4 +1,4 @@
-"""`onps worklist list` and `onps worklist set ID`: the detractor queue from a terminal (issue #15).
+"""`onps worklist list` and `onps worklist set ID`: the detractor queue from a terminal.
 
 The same queue as the dashboard's worklist page and `/api/worklist` (web.reads.worklist: organic detractors by
 text and rating together, active detractors first), and the same writer (store.worklist.set_entry), so a status
