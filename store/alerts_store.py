@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nps.alerts import AlertDraft
 from store.clock import utcnow
 from store.schema import Alert
+from store.upsert import dialect_insert
 
 
 def save_alerts(session: Session, drafts: Sequence[AlertDraft], entity_ids: Mapping[str, int]) -> list[int]:
@@ -26,14 +26,13 @@ def save_alerts(session: Session, drafts: Sequence[AlertDraft], entity_ids: Mapp
     keys = [d.cause_key for d in drafts]
     known = set(session.execute(select(Alert.cause_key).where(Alert.cause_key.in_(keys))).scalars())
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     for draft in {d.cause_key: d for d in drafts}.values():
         values: dict[str, Any] = {
             "kind": draft.kind, "severity": draft.severity, "entity_id": entity_ids.get(draft.entity or ""),
             "window_start": draft.window_start, "window_end": draft.window_end, "cause_key": draft.cause_key,
             "title": draft.title, "payload": _jsonable(draft.payload),
         }
-        stmt = insert(Alert.__table__).values(values)
+        stmt = dialect_insert(dialect, Alert.__table__).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["cause_key"],
             set_={c: stmt.excluded[c] for c in ("severity", "title", "payload")},

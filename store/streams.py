@@ -84,8 +84,8 @@ def author_document_ids(session: Session, author_ids: Iterable[int], outside: It
 
 
 def author_ids_of(session: Session, doc_ids: Sequence[int]) -> list[int]:
-    return [a for a in session.scalars(select(Document.author_id).where(Document.id.in_(list(doc_ids)),
-                                                                        Document.author_id.is_not(None)).distinct())]
+    found = session.scalars(select(Document.author_id).where(Document.id.in_(list(doc_ids))).distinct())
+    return [a for a in found if a is not None]
 
 
 def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None) -> list[dict[str, Any]]:
