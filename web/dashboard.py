@@ -6,6 +6,7 @@ SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
@@ -124,7 +125,7 @@ def logout() -> Response:
     return response
 
 
-def competitor_benchmark(shown: dict[str, Any] | None, latest: dict[str, dict[str, dict[str, Any]]],
+def competitor_benchmark(shown: Mapping[str, Any] | None, latest: dict[str, dict[str, dict[str, Any]]],
                          competitors: list[str], min_n: int) -> list[dict[str, Any]]:
     """Each competitor's estimate for the window the headline shows (or, with no figure, the one it would),
     and the entity's lead over it (``nps.compare.difference``: entity minus competitor, with its 95% interval)
@@ -134,7 +135,7 @@ def competitor_benchmark(shown: dict[str, Any] | None, latest: dict[str, dict[st
         theirs = latest.get(name, {}).get(shown["window_kind"]) if shown else None
         same = theirs if theirs and shown and theirs["window_start"] == shown["window_start"] else None
         lead = (difference(SimpleNamespace(**shown), SimpleNamespace(**same))
-                if same and comparable(shown, same, min_n) else None)
+                if shown and same and comparable(shown, same, min_n) else None)
         rows.append({"name": name, "estimate": same, "lead": lead, "enough": enough_data(same, min_n)})
     return rows
 
@@ -158,7 +159,7 @@ def trend_kind(asked: str, stored: set[str]) -> str:
     return next((k for k in ("rolling28", "month") if k in stored), asked if asked != "all" else "week")
 
 
-def reason_drivers(request: Request, session: Session, entity: str, window: dict[str, Any] | None
+def reason_drivers(request: Request, session: Session, entity: str, window: Mapping[str, Any] | None
                    ) -> dict[str, Any]:
     """The reasons behind the headline's window against the window before it (nps.drivers), each with a link to
     the organic reviews of that class citing it in that window; all time when there is no window."""
