@@ -150,7 +150,8 @@ class BlueskySpider(ApiSpider):
     def parse_refresh(self, response: Response) -> Iterator[Any]:
         self.keep_tokens(response)
         again: scrapy.Request = response.meta["again"]
-        yield again.replace(headers={**again.headers.to_unicode_dict(), **self.auth_headers()}, dont_filter=True,
+        headers: dict[Any, Any] = {**again.headers.to_unicode_dict(), **self.auth_headers()}
+        yield again.replace(headers=headers, dont_filter=True,
                             meta={**again.meta, "renewed": True})
 
     def failure_reason(self, status: int, body: bytes) -> str:
