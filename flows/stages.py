@@ -458,7 +458,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
     score_model = str(scorer.model_version)
     bot_model = bot_version(cfg)
     ids = entity_ids(db_url)
-    written, excluded, changes = 0, Counter(), []
+    written, excluded, changes = 0, Counter[str](), []
     groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]
     for entity, first in affected_entities(db_url, scope.since, scope.published_since).items():
         with session_scope(db_url) as session:
@@ -474,7 +474,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
                                              *((g, invited, "invited") for g in groupings if invited)]:
                     for est in estimate_groups(rows_in, by, window, cfg.thresholds, train_prior,
                                                level_prior=level_prior, with_invited=False):
-                        if window is not None and first is not None and est.window_end <= first:
+                        if window is not None and first is not None and est.window_end and est.window_end <= first:
                             continue  # a window the run did not touch
                         segment = {k: v for k, v in est.group.items() if k != "entity"}
                         if est.audience != "customer":  # an eNPS is its own segment, never the entity's NPS
