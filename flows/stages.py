@@ -91,6 +91,7 @@ def timed(fn: Callable[..., StageResult]) -> Callable[..., StageResult]:
         result.seconds = round(time.perf_counter() - start, 3)
         return result
 
+    # __wrapped__ as functools.wraps sets it (inspect and Prefect read it); typeshed's function type lacks it
     run.__name__, run.__doc__, run.__wrapped__ = fn.__name__, fn.__doc__, fn  # type: ignore[attr-defined]
     return run
 

@@ -130,6 +130,7 @@ def stored_understandings(session: Session, records: Sequence[dict[str, Any]], m
         select(Score).where(Score.document_id.in_(ids), Score.model_version == model_version)).scalars()}
     reasons: dict[int, list[ReasonHit]] = {}
     for r in session.execute(select(Reason).where(Reason.document_id.in_(ids))).scalars():
+        # the stored polarity is a Polarity (written from a ReasonHit); the column is typed as any str
         reasons.setdefault(r.document_id, []).append(ReasonHit(r.code, r.polarity, r.evidence))  # type: ignore[arg-type]
     out = []
     for record in records:

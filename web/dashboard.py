@@ -356,6 +356,7 @@ def reviews_page(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "rating must be a number; from and to dates as YYYY-MM-DD") from exc
+    # cls is a ReviewClass or empty after the check above, which mypy cannot narrow a str to
     flt = reads.ReviewFilter(entity=entity or None, source=source or None, cls=cls or None,  # type: ignore[arg-type]
                              reason=reason or None, bot=bot, rating=stars, organic=organic, start=first, end=last)
     total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)

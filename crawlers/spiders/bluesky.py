@@ -134,11 +134,11 @@ class BlueskySpider(ApiSpider):
                   f"password in {names['app_password']} (create an app password under Settings > Privacy and "
                   "security > App passwords)") if status in (400, 401) else \
             f"opening a Bluesky session failed: {self.failure_reason(status, b'') if status else failure.value}"
-        self.page_error(failure.request.url, reason, owed=False)  # type: ignore[attr-defined]
+        self.page_error(failure.request.url, reason, owed=False)  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
 
     def on_error(self, failure: Failure) -> Any:
         """An expired access token is renewed once and the page asked again; anything else is a failed page."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
         if (failure.check(HttpError) and failure.value.response.status in (400, 401) and self.refresh
                 and xrpc_error(failure.value.response.body) in EXPIRED and not request.meta.get("renewed")):
             self.stat("session_refreshes")
