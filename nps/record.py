@@ -6,8 +6,7 @@ the web layer call these; a second time parser or hash elsewhere is how `onps es
 different syndicated copies.
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: DocumentRecord's Required[...] keys must be seen at run time too
 import hashlib
 import math
 import re
