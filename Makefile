@@ -31,6 +31,7 @@ test: $(STAMP_DEV)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP_DEV)
 	for f in bench/*.py; do [ "$$f" = bench/assemble.py ] || $(BIN)/python $$f || exit 1; done

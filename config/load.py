@@ -34,8 +34,8 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
         part = parts.pop(0)
         if isinstance(part, int):
             continue
-        if parts and isinstance(parts[0], int):
-            index = parts.pop(0)
+        if parts and isinstance(index := parts[0], int):
+            parts.pop(0)
             header = re.compile(rf"^\s*\[\[\s*(?:[\w.]+\.)?{re.escape(part)}\s*\]\]")
             hits = [i for i in range(start, end) if header.match(lines[i])]
             if index < len(hits):

@@ -323,7 +323,7 @@ WindowKind = Literal["day", "week", "month", "rolling28"]
 class EstimateConfig(Strict):
     window: WindowKind = Field("week", description="The window alerts compare and the dashboard opens on.")
     windows: list[WindowKind] = Field(
-        default_factory=lambda: ["week", "month", "rolling28"],
+        default_factory=lambda: list[WindowKind](("week", "month", "rolling28")),
         description="Every window kind the nightly estimates (besides all time); `window` is always among them. "
                     "A kind asked for that is not stored yet is estimated on demand.",
     )

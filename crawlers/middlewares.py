@@ -31,6 +31,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("ONPS_RETRY_BACKOFF", 1.0)
 
+    # a coroutine: Scrapy awaits a downloader middleware's async process_response (the pause must not block)
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if response.status in self.retry_http_codes and not request.meta.get("dont_retry", False):
             header = response.headers.get("Retry-After")

@@ -179,8 +179,8 @@ class QuietLogFormatter(LogFormatter):
     def from_crawler(cls, crawler: Crawler) -> QuietLogFormatter:
         return cls(crawler.settings.get("LOG_LEVEL", "DEBUG"))
 
-    def crawled(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:
+    def crawled(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:  # type: ignore[override]  # Scrapy skips the line on None (its docs), its annotation says otherwise
         return super().crawled(*args, **kwargs) if self.debug else None
 
-    def scraped(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:
+    def scraped(self, *args: Any, **kwargs: Any) -> LogFormatterResult | None:  # type: ignore[override]  # Scrapy skips the line on None (its docs), its annotation says otherwise
         return super().scraped(*args, **kwargs) if self.debug else None

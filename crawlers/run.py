@@ -118,7 +118,7 @@ def crawl_sources(
     for source in chosen:  # before any request, and before a run row says a crawl began
         credentials.check(source.kind, source.credentials)
     own_run = run_id is None
-    specs = []
+    specs: list[dict[str, Any]] = []
     with session_scope(db_url) as session:
         registry = sync_config(session, cfg)
         if own_run:

@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
         return 2
     # The mention filter imports spaCy, whose thinc imports torch when it can: 5 s of start-up per crawl for a
     # library this process never uses. Marking it absent makes thinc take its no-torch path.
-    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
+    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]  # None blocks an import (the import system's rule)
     spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     die_with_parent(spec.get("parent_pid"))
     report = crawl(spec)

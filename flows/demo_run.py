@@ -90,13 +90,13 @@ def check_against_truth(db_url: str, truth: Any) -> DemoCheck:
         # kept out by the one organic rule, as the estimate stage applied it (store.organic)
         kept_out = set(session.scalars(select(DocumentOrganic.document_id)
                                        .where(DocumentOrganic.excluded.in_(("bot", "campaign")))))
-    found = [{"window_start": c.window_start, "window_end": c.window_end, "members": len(members[c.id]),
-              "strength": c.strength} for c in found_rows]
+    findings = [{"window_start": c.window_start, "window_end": c.window_end, "members": len(members[c.id]),
+                 "strength": c.strength} for c in found_rows]
     return DemoCheck(
         brands=brands,
         campaign_entity=camp.entity,
         campaign_true=len(planted),
-        campaign_found=found if (found or has_campaign_stage or scored) else None,
+        campaign_found=findings if (findings or has_campaign_stage or scored) else None,
         campaign_recall=len(caught) / len(planted) if planted and found_rows else (0.0 if scored else None),
         bots_true=len(bots),
         bots_judged=len(verdicts) if verdicts else None,
@@ -130,8 +130,8 @@ def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
     for b in check.brands:
         star = "-" if b.star_nps_all is None else f"{b.star_nps_all:+.1f}"
         if b.organic is None:
-            why = missing("estimate") or missing("score") or "no estimate stored"
-            table.add_row(b.name, f"{b.true_nps:+.1f}", Text(why, "yellow"), "-", "-", "-", star)
+            note = missing("estimate") or missing("score") or "no estimate stored"
+            table.add_row(b.name, f"{b.true_nps:+.1f}", Text(note, "yellow"), "-", "-", "-", star)
             continue
         table.add_row(b.name, f"{b.true_nps:+.1f}", *estimate_cells(b.organic, b.true_nps), star)
     parts: list[Any] = [table]
@@ -161,7 +161,7 @@ def render_check(check: DemoCheck, stages: dict[str, Any]) -> Group:
         parts.append(Text(f"planted smear campaign against {check.campaign_entity} ({check.campaign_true} "
                           "reviews crawled): NOT detected", "red"))
     why = missing("bots") or missing("score")
-    if why or check.bots_judged is None:
+    if why or check.bots_judged is None or check.bots_caught is None:  # all None together: no verdicts
         parts.append(Text(f"planted bots ({check.bots_true} crawled): {why or 'no verdicts stored'}", "yellow"))
     else:
         precision = check.bots_caught / check.bots_flagged if check.bots_flagged else 0.0

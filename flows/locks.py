@@ -99,7 +99,7 @@ def claim(db_url: str, name: str, holder: str, ttl: timedelta = DEFAULT_TTL) -> 
             return Lease(name, holder, expires)
         if old_expiry > utcnow() and not holder_is_dead(old_holder):
             raise LockHeld(name, old_holder, old_expiry)
-        swapped = session.execute(
+        swapped = session.execute(  # type: ignore[attr-defined]  # a DML statement's Result is a CursorResult
             update(FlowLock)
             .where(FlowLock.name == name, FlowLock.holder == old_holder)
             .values(holder=holder, expires_at=expires)
@@ -114,7 +114,7 @@ def renew(db_url: str, lease: Lease, ttl: timedelta = DEFAULT_TTL) -> Lease:
     """Push the expiry forward; raise LockLost when someone else holds the lease now."""
     expires = utcnow() + ttl
     with session_scope(db_url) as session:
-        renewed = session.execute(
+        renewed = session.execute(  # type: ignore[attr-defined]  # a DML statement's Result is a CursorResult
             update(FlowLock)
             .where(FlowLock.name == lease.name, FlowLock.holder == lease.holder)
             .values(expires_at=expires)

@@ -94,6 +94,7 @@ def timed(fn: Callable[..., StageResult]) -> Callable[..., StageResult]:
         result.seconds = round(time.perf_counter() - start, 3)
         return result
 
+    # __wrapped__ as functools.wraps sets it (inspect and Prefect read it); typeshed's function type lacks it
     run.__name__, run.__doc__, run.__wrapped__ = fn.__name__, fn.__doc__, fn  # type: ignore[attr-defined]
     return run
 
@@ -345,7 +346,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
     score_model = str(scorer.model_version)
     bot_model = bot_version(cfg)
     ids, entities = touched(db_url, scope)
-    written, excluded, changes = 0, Counter(), []
+    written, excluded, changes = 0, Counter[str](), []
     groupings = [["entity"], *(["entity", s] for s in cfg.estimate.segments)]
     for entity, first in entities.items():
         with session_scope(db_url) as session:
@@ -361,7 +362,7 @@ def estimate_windows(db_url: str, cfg: OnpsConfig, run_id: int, scope: Scope,
                                              *((g, invited, "invited") for g in groupings if invited)]:
                     for est in estimate_groups(rows_in, by, window, cfg.thresholds, train_prior,
                                                level_prior=level_prior, with_invited=False):
-                        if window is not None and first is not None and est.window_end <= first:
+                        if window is not None and first is not None and est.window_end and est.window_end <= first:
                             continue  # a window the run did not touch
                         rows.append(estimate_row(ids[entity], est, window or "all", channel, run_id))
                         if by == ["entity"] and window is None and channel is None:

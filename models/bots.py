@@ -96,7 +96,8 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
     def feature_names(self) -> tuple[str, ...]:
         return tuple(f"{name}_text" for name in self.text_models_) + FEATURES
 
-    def fit(self, records: Sequence[Mapping[str, Any]], y: Sequence[int], corpus: Sequence[str] | None = None):
+    def fit(self, records: Sequence[Mapping[str, Any]], y: Sequence[int] | np.ndarray,
+            corpus: Sequence[str] | np.ndarray | None = None) -> BotClassifier:
         y = np.asarray(y, dtype=int)
         corpus = np.asarray(corpus if corpus is not None else ["top"] * len(y))
         self.classes_ = np.array([0, 1])
@@ -128,10 +129,10 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
         shows no behaviour (`behaviour_shown`), since the behaviour model then takes no part in its verdict."""
         texts = [str(r.get("text") or "") for r in records]
         raw = [m.decision_function(texts) for m in self.text_models_.values()]
-        context = batch_features([*records, *context])[: len(records)]
-        shown = behaviour_shown(context)
-        behaviour = np.where(shown[:, None], self.top_.contributions(context), 0.0)
-        return np.column_stack([*raw, context]), np.column_stack([*raw, behaviour])
+        features = batch_features([*records, *context])[: len(records)]
+        shown = behaviour_shown(features)
+        behaviour = np.where(shown[:, None], self.top_.contributions(features), 0.0)
+        return np.column_stack([*raw, features]), np.column_stack([*raw, behaviour])
 
     def probability(self, X: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """P(bot) from `explain`'s output: noisy-OR of each text model's probability and the behaviour model's.

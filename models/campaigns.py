@@ -41,7 +41,7 @@ from scipy import stats
 from models.features import account_is_new, rating_0_10
 from models.similarity import near_duplicate_pairs
 from models.text_signals import is_generic, specifics, words
-from models.verdicts import CampaignFinding
+from models.verdicts import CampaignFinding, CampaignKind
 from nps.record import parse_time
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ def _finding(
     )
     if not campaign and det.polarity == "positive":
         return None
-    kind = ("smear" if det.polarity == "negative" else "stuffing") if campaign else "incident"
+    kind: CampaignKind = ("smear" if det.polarity == "negative" else "stuffing") if campaign else "incident"
     p_bots = [r.p_bot for r in window if r.p_bot is not None]
     bots = [p >= thresholds.campaign_suspect_p_bot for p in p_bots]
     evidence: dict[str, Any] = {

@@ -6,6 +6,7 @@ error when the folder is missing, naming the path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ def yelpchi() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
     the product of each (for grouped splits).
     """
     frame = pd.read_csv(_need(DATA / "yelpchi" / "yelpchi_reviews.csv"))
+    rows: Iterable[Any] = frame.itertuples()  # a CSV's cells, which pandas types as any scalar
     records = [
         {
             "id": str(row.review_id),
@@ -92,7 +94,7 @@ def yelpchi() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
             "rating_scale": 5.0,
             "published_at": pd.Timestamp(row.date).isoformat(),
         }
-        for row in frame.itertuples()
+        for row in rows
     ]
     return records, frame["label"].to_numpy(int), frame["product_id"].to_numpy()
 
@@ -125,6 +127,7 @@ def streams() -> dict[str, list[dict[str, Any]]]:
     def add(entity: str, record: dict[str, Any]) -> None:
         out.setdefault(entity, []).append(record)
 
+    row: Any  # a CSV row (tuple or dict), whose cells pandas types as any scalar
     amazon = pd.read_csv(_need(DATA / "amazon-5core-small" / "amazon_5core_small.csv.gz"))
     for i, row in enumerate(amazon.itertuples()):
         add(

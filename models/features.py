@@ -109,8 +109,8 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         out[i, col["length_words"]] = math.log1p(len(words(text)))
         count = _facts(records[i]).get("review_count")
         out[i, col["author_review_count"]] = _log1p(float(count)) if count is not None else math.nan
-        if ratings[i] is not None:
-            out[i, col["rating_extremity"]] = abs(ratings[i] - 5.0) / 5.0
+        if (rating := ratings[i]) is not None:
+            out[i, col["rating_extremity"]] = abs(rating - 5.0) / 5.0
 
     overlap = overlaps(texts, authors)
     out[:, col["near_duplicate_authors"]] = np.log1p(overlap.near_duplicate_authors)
@@ -134,10 +134,10 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         if entity and rating is not None:
             sums[entity][0] += rating
             sums[entity][1] += 1
-    for i, entity in enumerate(entities):
-        if entity and ratings[i] is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
-            mean_others = (sums[entity][0] - ratings[i]) / (sums[entity][1] - 1)
-            out[i, col["rating_deviation"]] = abs(ratings[i] - mean_others) / 10.0
+    for i, (entity, rating) in enumerate(zip(entities, ratings, strict=True)):
+        if entity and rating is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
+            mean_others = (sums[entity][0] - rating) / (sums[entity][1] - 1)
+            out[i, col["rating_deviation"]] = abs(rating - mean_others) / 10.0
 
     extreme: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for author, rating in zip(authors, ratings, strict=True):
@@ -147,9 +147,9 @@ def batch_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     for i, author in enumerate(authors):
         if author and ratings[i] is not None:
             out[i, col["author_extreme_share"]] = extreme[author][0] / extreme[author][1]
-    for i, entity in enumerate(entities):
-        if entity and ratings[i] is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
-            out[i, col["rating_signed_deviation"]] = (ratings[i] - sums[entity][0] / sums[entity][1]) / 10.0
+    for i, (entity, rating) in enumerate(zip(entities, ratings, strict=True)):
+        if entity and rating is not None and sums[entity][1] - 1 >= MIN_ENTITY_RATINGS:
+            out[i, col["rating_signed_deviation"]] = (rating - sums[entity][0] / sums[entity][1]) / 10.0
     stream_position(out, col, entities, times)
 
     co = co_reviewers(authors, entities, days)
@@ -168,17 +168,17 @@ def stream_position(
     filter acts most (Mukherjee et al. 2013; Rayana & Akoglu 2015). Rank and days look only backwards (what the
     stream showed when the review came); volume is the entity's dated reviews in the batch.
     """
-    by_entity: dict[str, list[int]] = defaultdict(list)
+    by_entity: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
     for i, (entity, moment) in enumerate(zip(entities, times, strict=True)):
         if entity and moment:
-            by_entity[entity].append(i)
+            by_entity[entity].append((i, moment))
     for members in by_entity.values():
-        ordered = sorted(times[i] for i in members)  # type: ignore[type-var]
+        ordered = sorted(moment for _, moment in members)
         first = ordered[0]
-        for i in members:
-            rank = bisect_left(ordered, times[i])  # reviews strictly earlier: ties share a rank, in any order
+        for i, moment in members:
+            rank = bisect_left(ordered, moment)  # reviews strictly earlier: ties share a rank, in any order
             out[i, col["entity_rank"]] = math.log1p(rank)
-            out[i, col["entity_days"]] = math.log1p((times[i] - first).total_seconds() / 86400.0)
+            out[i, col["entity_days"]] = math.log1p((moment - first).total_seconds() / 86400.0)
             out[i, col["entity_volume"]] = math.log(len(members))
 
 

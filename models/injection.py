@@ -114,11 +114,11 @@ def plant(
     polarity: str,
     seed: int,
     with_facts: bool,
-) -> tuple[list[dict[str, Any]], PlantedCampaign]:
+) -> tuple[list[Mapping[str, Any]], PlantedCampaign]:
     """The stream plus `size` planted records (sorted by time), and the description of what was planted."""
     rng = random.Random(seed)
     start = start.astimezone(UTC)
-    planted = []
+    planted: list[dict[str, Any]] = []
     for k in range(size):
         bot = k < round(size * bot_share)
         moment = start + timedelta(seconds=rng.uniform(0, days * 86400))

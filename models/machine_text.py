@@ -67,14 +67,14 @@ class NaiveBayesWeights(TransformerMixin, BaseEstimator):
     def __init__(self, alpha: float = 1.0):
         self.alpha = alpha
 
-    def fit(self, X: sparse.spmatrix, y: Sequence[int]) -> NaiveBayesWeights:
+    def fit(self, X: sparse.csr_matrix, y: Sequence[int] | np.ndarray) -> NaiveBayesWeights:
         y = np.asarray(y)
         machine = np.asarray(X[y == 1].sum(axis=0)).ravel() + self.alpha
         human = np.asarray(X[y == 0].sum(axis=0)).ravel() + self.alpha
         self.ratio_ = np.log(machine / machine.sum()) - np.log(human / human.sum())
         return self
 
-    def transform(self, X: sparse.spmatrix) -> sparse.csr_matrix:
+    def transform(self, X: sparse.csr_matrix) -> sparse.csr_matrix:
         return sparse.csr_matrix(X.multiply(self.ratio_))
 
 
@@ -126,7 +126,7 @@ class MachineTextModel(ClassifierMixin, BaseEstimator):
     def _bases(self) -> list[Pipeline]:
         return [text_pipeline(self.C, self.hash_bits - 1, self.hash_bits), naive_bayes_pipeline(bits=self.hash_bits)]
 
-    def fit(self, texts: Sequence[str], y: Sequence[int]) -> MachineTextModel:
+    def fit(self, texts: Sequence[str], y: Sequence[int] | np.ndarray) -> MachineTextModel:
         texts, y = list(texts), np.asarray(y, dtype=int)
         self.classes_ = np.array([0, 1])
         self.bases_ = [base.fit(texts, y) for base in self._bases()]

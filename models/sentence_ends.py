@@ -50,7 +50,7 @@ class SentenceEnds:
 
     @classmethod
     def count(cls, texts: Iterable[str], min_count: int = 10) -> SentenceEnds:
-        seen1, end1, seen2, end2 = Counter(), Counter(), Counter(), Counter()
+        seen1, end1, seen2, end2 = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
         for text in texts:
             tokens = _tokens(text)
             for i in range(len(tokens) - 1):

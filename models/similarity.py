@@ -117,24 +117,25 @@ def same_source_copies(
     window = window_days * 86400.0
 
     def close(i: int, j: int) -> bool:
+        at_i, at_j = times[i], times[j]
         return (
             owner[i] != owner[j]
             and sources[i] == sources[j]
-            and times[i] is not None
-            and times[j] is not None
-            and abs((times[i] - times[j]).total_seconds()) <= window
+            and at_i is not None
+            and at_j is not None
+            and abs((at_i - at_j).total_seconds()) <= window
         )
 
     groups: dict[tuple[str | None, tuple[str, ...]], list[int]] = defaultdict(list)
     for i, toks in enumerate(tokens):
         if toks and len(toks) < MIN_WORDS and times[i] is not None:
             groups[(sources[i], tuple(toks))].append(i)
-    for (_, toks), members in groups.items():
+    for (_, short_text), members in groups.items():
         if len(members) < 2:
             continue
         for i in members:
             for j in members:
-                if close(i, j) and (len(toks) >= EXACT_MIN_WORDS or (new_accounts[i] and new_accounts[j])):
+                if close(i, j) and (len(short_text) >= EXACT_MIN_WORDS or (new_accounts[i] and new_accounts[j])):
                     found[i].add(owner[j])
 
     keep = [i for i, toks in enumerate(tokens) if len(toks) >= MIN_WORDS and times[i] is not None]

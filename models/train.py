@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,8 @@ def bombing_negatives(seed: int = SEED) -> list[dict[str, Any]]:
     trained, _ = corpora.bombing_controls(seed)
     rows = trained.dropna(subset=["review"])
     rows = rows.sample(min(HUMAN_BOMBING_CONTROLS, len(rows)), random_state=seed)
-    return [{"id": f"control-{int(r.r_id)}", "text": str(r.review)} for r in rows.itertuples()]
+    tuples: Iterable[Any] = rows.itertuples()  # a CSV's cells, which pandas types as any scalar
+    return [{"id": f"control-{int(r.r_id)}", "text": str(r.review)} for r in tuples]
 
 
 def training_sets(seed: int = SEED) -> dict[str, Any]:
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     with console.status("scoring validation and test"):
         val_p = classifier.predict_proba(val_rows)[:, 1]
         threshold = threshold_for_precision(val_p, val_y, CARD_PRECISION)
-        report = {
+        report: dict[str, Any] = {
             "threshold": threshold,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {platform.system()}",

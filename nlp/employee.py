@@ -123,6 +123,7 @@ def train(split: Split) -> tuple[SklearnHead, dict[str, Any]]:
         print(f"  employee C={c}: dev nll {found['nll']} spearman {found['spearman']} (T={temperature:.2f})")
         if best is None or found["nll"] < best[0]:
             best = (found["nll"], c, temperature, softmax(logits / temperature), found)
+    assert best is not None, "CS has at least one C"
     _, c, temperature, p_dev, dev_metrics = best
     priors = {"level_prior": [0.2] * 5, "train_prior": [0.2, 0.2, 0.6]}
     held_out = corpora.Labelled(dev_texts, [float(s) for s in dev_stars], ["en"] * len(dev_texts))

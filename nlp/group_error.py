@@ -160,7 +160,8 @@ def split_sets(scorer, rng: np.random.Generator,  # noqa: ANN001 - nlp.score.Sco
     """Scored sets, (star-level probabilities by path, stars), split into tuning sets (MARC dev and one seeded
     half of each out-of-domain set) and report sets (the other halves and MARC test; left empty and unscored
     with TUNE_ONLY, for a slow scorer: the halves are the same either way)."""
-    tune, report = {}, {}
+    tune: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+    report: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}
     for name, (records, stars) in track(list(labelled_sets(rng).items()), description="scoring sets"):
         if name.startswith("marc"):
             if name.endswith("dev") or not tune_only:

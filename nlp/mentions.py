@@ -27,7 +27,8 @@ class EntityMatcher:
         self.nlp = spacy.blank("xx")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for entity in entities:
-            self.matcher.add(entity.name, list(self.nlp.tokenizer.pipe(entity.all_aliases())))
+            # a blank pipeline's tokenizer is a spacy.tokenizer.Tokenizer; spaCy types it as any str -> Doc callable
+            self.matcher.add(entity.name, list(self.nlp.tokenizer.pipe(entity.all_aliases())))  # type: ignore[union-attr]
 
     def mentions(self, text: str) -> list[str]:
         """Entity names in order of appearance, one per mention (repeats kept, for counting)."""

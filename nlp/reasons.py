@@ -168,7 +168,8 @@ class _LanguageLists:
         def breaks(i: int) -> bool:
             return i in contrast or (doc[i].is_punct and doc[i].text not in "'’-")
 
-        hits, seen, uncued = [], set(), []
+        hits: list[ReasonHit] = []
+        seen, uncued = set(), []
         for label, start, end in found:
             if not label.startswith("reason:"):
                 continue
@@ -263,7 +264,9 @@ def analyse(
         sentences = list(dict.fromkeys(sentence for waiting in pending.values() for _, sentence in waiting))
         polarity = dict(zip(sentences, sentence_polarity(sentences), strict=True)) if sentences else {}
         for i, waiting in pending.items():
-            hits = out[i].reasons  # type: ignore[union-attr]
+            signals = out[i]
+            assert signals is not None, "every pending text was analysed above"
+            hits = signals.reasons
             for k, sentence in waiting:
                 hits[k] = replace(hits[k], polarity=_sign(polarity[sentence]))
     return [signals for signals in out if signals is not None]

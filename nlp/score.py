@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from nlp.result import Polarity, ReasonHit, Understanding
 from nps.classes import class_index, classes_from_levels, employee_class
 from nps.ratings import rating_in_stars
 from nps.record import audience
+
+if TYPE_CHECKING:  # scikit-learn loads with the artifact, not with this module
+    from sklearn.pipeline import Pipeline
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # the employee head (nlp.employee), for records with audience "employee"; without it the customer head reads them
@@ -63,12 +66,12 @@ class TextHead(Protocol):
 class SklearnHead:
     """A fitted scikit-learn pipeline (features -> logistic regression) and its temperature."""
 
-    pipeline: object
+    pipeline: Pipeline
     temperature: float
     version: str
 
     def levels(self, texts: Sequence[str]) -> np.ndarray:
-        logits = self.pipeline.decision_function(list(texts))  # type: ignore[attr-defined]
+        logits = self.pipeline.decision_function(list(texts))
         return softmax(logits / self.temperature)
 
     def sentence_levels(self, sentences: Sequence[str]) -> np.ndarray:

@@ -15,7 +15,9 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
@@ -24,14 +26,17 @@ from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from config.schema import ModelsConfig
 from nlp import corpora
 from nlp.features import char_tfidf, static_union
 from nlp.group_error import draw_groups, group_errors, model_errors, split_sets
-from nlp.score import ARTIFACTS, SklearnHead, classes_from_levels, load_scorer, score_from_levels, softmax
+from nlp.score import ARTIFACTS, SklearnHead, TextHead, classes_from_levels, load_scorer, score_from_levels, softmax
 from nps.classes import CLASSES, star_class
+
+if TYPE_CHECKING:
+    from nlp.transformer import TransformerHead
 
 GROUPS_PER_LANG = 300  # held-out groups per language for the group NPS error
 
@@ -53,11 +58,11 @@ DATA = {  # the card's data section; a head overrides what it does differently
 }
 
 
-def stars_to_classes(stars: Sequence[float]) -> np.ndarray:
+def stars_to_classes(stars: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.array([CLASSES.index(star_class(s, 5)) for s in stars])
 
 
-def metrics(p_levels: np.ndarray, stars: Sequence[float]) -> dict[str, float]:
+def metrics(p_levels: np.ndarray, stars: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Spearman(score, stars), 3-class macro-F1 under the calibration convention, MAE in stars, NLL."""
     stars_arr = np.asarray(stars, dtype=float)
     expected = p_levels @ np.arange(1, 6)
@@ -72,7 +77,7 @@ def metrics(p_levels: np.ndarray, stars: Sequence[float]) -> dict[str, float]:
     }
 
 
-def fit_temperature(logits: np.ndarray, stars: Sequence[float]) -> float:
+def fit_temperature(logits: np.ndarray, stars: Sequence[float] | np.ndarray) -> float:
     """The softmax temperature that minimises the dev negative log-likelihood (Guo et al. 2017)."""
     truth = np.clip(np.rint(np.asarray(stars)), 1, 5).astype(int) - 1
 
@@ -100,7 +105,7 @@ def concat(*parts: corpora.Labelled) -> corpora.Labelled:
     )
 
 
-def sklearn_pipeline(kind: str, c: float) -> object:
+def sklearn_pipeline(kind: str, c: float) -> Pipeline:
     """Why tol 1e-4: with 50k training rows the mean-loss gradient of the char-only head at its zero start is
     below 1e-3, so lbfgs stopped before its first step and shipped a constant (uniform) head."""
     features = char_tfidf() if kind == "baseline" else static_union(weight=1.0)
@@ -170,6 +175,7 @@ def train_sklearn(kind: str, train: corpora.Labelled, dev: dict[str, corpora.Lab
         print(f"  {kind} C={c}: dev nll {nll} (T={temperature:.2f})")
         if best is None or nll < best[0]:
             best = (nll, c, temperature, pipe)
+    assert best is not None, "CS has at least one C"
     _, c, temperature, pipe = best
     p_dev = {lang: softmax(pipe.decision_function(d.texts) / temperature) for lang, d in dev.items()}
     dev_metrics = {lang: metrics(p_dev[lang], d.labels) for lang, d in dev.items()}
@@ -195,11 +201,11 @@ def calibration(priors: dict[str, list[float]], p_dev: dict[str, np.ndarray],
     }
 
 
-def _shrink(pipe: object) -> None:
+def _shrink(pipe: Pipeline) -> None:
     """float32 weights and no stop-word list: halves the artifact, changes no prediction that matters."""
-    lr = pipe.steps[-1][1]  # type: ignore[attr-defined]
+    lr = pipe.steps[-1][1]
     lr.coef_ = lr.coef_.astype(np.float32)
-    for step in pipe.named_steps.values():  # type: ignore[attr-defined]
+    for step in pipe.named_steps.values():
         for vec in [step, *[t for _, t in getattr(step, "transformer_list", [])]]:
             if hasattr(vec, "stop_words_"):
                 vec.stop_words_ = None
@@ -240,7 +246,7 @@ def subsample(data: corpora.Labelled, per_lang: int, seed: int = 0) -> corpora.L
     return subset(data, keep)
 
 
-def subset(data: corpora.Labelled, rows: Sequence[int]) -> corpora.Labelled:
+def subset(data: corpora.Labelled, rows: Sequence[int] | np.ndarray) -> corpora.Labelled:
     return corpora.Labelled([data.texts[i] for i in rows], [data.labels[i] for i in rows],
                             [data.langs[i] for i in rows])
 
@@ -259,7 +265,7 @@ def member_logits(kind: str, marc: corpora.Labelled, extra: corpora.Labelled) ->
 
 
 def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpora.Labelled,
-                      members: Sequence[str]) -> tuple[object, dict]:
+                      members: Sequence[str]) -> tuple[TransformerHead, dict]:
     """Encoder vectors -> logistic regression (C by cross-validated NLL), stacked with ``members``' logits.
 
     Data: MARC train+dev de/en/fr/es (10,240 texts; ru-reviews is left out, its long texts cost hours to encode
@@ -269,8 +275,10 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
 
     marc = fit_data("transformer", dev)
     encoder = load_encoder(name)
-    x = np.vstack([cached(name, f"marc-{lang}-{split}",
-                          lambda lang=lang, split=split: encoder.encode(corpora.marc(lang, split).texts))
+    def encode_marc(lang: str, split: str) -> np.ndarray:
+        return encoder.encode(corpora.marc(lang, split).texts)
+
+    x = np.vstack([cached(name, f"marc-{lang}-{split}", partial(encode_marc, lang, split))
                    for split in ("dev", "train") for lang in corpora.MARC_LANGS])
     y, weights = labels(marc), balanced_weights(marc)
 
@@ -287,6 +295,7 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
         print(f"  transformer C={c}: cross-validated nll {nll}")
         if best is None or nll < best[0]:
             best = (nll, c, oof)
+    assert best is not None, "CS has at least one C"
     _, c, oof = best
     stacker = None
     if members:
@@ -326,19 +335,19 @@ def train_transformer(name: str, dev: dict[str, corpora.Labelled], extra: corpor
     return head, info
 
 
-def write(kind: str, head: object, info: dict, test: dict[str, corpora.Labelled], out: Path) -> None:
+def write(kind: str, head: TextHead, info: dict, test: dict[str, corpora.Labelled], out: Path) -> None:
     path = out / f"scorer-{kind}.joblib"
     joblib.dump(head, path, compress=3)
     limit = TEST_LIMIT.get(kind)
     if limit:  # a seeded random sample: the test files are sorted by stars, so their head is one class
         test = {lang: subsample(d, limit) for lang, d in test.items()}
-    info["test"] = {lang: metrics(head.levels(d.texts), d.labels)  # type: ignore[attr-defined]
+    info["test"] = {lang: metrics(head.levels(d.texts), d.labels)
                     for lang, d in test.items()}
     if limit:
         info["test_note"] = f"a seeded random {limit} test texts per language (the encoder is slow on 2 cores)"
     card = {
         "artifact": path.name,
-        "model_version": head.version,  # type: ignore[attr-defined]
+        "model_version": head.version,
         "head": kind,
         "size_bytes": path.stat().st_size,
         "data": {**DATA, **info.pop("data", {})},
@@ -423,6 +432,7 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     train, dev, test = datasets()
+    head: TextHead
     for kind in args.heads.split(","):
         print(f"training {kind}")
         if kind == "transformer":

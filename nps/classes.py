@@ -88,7 +88,7 @@ def class_index(name: str) -> int:
         raise ValueError(f"unknown NPS class {name!r}; expected one of {', '.join(CLASSES)}") from exc
 
 
-def nps_from_shares(shares: Sequence[float]) -> float:
+def nps_from_shares(shares: Sequence[float] | np.ndarray) -> float:
     """NPS in points (-100..100) from (promoter, passive, detractor) shares or counts."""
     total = float(sum(shares))
     if total <= 0:

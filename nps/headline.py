@@ -54,7 +54,8 @@ class Headline:
 
 def choose_headline(by_kind: Mapping[str, Sequence[Estimate]], kind: str, min_n: int) -> Headline:
     """The headline for window ``kind`` from the entity-total estimates per kind (each list oldest first)."""
-    latest = by_kind.get(kind)[-1] if by_kind.get(kind) else None
+    series = by_kind.get(kind)
+    latest = series[-1] if series else None
     if enough_data(latest, min_n):
         assert latest is not None
         return Headline(latest, latest, window_label(latest), min_n)

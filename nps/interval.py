@@ -50,7 +50,7 @@ def _clip(value: float) -> float:
     return float(min(100.0, max(-100.0, value)))
 
 
-def _check(counts: Sequence[float]) -> np.ndarray:
+def _check(counts: Sequence[float] | np.ndarray) -> np.ndarray:
     arr = np.asarray(counts, dtype=float)
     if arr.shape != (3,) or (arr < 0).any() or not np.isfinite(arr).all():
         raise ValueError(f"counts must be three non-negative numbers (promoters, passives, detractors): {counts}")
@@ -58,7 +58,7 @@ def _check(counts: Sequence[float]) -> np.ndarray:
 
 
 def adjusted_wald(
-    counts: Sequence[float], level: float = LEVEL, model_se: float = 0.0
+    counts: Sequence[float] | np.ndarray, level: float = LEVEL, model_se: float = 0.0
 ) -> Interval:
     """Adjusted-Wald interval; the point estimate stays the plain NPS of the counts so it can be checked."""
     arr = _check(counts)
@@ -89,7 +89,7 @@ def _posterior(
 
 
 def dirichlet(
-    counts: Sequence[float],
+    counts: Sequence[float] | np.ndarray,
     level: float = LEVEL,
     model_se: float = 0.0,
     prior: float = DIRICHLET_PRIOR,
@@ -103,8 +103,8 @@ def dirichlet(
 
 
 def pooled(
-    counts: Sequence[float],
-    parent_counts: Sequence[float],
+    counts: Sequence[float] | np.ndarray,
+    parent_counts: Sequence[float] | np.ndarray,
     target_n: float,
     level: float = LEVEL,
     model_se: float = 0.0,
@@ -126,10 +126,10 @@ def pooled(
 
 
 def nps_interval(
-    counts: Sequence[float],
+    counts: Sequence[float] | np.ndarray,
     dirichlet_below_n: int,
     thin_segment_n: int,
-    parent_counts: Sequence[float] | None = None,
+    parent_counts: Sequence[float] | np.ndarray | None = None,
     model_se: float = 0.0,
     level: float = LEVEL,
 ) -> Interval:

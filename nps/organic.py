@@ -53,9 +53,14 @@ class Thresholds(Protocol):
 
 
 class HasInterval(Protocol):
-    nps: float
-    low: float
-    high: float
+    """Read-only members (properties), so that a narrower field (a stored ``window: str``) still matches."""
+
+    @property
+    def nps(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
 
 
 class EstimateLike(HasInterval, Protocol):
@@ -63,13 +68,20 @@ class EstimateLike(HasInterval, Protocol):
     computed here or a stored ``nps_estimates`` row (``store.queries.StoredEstimate``). ``group`` includes the
     entity; ``window_start`` is None for the all-time estimate."""
 
-    group: dict[str, Any]
-    window: str | None
-    window_start: datetime | None
-    window_end: datetime | None
-    n: float
-    detractors: float
-    reasons: dict[str, dict[str, float]]
+    @property
+    def group(self) -> dict[str, Any]: ...
+    @property
+    def window(self) -> str | None: ...
+    @property
+    def window_start(self) -> datetime | None: ...
+    @property
+    def window_end(self) -> datetime | None: ...
+    @property
+    def n(self) -> float: ...
+    @property
+    def detractors(self) -> float: ...
+    @property
+    def reasons(self) -> dict[str, dict[str, float]]: ...
 
 
 @dataclass
@@ -184,7 +196,7 @@ def _group_values(row: Mapping[str, Any], by: Sequence[str]) -> list[tuple[Any, 
     who = audience(row)
     if REASON_FIELD not in by:
         return [(who, *(row.get(key) for key in by))]
-    codes = sorted({code for code, _ in reason_codes(row)}) or [None]
+    codes: list[str | None] = [*sorted({code for code, _ in reason_codes(row)})] or [None]
     return [(who, *(code if key == REASON_FIELD else row.get(key) for key in by)) for code in codes]
 
 

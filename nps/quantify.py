@@ -70,7 +70,7 @@ def reweight(probs: np.ndarray, new_prior: np.ndarray, old_prior: np.ndarray) ->
 
 def em_prior_adjust(
     probs: Sequence[Sequence[float]] | np.ndarray,
-    train_prior: Sequence[float],
+    train_prior: Sequence[float] | np.ndarray,
     pseudo_voices: float | None = None,
     tol: float = EM_TOLERANCE,
     max_iter: int = EM_MAX_ITER,
@@ -101,7 +101,7 @@ def em_prior_adjust(
 
 def em_level_adjust(
     level_probs: Sequence[Sequence[float]] | np.ndarray,
-    level_prior: Sequence[float],
+    level_prior: Sequence[float] | np.ndarray,
     pseudo_voices: float | None = None,
 ) -> PriorAdjustment:
     """`em_prior_adjust` over the five star levels, returned as classes (promoter, passive, detractor).

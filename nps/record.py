@@ -6,15 +6,14 @@ the web layer call these; a second time parser or hash elsewhere is how `onps es
 different syndicated copies.
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: DocumentRecord's Required[...] keys must be seen at run time too
 import hashlib
 import math
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Required, TypedDict
 from urllib.parse import urlsplit
 
 from dateutil import parser as dateparser
@@ -23,6 +22,47 @@ from dateutil import parser as dateparser
 # milliseconds read as seconds): they are treated as unreadable rather than stored.
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 _WORD = re.compile(r"\w+")
+
+
+class DocumentRecord(TypedDict, total=False):
+    """The document record of docs/CONTRACTS.md as a type: what one `onps score` line, a crawled item
+    (`crawlers.items.as_record`) and a stored document (`store.streams.as_record`) are. Its optional keys change
+    what the rules decide (``invited``, ``audience``, ``author`` None), so a misspelt key is a type error rather
+    than a silently organic review.
+
+    No pydantic model duplicates it: `flows.analyse.check_record` is the one validation of an input line (it
+    reports every problem as a numbered bad line rather than raising), and this type is what passes the check.
+    Functions that only read a record take ``Mapping[str, Any]``, which a ``DocumentRecord`` is, because the
+    scored rows (a record plus the scorer's and the bot filter's fields) go through them too."""
+
+    id: Required[str | int]  # the store's id as a string; a CLI line's id as the line says (string or number)
+    text: Required[str]
+    title: str | None
+    rating: float | None
+    rating_scale: float | None
+    lang: str | None
+    author: str | None
+    author_name: str | None
+    author_anonymous: bool  # set by nps.authors.resolve_authors where the author key was no author
+    author_facts: dict[str, Any] | None
+    published_at: str | datetime | None
+    source: str | None
+    entity: str | None
+    region: str | None
+    touchpoint: str | None
+    url: str | None
+    invited: bool | None
+    channel: str | None
+    company_reply: dict[str, str | None] | None  # company_reply()
+    app_version: str | None
+    source_family: str | None  # source_family(); what a stored document's source category says
+    audience: str | None  # AUDIENCES; absent = customer
+    sub_ratings: dict[str, Any] | None
+    recommends: bool | None
+    # what a stored document adds (store.streams.as_record)
+    rating_0_10: float | None
+    content_hash: str | None
+    extra: dict[str, Any]
 
 
 MAX_TEXT_CHARS = 100_000  # no review is longer; a page dump would stall every stage (spaCy refuses 10^6)

@@ -147,7 +147,7 @@ class PersistPipeline:
         if not self.buffer:
             return
         spider = self.crawler.spider
-        assert isinstance(spider, SourceSpider)
+        assert isinstance(spider, SourceSpider) and spider.source_id is not None  # crawl_sources registered it
         items, self.buffer = self.buffer, []
         with session_scope(self.db_url) as session:
             new, stored = store_items(session, spider.source_id, spider.entity_ids, items)

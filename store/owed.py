@@ -51,8 +51,8 @@ def settle(session: Session, source_id: int, failed: Iterable[tuple[str, str, st
     one more attempt), RECOVERED urls are paid (their rows deleted), and pages past the give-up rule are dated."""
     now = now or utcnow()
     paid = set(recovered)
-    was_owed = session.execute(delete(OwedPage).where(OwedPage.source_id == source_id, OwedPage.url.in_(paid))
-                               ).rowcount if paid else 0
+    was_owed = session.execute(  # type: ignore[attr-defined]  # a DML statement's Result is a CursorResult
+        delete(OwedPage).where(OwedPage.source_id == source_id, OwedPage.url.in_(paid))).rowcount if paid else 0
     given_up = 0
     for url, callback, reason in {url: (url, cb, why) for url, cb, why in failed if url not in paid}.values():
         row = session.scalar(select(OwedPage).where(OwedPage.source_id == source_id, OwedPage.url == url))

@@ -111,10 +111,9 @@ def stored_estimates(session: Session, window_kind: str, entity: str | Sequence[
 
 def stored_campaigns(session: Session, entity: str) -> list[dict[str, Any]]:
     """The entity's stored campaigns with their member documents, as the ``nps.alerts.campaign_alerts`` findings."""
-    rows = session.execute(
+    rows = list(session.execute(
         select(Campaign).join(Entity, Entity.id == Campaign.entity_id).where(Entity.name == entity)
-    ).scalars()
-    rows = list(rows)
+    ).scalars())
     members = members_of(session, [c.id for c in rows])
     return [{"entity": entity, "kind": c.kind, "window_start": c.window_start, "window_end": c.window_end,
              "member_ids": members[c.id], "strength": c.strength, "p_value": c.p_value, "id": c.id} for c in rows]

@@ -7,7 +7,7 @@ idempotent upsert, so re-running a stage for a window never duplicates rows.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -29,6 +30,8 @@ class Base(DeclarativeBase):
     """Declarative base; JSON columns hold evidence and free-form segment keys."""
 
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    if TYPE_CHECKING:  # each model here maps one Table; SQLAlchemy types it as any FromClause (a select may be mapped)
+        __table__: ClassVar[Table]
 
 
 class Entity(Base):

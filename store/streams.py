@@ -8,13 +8,13 @@ campaigns count against a document is decided here once (``store.organic``), in 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from nlp.result import ReasonHit, Understanding
-from nps.record import EMPLOYEE_FIELDS, source_family
+from nps.record import EMPLOYEE_FIELDS, DocumentRecord, source_family
 from store.organic import in_excluding_campaign
 from store.schema import Author, BotVerdict, Document, Entity, Reason, Score, Source
 
@@ -30,12 +30,12 @@ def with_record_joins(stmt: Select[Any]) -> Select[Any]:
 
 
 def as_record(doc: Document, source: str, entity: str | None, author: str | None, author_name: str | None,
-              facts: dict[str, Any] | None, category: str | None) -> dict[str, Any]:
+              facts: dict[str, Any] | None, category: str | None) -> DocumentRecord:
     """A stored document as the record of docs/CONTRACTS.md (plus the content hash the organic rules use);
     ``source_family`` comes from the source's category (``nps.record.source_family``), so the nightly estimates
     it as a segment like ``source``."""
     extra = doc.extra or {}
-    return {
+    record: DocumentRecord = {
         "id": str(doc.id),
         "text": doc.text,
         "title": doc.title,
@@ -58,15 +58,18 @@ def as_record(doc: Document, source: str, entity: str | None, author: str | None
         "company_reply": doc.company_reply,
         "app_version": doc.app_version,
         "content_hash": doc.content_hash,
-        **{key: extra[key] for key in EMPLOYEE_FIELDS if extra.get(key) is not None},
-        **({"extra": extra} if extra else {}),
     }
+    # documents.extra is untyped JSON: these are the record's own fields the persist pipeline put there
+    record.update(cast(DocumentRecord, {key: extra[key] for key in EMPLOYEE_FIELDS if extra.get(key) is not None}))
+    if extra:
+        record["extra"] = extra
+    return record
 
 
 def document_records(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
     """The documents with these ids (one batch: the id list goes into the SQL) as records, in id order."""
     stmt = with_record_joins(select(*RECORD_COLUMNS)).where(Document.id.in_(list(ids))).order_by(Document.id)
-    return [as_record(*row) for row in session.execute(stmt).all()]
+    return [{**as_record(*row)} for row in session.execute(stmt).all()]  # rows: the stages add fields
 
 
 def entity_document_ids(session: Session, entity_id: int | None) -> list[int]:
@@ -85,8 +88,8 @@ def author_document_ids(session: Session, author_ids: Iterable[int], outside: It
 
 
 def author_ids_of(session: Session, doc_ids: Sequence[int]) -> list[int]:
-    return [a for a in session.scalars(select(Document.author_id).where(Document.id.in_(list(doc_ids)),
-                                                                        Document.author_id.is_not(None)).distinct())]
+    found = session.scalars(select(Document.author_id).where(Document.id.in_(list(doc_ids))).distinct())
+    return [a for a in found if a is not None]
 
 
 def entity_stream(session: Session, entity: str, score_model: str, bot_model: str | None) -> list[dict[str, Any]]:
@@ -112,7 +115,7 @@ def entity_stream(session: Session, entity: str, score_model: str, bot_model: st
         reasons.setdefault(doc_id, []).append({"code": code, "polarity": polarity})
     out = []
     for *columns, score, p_bot, decision, campaign in session.execute(stmt).all():
-        record = as_record(*columns)
+        record: dict[str, Any] = {**as_record(*columns)}  # a row: the record and its scores
         record.update(
             score=score.score, p_promoter=score.p_promoter, p_passive=score.p_passive,
             p_detractor=score.p_detractor, p_levels=score.p_levels, confidence=score.confidence, p_bot=p_bot or 0.0,
@@ -131,6 +134,7 @@ def stored_understandings(session: Session, records: Sequence[dict[str, Any]], m
         select(Score).where(Score.document_id.in_(ids), Score.model_version == model_version)).scalars()}
     reasons: dict[int, list[ReasonHit]] = {}
     for r in session.execute(select(Reason).where(Reason.document_id.in_(ids))).scalars():
+        # the stored polarity is a Polarity (written from a ReasonHit); the column is typed as any str
         reasons.setdefault(r.document_id, []).append(ReasonHit(r.code, r.polarity, r.evidence))  # type: ignore[arg-type]
     out = []
     for record in records:

@@ -12,22 +12,25 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+def dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in the dialect's own form, the one that has ``ON CONFLICT`` (the generic one has not)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
 
 
 @lru_cache(maxsize=256)
 def _statement(
     dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...], where: ColumnElement[bool] | None,
-) -> Insert:
+) -> postgresql.Insert | sqlite.Insert:
     """One statement per (table, key, update, where): SQLAlchemy caches its compiled form, so a batch costs one
     compile, and executemany ("insertmanyvalues") sends the rows in large pages, not one round trip each.
     WHERE is keyed by identity: callers keep it as a module constant so every call reuses one statement."""
-    insert = _INSERTS.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
-    stmt = insert(table)
+    stmt = dialect_insert(dialect, table)
     if update:
         return stmt.on_conflict_do_update(
             index_elements=list(key), set_={c: stmt.excluded[c] for c in update}, where=where,

@@ -15,7 +15,8 @@ from store.clock import utcnow
 from store.schema import Document, WorklistEntry
 
 STATUSES: tuple[str, ...] = ("open", "contacted", "resolved", "not_actionable")
-Status = Literal[STATUSES]  # type: ignore[valid-type]  # the same four, as a type the API schema lists
+# the same four, as a type the API schema lists; mypy wants the values spelt out, which would be a second list
+Status = Literal[STATUSES]  # type: ignore[valid-type]
 OWNER_MAX = 200
 
 

@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 
 from config.schema import OnpsConfig
 from crawlers.run import crawl_url
+from crawlers.spiders.youtube import error_reasons
 from flows.cli import app
 from nps.record import parse_iso
 from store.engine import session_scope
@@ -447,3 +448,9 @@ def test_accounts_that_declare_themselves_bots_are_bots_by_declaration(
         verdicts = dict(zip([r["id"] for r in order], bots.judge(order), strict=True))
         assert {i for i, v in verdicts.items() if DECLARED in v.evidence} == declared
         assert all(verdicts[i].bot for i in declared)
+
+
+def test_a_youtube_error_reason_that_is_not_text_is_no_reason() -> None:
+    """The reasons are sorted into the error message: a null beside a real reason once made that a TypeError."""
+    body = json.dumps({"error": {"errors": [{"reason": None}, {"reason": "keyInvalid"}, "odd"]}}).encode()
+    assert error_reasons(body) == {"keyInvalid"}

@@ -186,7 +186,7 @@ def worklist(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
-    _, items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=limit, offset=offset)
+    items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=limit, offset=offset)[1]
     return [{**item, "dashboard_url": str(request.url_for("review_page", review_id=item["id"]))}
             for item in items]
 
@@ -195,7 +195,7 @@ def worklist(
             responses={200: {"content": {"text/csv": {}}}})
 def worklist_export(_: Reader, session: DB, entity: str | None = None, status_: Statuses = None,
                     start: From = None, min_p: MinP = 0.7) -> Response:
-    _, items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=100_000, offset=0)
+    items = reads.worklist(session, worklist_filter(entity, status_, start, min_p), limit=100_000, offset=0)[1]
     return Response(worklist_csv(items), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
 

@@ -6,6 +6,7 @@ SameSite=Strict cookie; the page redirects the ``?key=`` away at once so it does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -167,7 +168,7 @@ def trend_kind(asked: str, stored: set[str]) -> str:
     return next((k for k in ("rolling28", "month") if k in stored), asked if asked != "all" else "week")
 
 
-def reason_drivers(request: Request, session: Session, entity: str, window: dict[str, Any] | None
+def reason_drivers(request: Request, session: Session, entity: str, window: Mapping[str, Any] | None
                    ) -> dict[str, Any]:
     """The reasons behind the headline's window against the window before it (nps.drivers), each with a link to
     the organic reviews of that class citing it in that window; all time when there is no window."""
@@ -409,6 +410,7 @@ def reviews_page(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "rating must be a number; from and to dates as YYYY-MM-DD") from exc
+    # cls is a ReviewClass or empty after the check above, which mypy cannot narrow a str to
     flt = reads.ReviewFilter(entity=entity or None, source=source or None, cls=cls or None,  # type: ignore[arg-type]
                              reason=reason or None, bot=bot, rating=stars, organic=organic, start=first, end=last)
     total, items = reads.reviews(session, flt, limit=PAGE, offset=(page - 1) * PAGE)

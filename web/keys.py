@@ -28,7 +28,7 @@ def hash_key(raw: str) -> str:
 
 def allows(granted: str, needed: Scope) -> bool:
     """Whether a key of scope ``granted`` may do what needs ``needed`` (scopes are ordered)."""
-    return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)  # type: ignore[arg-type]
+    return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)
 
 
 def create_key(session: Session, name: str, scope: Scope) -> tuple[ApiKey, str]:

@@ -9,7 +9,7 @@ A subject source (an app, a hashtag, a video) keeps everything the service retur
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import scrapy
@@ -35,10 +35,10 @@ def link_next(header: str | None) -> str | None:
 class ApiSpider(SourceSpider):
     """Base of the API spiders: a subclass sets ``default_api_base`` and builds its calls with ``api_url``."""
 
-    default_api_base: ClassVar[str] = ""
+    default_api_base: str = ""  # a class attribute; mastodon sets its own per instance (the instance's host)
     # An API's calls are governed by its terms and rate limits, not by the robots.txt written for page crawlers
     # (which may disallow the API paths of a host whose pages it covers).
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

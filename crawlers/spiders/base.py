@@ -150,7 +150,7 @@ class SourceSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """A page that could not be fetched (after the retries): recorded with its reason and owed to the source,
         so the next crawl asks for it again (robots.txt refusals are not owed); the crawl goes on."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
         owed = True
         if failure.check(HttpError):
             reason = self.failure_reason(failure.value.response.status, failure.value.response.body)

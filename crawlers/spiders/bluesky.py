@@ -134,11 +134,11 @@ class BlueskySpider(ApiSpider):
                   f"password in {names['app_password']} (create an app password under Settings > Privacy and "
                   "security > App passwords)") if status in (400, 401) else \
             f"opening a Bluesky session failed: {self.failure_reason(status, b'') if status else failure.value}"
-        self.page_error(failure.request.url, reason, owed=False)  # type: ignore[attr-defined]
+        self.page_error(failure.request.url, reason, owed=False)  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
 
     def on_error(self, failure: Failure) -> Any:
         """An expired access token is renewed once and the page asked again; anything else is a failed page."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
         if (failure.check(HttpError) and failure.value.response.status in (400, 401) and self.refresh
                 and xrpc_error(failure.value.response.body) in EXPIRED and not request.meta.get("renewed")):
             self.stat("session_refreshes")
@@ -150,7 +150,8 @@ class BlueskySpider(ApiSpider):
     def parse_refresh(self, response: Response) -> Iterator[Any]:
         self.keep_tokens(response)
         again: scrapy.Request = response.meta["again"]
-        yield again.replace(headers={**again.headers.to_unicode_dict(), **self.auth_headers()}, dont_filter=True,
+        headers: dict[Any, Any] = {**again.headers.to_unicode_dict(), **self.auth_headers()}
+        yield again.replace(headers=headers, dont_filter=True,
                             meta={**again.meta, "renewed": True})
 
     def failure_reason(self, status: int, body: bytes) -> str:

@@ -39,7 +39,7 @@ def app_page(url: str) -> tuple[str, str | None, str | None]:
     if not app:
         raise ValueError(f"{url} is not a Google Play app page: expected "
                          "https://play.google.com/store/apps/details?id=APP&hl=LANG&gl=COUNTRY")
-    return app, (query.get("hl") or [None])[0], (query.get("gl") or [None])[0]
+    return app, next(iter(query.get("hl", [])), None), next(iter(query.get("gl", [])), None)
 
 
 def request_body(app: str, token: str | None, count: int = PER_CALL) -> str:
@@ -131,7 +131,7 @@ class GooglePlaySpider(ApiSpider):
     def make_request(self, url: str, callback: Any, meta: dict[str, Any] | None = None,
                      dont_filter: bool = False) -> scrapy.Request:
         page = parse_qs(urlsplit(url).fragment)
-        body = request_body(page.get("app", [self.app])[0], (page.get("token") or [None])[0])
+        body = request_body(page.get("app", [self.app])[0], next(iter(page.get("token", [])), None))
         return scrapy.Request(url, method="POST", body=body, callback=callback, errback=self.on_error,
                               meta=meta or {}, dont_filter=dont_filter,
                               headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})

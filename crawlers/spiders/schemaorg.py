@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import extruct
 from extruct.utils import parse_html
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawlers.spiders.base import SourceSpider
 from nps.record import web_url
@@ -122,6 +122,7 @@ class SchemaOrgSpider(SourceSpider):
     def structured_data(self, response: Response) -> list[Any]:
         """JSON-LD and microdata from one parse of the page; RDFa (a second, slower parse) only where the page
         uses RDFa attributes. A syntax that fails to parse is a recorded error; the others still count."""
+        assert isinstance(response, TextResponse), "Scrapy gives an HTML page as a TextResponse"
         tree = parse_html(response.body, encoding=response.encoding)
         data = extruct.extract(
             tree, base_url=response.url, syntaxes=["json-ld", "microdata"], uniform=True, errors="log"

@@ -36,7 +36,7 @@ QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
 def page_target(url: str) -> tuple[str, str]:
     """(``videoId`` | ``allThreadsRelatedToChannelId``, its value) of a YouTube video or channel page URL."""
     parts = urlsplit(url)
-    video = (parse_qs(parts.query).get("v") or [None])[0]
+    video = next(iter(parse_qs(parts.query).get("v", [])), None)
     path = [p for p in parts.path.split("/") if p]
     if video:
         return "videoId", video
@@ -54,7 +54,8 @@ def error_reasons(body: bytes) -> set[str]:
         error = json.loads(body).get("error") or {}
     except (ValueError, AttributeError):
         return set()
-    return {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
+    # a reason that is not text is no reason (it would also break the sorted list the error message names)
+    return {e["reason"] for e in error.get("errors") or [] if isinstance(e, dict) and isinstance(e.get("reason"), str)}
 
 
 def comment_fields(comment: dict[str, Any]) -> dict[str, Any]:
@@ -137,8 +138,8 @@ class YouTubeSpider(ApiSpider):
         items, more = [], []
         for thread in threads:
             snippet = thread.get("snippet") if isinstance(thread, dict) else None
-            top = (snippet or {}).get("topLevelComment")
-            if not isinstance(top, dict):
+            top = snippet.get("topLevelComment") if isinstance(snippet, dict) else None
+            if not isinstance(snippet, dict) or not isinstance(top, dict):
                 self.shape_changed(response, "a comment thread without snippet.topLevelComment")
             owner = snippet.get("channelId")
             replies = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
@@ -174,7 +175,7 @@ class YouTubeSpider(ApiSpider):
                 self.stat("owner_replies")
                 continue
             yield self.make_item(**fields)
-        parent = (parse_qs(urlsplit(response.url).query).get("parentId") or [None])[0]
+        parent = next(iter(parse_qs(urlsplit(response.url).query).get("parentId", [])), None)
         if token and parent and (request := self.request(self.replies_url(parent, token), callback=self.parse_replies,
                                                          owner=owner)):
             yield request

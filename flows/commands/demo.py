@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import overload
 
 import typer
 from rich.console import Console
@@ -23,6 +24,10 @@ SCALE_HELP = "Volume multiplier: 1 gives about 1,500 documents; 70 about 100,000
 REFERENCE_HELP = "Last day of the 12 weeks the content spans (default 2026-11-15, fixed so runs repeat)."
 
 
+@overload
+def _utc(day: datetime, hour: int = 23) -> datetime: ...
+@overload
+def _utc(day: None, hour: int = 23) -> None: ...
 def _utc(day: datetime | None, hour: int = 23) -> datetime | None:
     return None if day is None else day.replace(hour=hour, tzinfo=UTC)
 

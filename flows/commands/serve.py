@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         url = state(ctx).config.database.url
         try:
             with session_scope(url) as session:
-                key, raw = create_key(session, name, scope)  # type: ignore[arg-type]
+                key, raw = create_key(session, name, scope)
         except (OperationalError, ProgrammingError) as exc:
             raise _no_database(url, exc) from exc
         err.print(f"created key {key.id} ({name}, {scope}); store it now, it will not be shown again:")
