@@ -16,9 +16,9 @@ from dataclasses import dataclass
 class ReasonChange:
     code: str
     cls: str  # "detractor" or "promoter"
-    count: int
+    count: float  # reviews citing it (expected counts where the classes are probabilities)
     share: float  # percent of the class's reviews in the window citing the reason
-    previous_count: int | None  # None: no previous window to compare with
+    previous_count: float | None  # None: no previous window to compare with
     previous_share: float | None
 
     @property
@@ -27,13 +27,13 @@ class ReasonChange:
         return None if self.previous_share is None else self.share - self.previous_share
 
 
-def _share(count: int, total: int) -> float:
+def _share(count: float, total: float) -> float:
     return 100.0 * count / total if total else 0.0
 
 
-def reason_changes(counts: Mapping[str, Mapping[str, int]], totals: Mapping[str, int],
-                   previous: Mapping[str, Mapping[str, int]] | None = None,
-                   previous_totals: Mapping[str, int] | None = None) -> list[ReasonChange]:
+def reason_changes(counts: Mapping[str, Mapping[str, float]], totals: Mapping[str, float],
+                   previous: Mapping[str, Mapping[str, float]] | None = None,
+                   previous_totals: Mapping[str, float] | None = None) -> list[ReasonChange]:
     """Every reason cited now or before, per class, largest absolute change first (largest share without a
     previous window). ``counts[cls][code]`` is the number of the class's reviews citing the code, ``totals[cls]``
     the number of the class's reviews in the window."""

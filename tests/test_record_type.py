@@ -35,7 +35,7 @@ def test_a_stored_document_reads_back_with_only_typed_keys() -> None:
                    language="en", published_at=datetime(2026, 3, 1, tzinfo=UTC), region="BE",
                    content_hash="abc", invited=False,
                    extra={"audience": "employee", "recommends": False, "channel": "Organic", "thumbs_up": 3})
-    record = as_record(doc, "trustpilot", "Keytrade", "a1", "Ann", {"review_count": 3})
+    record = as_record(doc, "trustpilot", "Keytrade", "a1", "Ann", {"review_count": 3}, "aggregator")
     assert set(record) <= set(get_type_hints(DocumentRecord))
     assert record["audience"] == "employee" and record["recommends"] is False and record["channel"] == "Organic"
     assert record["extra"]["thumbs_up"] == 3

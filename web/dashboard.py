@@ -131,7 +131,8 @@ def competitor_benchmark(session: Session, entity: dict[str, Any], kind: str, mi
     return [rows.get(name, {"name": name, "estimate": None, "lead": None}) for name in entity["competitors"]]
 
 
-def family_rows(session: Session, entity: str, window: dict[str, Any] | None, min_n: int) -> list[dict[str, Any]]:
+def family_rows(session: Session, entity: str, window: Mapping[str, Any] | None, min_n: int
+                ) -> list[dict[str, Any]]:
     """One row per source family with an estimate in the headline's window (``reads.family_estimates``), each a
     figure only where it has enough data on its own (``nps.headline.enough_data``): a family of three posts says
     "not enough data" even when the combined figure beside it has plenty."""
@@ -141,7 +142,7 @@ def family_rows(session: Session, entity: str, window: dict[str, Any] | None, mi
             for row in reads.family_estimates(session, entity, window)]
 
 
-def replies_in(session: Session, entity: str, window: dict[str, Any] | None) -> dict[str, Any]:
+def replies_in(session: Session, entity: str, window: Mapping[str, Any] | None) -> dict[str, Any]:
     """The reply rate (``reads.reply_rate``) over the headline's window; all time when it has none."""
     dated = window is not None and window["window_kind"] != "all"
     start, end = (window["window_start"], window["window_end"]) if dated and window else (None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -173,7 +174,7 @@ def latest_estimates(session: Session, entity: list[str], segment: dict[str, str
     return dict(out)
 
 
-def family_estimates(session: Session, entity: str, window: dict[str, Any]) -> list[dict[str, Any]]:
+def family_estimates(session: Session, entity: str, window: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The stored estimate of each source family (``nps.record.SOURCE_FAMILIES``, in that order) of ENTITY for
     the same window as WINDOW (a row of ``estimates``: kind and start), families with none left out: the figures
     the overview shows beside the combined one, so text-only voices are never read as review scores."""
@@ -190,7 +191,8 @@ def family_estimates(session: Session, entity: str, window: dict[str, Any]) -> l
 PRODUCT = "product"  # the segment kind that lists a brand's products (entities whose parent is the brand)
 
 
-def _headline_window(session: Session, entity: str, kind: str, min_n: int) -> tuple[dict[str, Any] | None, str]:
+def _headline_window(session: Session, entity: str, kind: str, min_n: int
+                     ) -> tuple[Mapping[str, Any] | None, str]:
     """The window a segment or market view of ENTITY reads and the words that name it: the headline's
     (``nps.headline.choose_headline`` over the entity total's newest window of every kind, the thin latest one
     where none has enough), so these views show the window the overview does."""
@@ -222,7 +224,7 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=order)
 
 
-def _window_of(row: dict[str, Any] | None, note: str) -> dict[str, Any] | None:
+def _window_of(row: Mapping[str, Any] | None, note: str) -> dict[str, Any] | None:
     return None if row is None else {"kind": row["window_kind"], "start": row["window_start"],
                                      "end": row["window_end"], "label": window_label(row), "note": note}
 
