@@ -591,7 +591,8 @@ def campaign_members(session: Session, campaign: dict[str, Any]) -> list[dict[st
     return _hydrate(session, [d for d in campaign["member_documents"] if d in stored], full_text=False)
 
 
-def _alert_dict(alert: Alert, entity_name: str | None) -> dict[str, Any]:
+def alert_dict(alert: Alert, entity_name: str | None) -> dict[str, Any]:
+    """An alert row as the API, the feeds and the webhooks show it (with its entity's name)."""
     return {
         "id": alert.id,
         "kind": alert.kind,
@@ -628,14 +629,14 @@ def alerts(
     if acknowledged is not None:
         query = query.where(Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None))
     query = query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
-    return [_alert_dict(a, name) for a, name in session.execute(query)]
+    return [alert_dict(a, name) for a, name in session.execute(query)]
 
 
 def alert(session: Session, alert_id: int) -> dict[str, Any] | None:
     row = session.execute(
         select(Alert, Entity.name).outerjoin(Entity, Alert.entity_id == Entity.id).where(Alert.id == alert_id)
     ).first()
-    return None if row is None else _alert_dict(*row)
+    return None if row is None else alert_dict(*row)
 
 
 # -- reason breakdown -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from store import outbox
 from store.queries import alerts_by_id
 from store.schema import Alert, Entity
 from web.feeds import alert_summary
+from web.reads import alert_dict
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,7 @@ def alert_message(alert: Alert | dict[str, Any]) -> dict[str, Any]:
     if isinstance(alert, Alert):
         session = object_session(alert)  # a row still in its session can name its entity
         entity = session.get(Entity, alert.entity_id) if session is not None and alert.entity_id else None
-        record: dict[str, Any] = {
-            "id": alert.id, "kind": alert.kind, "severity": alert.severity,
-            "entity": entity.name if entity else None,
-            "entity_id": alert.entity_id, "window_start": alert.window_start, "window_end": alert.window_end,
-            "cause_key": alert.cause_key, "title": alert.title or f"{alert.kind} ({alert.severity})",
-            "payload": alert.payload or {}, "created_at": alert.created_at,
-            "acknowledged_at": alert.acknowledged_at, "acknowledged_by": alert.acknowledged_by,
-        }
+        record: dict[str, Any] = {**alert_dict(alert, entity.name if entity else None), "entity_id": alert.entity_id}
     else:
         record = dict(alert)
     record.setdefault("entity", None)
