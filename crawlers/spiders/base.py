@@ -63,6 +63,7 @@ class SourceSpider(scrapy.Spider):
         api_base: str | None = None,
         credentials: dict[str, str] | None = None,
         quota: int | None = None,
+        own_accounts: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,6 +88,7 @@ class SourceSpider(scrapy.Spider):
         # API sources (crawlers/spiders/api.py): another host for the service's calls, the names of the
         # credentials' variables (never their values), and the units this crawl may spend
         self.api_base, self.credential_names, self.quota = api_base, credentials or {}, quota
+        self.own_accounts = tuple(own_accounts)  # the entity's own accounts at this source's service
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:

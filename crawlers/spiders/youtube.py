@@ -5,8 +5,10 @@
 ``comments.list?parentId=``, paged the same way.
 
 The text is ``textOriginal`` (what the author typed), not the HTML ``textDisplay``; the author is the channel id.
-A reply by the channel the thread belongs to (its ``snippet.channelId``: the video's owner) is the company's
-voice: it rides on the comment it answers as ``company_reply`` (when the thread includes it), never an item.
+A comment by the channel the thread belongs to (its ``snippet.channelId``: the video's owner) or by one of the
+entity's configured channels is the company's voice, never an item: a reply included in its thread rides on the
+top comment as ``company_reply``; one fetched by ``comments.list`` comes after that comment was made, and is
+dropped and counted (``onps/own_posts``, crawlers.spiders.api).
 
 Every call costs quota (1 unit each; 10,000 a day by default): ``quota`` caps the calls of one crawl, and the
 service's ``quotaExceeded`` ends the source cleanly, keeping what was fetched; the refused page is owed and the
@@ -26,8 +28,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.spiders.api import QUOTA_SPENT, ApiSpider
-from nps.record import company_reply
+from crawlers.spiders.api import QUOTA_SPENT, ApiSpider, Post
 
 PER_PAGE = 100  # the API's maximum for both lists
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
@@ -127,6 +128,10 @@ class YouTubeSpider(ApiSpider):
             self.shape_changed(response, f"no items list in a {kind} reply")
         return data["items"], data.get("nextPageToken")
 
+    def by_owner(self, fields: dict[str, Any], owner: str | None) -> bool:
+        """A comment by the company: the channel the thread belongs to (the video's owner) or a configured one."""
+        return bool(owner) and fields["author_id"] == owner or self.is_own(fields["author_id"])
+
     def parse(self, response: Response) -> Iterator[Any]:
         """A page of comment threads: each top-level comment with the company's reply on it, the other included
         replies, a ``comments.list`` call for a thread that includes fewer replies than it has, the next page."""
@@ -134,7 +139,7 @@ class YouTubeSpider(ApiSpider):
         if page is None:
             return
         threads, token = page
-        items, more = [], []
+        posts, more = [], []
         for thread in threads:
             snippet = thread.get("snippet") if isinstance(thread, dict) else None
             top = (snippet or {}).get("topLevelComment")
@@ -142,16 +147,15 @@ class YouTubeSpider(ApiSpider):
                 self.shape_changed(response, "a comment thread without snippet.topLevelComment")
             owner = snippet.get("channelId")
             replies = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
-            own = [r for r in replies if owner and comment_fields(r)["author_id"] == owner]
             fields = comment_fields(top)
-            if own:
-                first = min(own, key=lambda r: (r.get("snippet") or {}).get("publishedAt") or "")
-                fields["company_reply"] = company_reply((first.get("snippet") or {}).get("textOriginal"),
-                                                        (first.get("snippet") or {}).get("publishedAt"))
-            items.append(self.make_item(**fields))
-            items += [self.make_item(**comment_fields(r)) for r in replies if r not in own]
+            posts.append(Post(fields["external_id"], fields, self.by_owner(fields, owner)))
+            for reply in replies:
+                reply_fields = comment_fields(reply)
+                posts.append(Post(reply_fields["external_id"], reply_fields, self.by_owner(reply_fields, owner),
+                                  fields["external_id"]))
             if (snippet.get("totalReplyCount") or 0) > len(replies):
                 more.append(thread.get("id") or top.get("id"))
+        items = self.voices(posts)
         yield from items
         for parent in more:
             if parent and (request := self.request(self.replies_url(parent), callback=self.parse_replies,
@@ -161,20 +165,15 @@ class YouTubeSpider(ApiSpider):
             yield request
 
     def parse_replies(self, response: Response) -> Iterator[Any]:
-        """A page of one thread's replies (``comments.list?parentId=``); the channel owner's are not items."""
+        """A page of one thread's replies (``comments.list?parentId=``); the company's are not items (the comment
+        they answer was made from the thread's page before them: they are dropped and counted)."""
         page = self.page(response, "youtube#commentListResponse")
         if page is None:
             return
         (replies, token), owner = page, response.meta.get("owner")
-        for reply in replies:
-            fields = comment_fields(reply) if isinstance(reply, dict) else None
-            if fields is None:
-                continue
-            if owner and fields["author_id"] == owner:
-                self.stat("owner_replies")
-                continue
-            yield self.make_item(**fields)
         parent = (parse_qs(urlsplit(response.url).query).get("parentId") or [None])[0]
+        fields = [comment_fields(reply) for reply in replies if isinstance(reply, dict)]
+        yield from self.voices([Post(f["external_id"], f, self.by_owner(f, owner), parent) for f in fields])
         if token and parent and (request := self.request(self.replies_url(parent, token), callback=self.parse_replies,
                                                          owner=owner)):
             yield request
