@@ -110,22 +110,39 @@ def test_a_bluesky_reply_from_an_own_handle_rides_on_the_post_it_answers(
     assert counts.own_posts == 0  # the one own post became a reply
 
 
-def test_youtube_comments_of_an_own_channel_are_no_items(
+def test_a_youtube_reply_from_an_own_channel_rides_on_the_comment_it_answers(
         httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Video F1UP7wRCPH8: the three replies fetched by comments.list come from UCNvMBmCASzTNNX8lW3JRMbw. As the
-    entity's channel they come after the comment they answer was made: dropped and counted, never items; as the
-    channel of the thread's own top comment, that comment is dropped and its customers' replies kept."""
+    """Video F1UP7wRCPH8: the three replies that comments.list gives for the thread with more replies than it
+    includes come from UCNvMBmCASzTNNX8lW3JRMbw. As the entity's channel, its first reply rides on the thread's
+    top comment (made once its replies are in) and the later two are counted; as the channel of that top comment,
+    the comment is no item and its customers' replies stay."""
     youtube_paths(httpserver, services.youtube(SECRET, []))
     monkeypatch.setenv("YOUTUBE_API_KEY", SECRET)
     report, lines = crawl_own(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"), ["UCNvMBmCASzTNNX8lW3JRMbw"])
-    replies = {c["id"] for name in ("paged_1", "paged_2") for c in json.loads(services.capture(
-        services.YOUTUBE / f"pyyoutube_comments_comments_by_parent_{name}.json"))["items"]}
-    assert len(replies) == 3 and {line["id"] for line in lines} == services.youtube_comment_ids() - replies
+    replies = [c for name in ("paged_1", "paged_2") for c in json.loads(services.capture(
+        services.YOUTUBE / f"pyyoutube_comments_comments_by_parent_{name}.json"))["items"]]
+    assert {r["snippet"]["authorChannelId"]["value"] for r in replies} == {"UCNvMBmCASzTNNX8lW3JRMbw"}
+    assert {line["id"] for line in lines} == services.youtube_comment_ids() - {r["id"] for r in replies}
+    first = min(replies, key=lambda r: parse_iso(r["snippet"]["publishedAt"]))
+    [replied] = [line for line in lines if line["company_reply"]]
+    assert replied["id"] == services.MORE_REPLIES
+    assert replied["company_reply"]["text"] == clean_text(first["snippet"]["textOriginal"])
+    assert parse_iso(replied["company_reply"]["time"]) == parse_iso(first["snippet"]["publishedAt"])
     [counts] = report.sources.values()
-    assert counts.own_posts == 3 and not any(line["company_reply"] for line in lines)
+    assert counts.own_posts == 2 and counts.finish_reason == "finished"
     report, lines = crawl_own(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"), ["ucachw4qvhoe4zqhhxcve3kw"])
     assert {line["id"] for line in lines} == services.youtube_comment_ids() - {services.MORE_REPLIES}
     assert report.sources[next(iter(report.sources))].own_posts == 1
+
+
+def test_a_youtube_comment_waiting_for_its_replies_is_kept_when_the_quota_stops_them(
+        httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quota runs out on the replies call: the top comment that waited for them is still written."""
+    youtube_paths(httpserver, services.youtube(SECRET, [], quota=1))
+    monkeypatch.setenv("YOUTUBE_API_KEY", SECRET)
+    report, lines = crawl_own(tmp_path, VIDEO_PAGE, "youtube", httpserver.url_for("/"), ["UCNvMBmCASzTNNX8lW3JRMbw"])
+    assert len(lines) == 5 and services.MORE_REPLIES in {line["id"] for line in lines}
+    assert report.sources[next(iter(report.sources))].finish_reason == "quota_spent"
 
 
 def test_a_google_play_review_under_an_own_name_is_no_item_and_developer_replies_stay(

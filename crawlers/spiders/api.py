@@ -8,7 +8,8 @@ A subject source (an app, a hashtag, a video) keeps everything the service retur
 The company's own accounts there (``[[entities]] own_accounts``, ``nps.authors.is_own_account``) are not customer
 voice: an own post is no item, and an own reply rides on the post or comment it answers as ``company_reply``
 (its first reply) when that item is made later in this crawl or on the same page (timelines run newest first, so
-a reply comes before what it answers); any other own post is dropped and counted (``onps/own_posts``).
+a reply comes before what it answers; YouTube makes a top comment after its thread's replies); any other own post
+is dropped and counted (``onps/own_posts``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class ApiSpider(SourceSpider):
 
     def voices(self, posts: list[Post]) -> list[ReviewItem]:
         """The items of a page's POSTS: the customers' posts, each with the first own reply to it (this page's, or
-        one held from an earlier page) as ``company_reply``; own posts are no items (``Post`` docs)."""
+        one held from an earlier page) as ``company_reply``; own posts are no items, the ones that ride on none
+        are counted (``Post`` docs)."""
         for post in posts:
             if not post.own:
                 continue
@@ -89,6 +91,9 @@ class ApiSpider(SourceSpider):
             fields = post.fields
             if replies and not fields.get("company_reply"):
                 fields = {**fields, "company_reply": min(replies, key=lambda r: (r["time"] is None, r["time"] or ""))}
+                replies = replies[1:]
+            if replies:  # the company's later replies in the same thread: the first one is the loop closed
+                self.stat("own_posts", len(replies))
             items.append(self.make_item(**fields))
         return items
 
