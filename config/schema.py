@@ -73,6 +73,19 @@ class EntityConfig(Strict):
         default_factory=dict, description="Names per language code; '*' applies to every language."
     )
     competitors: list[str] = Field(default_factory=list)
+    own_accounts: dict[str, list[str]] = Field(
+        default_factory=dict, description="The entity's own accounts per source kind (googleplay: the developer "
+        "name; youtube: channel id; mastodon: user@instance; bluesky: DID or handle). Their posts are never "
+        "customer voice; their replies ride on the review or comment they answer as company_reply.")
+
+    @field_validator("own_accounts")
+    @classmethod
+    def _own_account_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        kinds = {name: kind.own_account for name, kind in KINDS.items() if kind.own_account}
+        if unknown := sorted(set(value) - set(kinds)):
+            raise ValueError(f"own_accounts: {', '.join(unknown)} has no accounts of its own; name them per kind: "
+                             + "; ".join(f"{name} = [{what}]" for name, what in kinds.items()))
+        return value
 
     def all_aliases(self) -> list[str]:
         """Every alias in every language, the entity's own name first, without repeats."""

@@ -1,7 +1,8 @@
 """The source kinds, in one table: adding a spider is one entry here.
 
 Each kind names its spider by import path (``crawlers.spiders.spider_class`` imports it on demand, so a crawl
-loads only the parsers it uses: extruct, feedparser, ...) and its category (stored as ``sources.category``). The
+loads only the parsers it uses: extruct, feedparser, ...), its category (stored as ``sources.category``) and, for a
+service where a company has accounts of its own, what names one (``[[entities]] own_accounts``). The
 config's ``[[sources]] kind`` accepts exactly these keys. Only the standard library is imported here, so the config
 and the CLI's help read the table without loading Scrapy.
 """
@@ -14,6 +15,7 @@ from typing import NamedTuple
 class Kind(NamedTuple):
     spider: str
     category: str
+    own_account: str | None = None  # what identifies the entity's own account there (nps.authors.is_own_account)
 
 
 KINDS: dict[str, Kind] = {
@@ -25,8 +27,8 @@ KINDS: dict[str, Kind] = {
     "feed": Kind("crawlers.spiders.feed.FeedSpider", "feed"),
     "forum": Kind("crawlers.spiders.forum.ForumSpider", "forum"),
     "glassdoor": Kind("crawlers.spiders.glassdoor.GlassdoorSpider", "employer"),
-    "googleplay": Kind("crawlers.spiders.googleplay.GooglePlaySpider", "app_store"),
-    "mastodon": Kind("crawlers.spiders.mastodon.MastodonSpider", "social"),
-    "bluesky": Kind("crawlers.spiders.bluesky.BlueskySpider", "social"),
-    "youtube": Kind("crawlers.spiders.youtube.YouTubeSpider", "video"),
+    "googleplay": Kind("crawlers.spiders.googleplay.GooglePlaySpider", "app_store", "developer name"),
+    "mastodon": Kind("crawlers.spiders.mastodon.MastodonSpider", "social", "user@instance"),
+    "bluesky": Kind("crawlers.spiders.bluesky.BlueskySpider", "social", "DID or handle"),
+    "youtube": Kind("crawlers.spiders.youtube.YouTubeSpider", "video", "channel id (UC...)"),
 }

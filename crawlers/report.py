@@ -26,7 +26,7 @@ from pipelines.dedupe import DuplicateItem
 from pipelines.validate import TooOld
 
 COUNTS = ("pages", "items", "new", "duplicates", "dropped")
-NOTED = ("too_old", "recoded", "bad_dates")  # counted from the crawler's stats beside COUNTS
+NOTED = ("too_old", "recoded", "bad_dates", "own_posts")  # counted from the crawler's stats beside COUNTS
 
 
 @dataclass
@@ -44,6 +44,7 @@ class SourceCounts:
     given_up: int = 0  # owed pages given up in this crawl (crawl.owed_max_runs / owed_max_days)
     recoded: int = 0  # pages declared UTF-8 that were not, decoded again (crawlers.middlewares)
     bad_dates: int = 0  # items stored without a date: the one they gave cannot be read (extra.date_unreadable)
+    own_posts: int = 0  # the entity's own accounts' posts left out, not replies riding on what they answer
 
 
 @dataclass

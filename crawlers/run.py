@@ -87,6 +87,13 @@ def spider_entities(cfg: OnpsConfig, source: SourceConfig) -> dict[str, list[str
     return {e.name: e.all_aliases() for e in chosen}
 
 
+def spider_own_accounts(cfg: OnpsConfig, kind: str, entity: str | None) -> list[str]:
+    """The accounts of the source's kind that speak for the company (``[[entities]] own_accounts``): the source's
+    entity's, else every configured entity's (on a hashtag no company's own post is customer voice)."""
+    chosen = [e for e in cfg.entities if e.name == entity] if entity else cfg.entities
+    return [account for e in chosen for account in e.own_accounts.get(kind, [])]
+
+
 def spider_arguments(cfg: OnpsConfig, source: SourceConfig) -> dict[str, Any]:
     """What a configured source's spider is told that needs no store (the store adds ids and known keys)."""
     return {
@@ -95,6 +102,7 @@ def spider_arguments(cfg: OnpsConfig, source: SourceConfig) -> dict[str, Any]:
         "entities": spider_entities(cfg, source), "region": source.region, "touchpoint": source.touchpoint,
         "language": source.language, "query": source.query, "selectors": source.selectors,
         "api_base": source.api_base, "credentials": source.credentials, "quota": source.quota,
+        "own_accounts": spider_own_accounts(cfg, source.kind, source.entity),
     }
 
 
@@ -199,7 +207,8 @@ def crawl_url(
     """Crawl one source given by URL and spider KIND into OUT_PATH as JSON lines (the stored fields).
 
     No store, no JOBDIR, no incremental memory, no age budget: a dry run of a source before it goes into onps.toml. With
-    ENTITY, forum-like kinds keep only posts naming it (and its aliases, when CFG knows it). API_BASE sends an API
+    ENTITY, forum-like kinds keep only posts naming it (and its aliases, when CFG knows it), and the entity's own
+    accounts in CFG (any entity's without ENTITY) speak for the company, not as customers. API_BASE sends an API
     source's calls to another host (same paths). A credential the kind needs must be in the environment under its
     default variable (crawlers.credentials), else MissingCredential before any request.
     """
@@ -217,7 +226,8 @@ def crawl_url(
             "kind": kind,
             "feed": str(Path(out_path).resolve()),
             "spider": {"source": name, "url": url, "entity": entity, "max_pages": budget,
-                       "max_age_days": None, "entities": entities, "api_base": api_base},
+                       "max_age_days": None, "entities": entities, "api_base": api_base,
+                       "own_accounts": spider_own_accounts(cfg, kind, entity)},
         }],
     }
     out = Path(out_path).resolve()

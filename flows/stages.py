@@ -124,8 +124,8 @@ def crawl(db_url: str, cfg: OnpsConfig, run_id: int, progress: bool = False) -> 
     report = crawl_sources(cfg, db_url, run_id, progress=progress)
     def shown(c: Any) -> dict[str, int]:
         """The crawl counts, and the failed pages carried between runs (store.owed) when there are any."""
-        return {k: getattr(c, k) for k in (*COUNTS, "recoded", "bad_dates", "recovered", "owed", "given_up")
-                if k in COUNTS or getattr(c, k)}
+        return {k: getattr(c, k) for k in (*COUNTS, "recoded", "bad_dates", "own_posts", "recovered", "owed",
+                                           "given_up") if k in COUNTS or getattr(c, k)}
 
     by_source = {name: shown(c) for name, c in report.sources.items()}
     totals = report.totals

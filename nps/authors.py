@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,3 +95,19 @@ def resolve_authors(records: Sequence[Mapping[str, Any]], rules: AuthorRules) ->
         else:
             out.append(dict(record))
     return out
+
+
+def account_key(account: Any) -> str:
+    """An account as configured or as a source names it, compared case-insensitively and without the ``@`` a
+    handle is often written with ("@Acme@Mastodon.social" -> "acme@mastodon.social")."""
+    return str(account).strip().lstrip("@").casefold()
+
+
+def is_own_account(identities: Iterable[Any], accounts: Iterable[str]) -> bool:
+    """Whether an author, by any of the IDENTITIES the source gives for it, is one of the entity's own ACCOUNTS
+    (``[[entities]] own_accounts`` of the source's kind): a Mastodon ``user@instance``, a Bluesky DID or handle
+    (the handle can change, the DID cannot: either may be configured), a YouTube channel id, a Google Play
+    developer name. The company's own posts are never customer voice; its replies are the loop closed
+    (``company_reply`` on what they answer)."""
+    own = {account_key(a) for a in accounts if str(a).strip()}
+    return bool(own) and any(account_key(i) in own for i in identities if i)

@@ -40,13 +40,14 @@ PLAY_PAGE = f"https://play.google.com/store/apps/details?id={services.TRANSLATE}
 
 
 def crawl(tmp_path: Path, url: str, kind: str, api_base: str, *options: str,
-          env: dict[str, str] | None = None) -> tuple[int, str, list[dict[str, Any]]]:
-    """`onps crawl URL --kind KIND --api-base BASE`: (exit code, everything it printed, the lines written)."""
-    config = tmp_path / "onps.toml"
-    config.write_text("[crawl]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fast_crawl(tmp_path).items()),
-                      encoding="utf-8")
+          env: dict[str, str] | None = None, config: str = "") -> tuple[int, str, list[dict[str, Any]]]:
+    """`onps crawl URL --kind KIND --api-base BASE`: (exit code, everything it printed, the lines written); CONFIG:
+    more of onps.toml (entities)."""
+    path = tmp_path / "onps.toml"
+    path.write_text("[crawl]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fast_crawl(tmp_path).items())
+                    + config, encoding="utf-8")
     out = tmp_path / f"{kind}.jsonl"
-    result = CliRunner().invoke(app, ["--config", str(config), "crawl", url, "--kind", kind, "--api-base", api_base,
+    result = CliRunner().invoke(app, ["--config", str(path), "crawl", url, "--kind", kind, "--api-base", api_base,
                                       *options, "-o", str(out)], env=env)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
     return result.exit_code, result.output, lines

@@ -4,12 +4,18 @@ URL the frontier, the report or the store keeps), a budget of calls (``quota``),
 changed reply shape reported as a failed source instead of an empty success.
 
 A subject source (an app, a hashtag, a video) keeps everything the service returns for it: no mention filter.
+
+The company's own accounts there (``[[entities]] own_accounts``, ``nps.authors.is_own_account``) are not customer
+voice: an own post is no item, and an own reply rides on the post or comment it answers as ``company_reply``
+(its first reply) when that item is made later in this crawl or on the same page (timelines run newest first, so
+a reply comes before what it answers; YouTube makes a top comment after its thread's replies); any other own post
+is dropped and counted (``onps/own_posts``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import scrapy
@@ -17,7 +23,10 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from crawlers import credentials
+from crawlers.items import ReviewItem
 from crawlers.spiders.base import SourceSpider
+from nps.authors import is_own_account
+from nps.record import company_reply
 
 SHAPE_CHANGED = "shape_changed"  # the finish reason of a source whose replies no longer parse
 QUOTA_SPENT = "quota_spent"  # the finish reason of a source the service (or its budget) stopped for the day
@@ -30,6 +39,16 @@ def link_next(header: str | None) -> str | None:
         if "next" in rel.split():
             return url
     return None
+
+
+class Post(NamedTuple):
+    """A post or comment as a service lists it, before it is an item: its item FIELDS, the KEY a reply names it
+    by (a status id, a post URI, a comment id), whether an OWN account wrote it, and the key of what it ANSWERS."""
+
+    key: str | None
+    fields: dict[str, Any]
+    own: bool
+    answers: str | None = None
 
 
 class ApiSpider(SourceSpider):
@@ -45,6 +64,43 @@ class ApiSpider(SourceSpider):
         # raises MissingCredential naming the variable (crawl_url and crawl_sources check it before this process)
         self.creds = credentials.read(self.kind, self.credential_names)
         self.calls = 0
+        self.held_replies: dict[str, list[dict[str, Any]]] = {}  # own replies by the key of what they answer
+
+    def is_own(self, *identities: Any) -> bool:
+        """Whether an author (by any of the identities the service gives) is one of the entity's own accounts."""
+        return is_own_account(identities, self.own_accounts)
+
+    def voices(self, posts: list[Post]) -> list[ReviewItem]:
+        """The items of a page's POSTS: the customers' posts, each with the first own reply to it (this page's, or
+        one held from an earlier page) as ``company_reply``; own posts are no items, the ones that ride on none
+        are counted (``Post`` docs)."""
+        for post in posts:
+            if not post.own:
+                continue
+            reply = company_reply(post.fields.get("raw_text"), post.fields.get("published_at")) \
+                if post.answers else None
+            if reply:
+                self.held_replies.setdefault(str(post.answers), []).append(reply)
+            else:
+                self.stat("own_posts")
+        items = []
+        for post in posts:
+            if post.own:
+                continue
+            replies = self.held_replies.pop(post.key, []) if post.key else []
+            fields = post.fields
+            if replies and not fields.get("company_reply"):
+                fields = {**fields, "company_reply": min(replies, key=lambda r: (r["time"] is None, r["time"] or ""))}
+                replies = replies[1:]
+            if replies:  # the company's later replies in the same thread: the first one is the loop closed
+                self.stat("own_posts", len(replies))
+            items.append(self.make_item(**fields))
+        return items
+
+    def closed(self, reason: str) -> None:
+        """Own replies whose post this crawl did not make after them: dropped, and counted."""
+        if left := sum(len(replies) for replies in self.held_replies.values()):
+            self.stat("own_posts", left)
 
     def api_url(self, path: str, **params: Any) -> str:
         """The service's call PATH with PARAMS (None values left out) on ``api_base`` or the service's own host."""

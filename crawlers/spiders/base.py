@@ -63,6 +63,7 @@ class SourceSpider(scrapy.Spider):
         api_base: str | None = None,
         credentials: dict[str, str] | None = None,
         quota: int | None = None,
+        own_accounts: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,6 +88,7 @@ class SourceSpider(scrapy.Spider):
         # API sources (crawlers/spiders/api.py): another host for the service's calls, the names of the
         # credentials' variables (never their values), and the units this crawl may spend
         self.api_base, self.credential_names, self.quota = api_base, credentials or {}, quota
+        self.own_accounts = tuple(own_accounts)  # the entity's own accounts at this source's service
 
     # ---- requests ---------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -147,9 +149,10 @@ class SourceSpider(scrapy.Spider):
         """What an HTTP error status means for this source (an API spider names the credential to fix)."""
         return f"HTTP {status}"
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterable[Any] | None:
         """A page that could not be fetched (after the retries): recorded with its reason and owed to the source,
-        so the next crawl asks for it again (robots.txt refusals are not owed); the crawl goes on."""
+        so the next crawl asks for it again (robots.txt refusals are not owed); the crawl goes on. A subclass may
+        yield what the failure settles (items held back for the page)."""
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets .request on an errback's Failure
         owed = True
         if failure.check(HttpError):
@@ -162,6 +165,7 @@ class SourceSpider(scrapy.Spider):
         if not owed:  # an owed page stays undone in the JOBDIR state: a killed crawl that resumes asks it again
             self.state.setdefault("done", set()).add(request.url)
         self.page_error(request.url, reason, owed=owed)
+        return None
 
     # ---- accounting ---------------------------------------------------------------------------------------
     def stat(self, key: str, count: int = 1) -> None:

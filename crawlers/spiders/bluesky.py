@@ -24,7 +24,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.api import ApiSpider, Post
 from nps.record import parse_time
 
 PER_PAGE = 100  # searchPosts' maximum
@@ -169,7 +169,7 @@ class BlueskySpider(ApiSpider):
         listed = data.get("posts" if self.by == "q" else "feed") if isinstance(data, dict) else None
         if not isinstance(listed, list):
             self.shape_changed(response, f"no {'posts' if self.by == 'q' else 'feed'} list")
-        items = []
+        posts = []
         for entry in listed:
             if not isinstance(entry, dict):
                 continue
@@ -182,7 +182,11 @@ class BlueskySpider(ApiSpider):
             if not str((post.get("record") or {}).get("text") or "").strip():  # an image alone: no words to read
                 self.stat("no_text")
                 continue
-            items.append(self.make_item(**post_fields(post)))
+            fields = post_fields(post)
+            reply = (post.get("record") or {}).get("reply") or {}
+            own = self.is_own(fields["author_id"], fields["author_facts"].get("handle"))
+            posts.append(Post(post["uri"], fields, own, (reply.get("parent") or {}).get("uri")))
+        items = self.voices(posts)  # an own account's reply rides on the post it answers (reply.parent)
         yield from items
         cursor = data.get("cursor")
         # a page of reposts only does not end a feed; an empty one does

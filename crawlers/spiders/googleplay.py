@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.api import ApiSpider, Post
 from nps.record import company_reply
 
 RPC = "UsvDTd"
@@ -151,7 +151,9 @@ class GooglePlaySpider(ApiSpider):
             self.shape_changed(response, f"no review list at payload[0] of the {RPC} reply {asked}")
         if any(not isinstance(r, list) or not isinstance(at(r, 0), str) for r in reviews):
             self.shape_changed(response, "a review is not an array with its id first")
-        items = [self.make_item(**review_fields(r, self.app, self.hl)) for r in reviews]
+        # a review under the developer's own name is the company speaking: no item (its replies are r[7])
+        items = self.voices([Post(None, fields, self.is_own(fields["author_name"]))
+                             for fields in (review_fields(r, self.app, self.hl) for r in reviews)])
         yield from items
         token = at(data, 1, 1)
         if isinstance(token, str) and token and self.keep_paging(response, items):

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from scrapy.http import Response
 
-from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.api import ApiSpider, Post
 from nps.record import parse_time
 
 PER_PAGE = 40  # the API's maximum for timelines
@@ -127,10 +127,11 @@ class MastodonSpider(ApiSpider):
         return {"account": self.parse_account, "status": self.parse_status}.get(self.what, self.parse)
 
     def statuses(self, response: Response, data: Any) -> list[Any]:
-        """The items of a page of statuses; boosts are counted and left out."""
+        """The items of a page of statuses; boosts are counted and left out, an own account's reply rides on the
+        status it answers (``in_reply_to_id``)."""
         if not isinstance(data, list) or any(not isinstance(s, dict) or "id" not in s for s in data):
             self.shape_changed(response, "a timeline is not a JSON array of statuses")
-        items = []
+        posts = []
         for status in data:
             if status.get("reblog"):
                 self.stat("boosts_skipped")
@@ -138,8 +139,10 @@ class MastodonSpider(ApiSpider):
             if not str(status.get("content") or "").strip():  # a picture or a poll alone: no words to read
                 self.stat("no_text")
                 continue
-            items.append(self.make_item(**status_fields(status, self.instance)))
-        return items
+            fields = status_fields(status, self.instance)
+            posts.append(Post(str(status["id"]), fields, self.is_own(fields["author_id"]),
+                              status.get("in_reply_to_id")))
+        return self.voices(posts)
 
     def parse(self, response: Response) -> Iterator[Any]:
         """A timeline page (a tag's or an account's): its statuses, then the ``Link`` header's next page."""

@@ -5,8 +5,10 @@
 ``comments.list?parentId=``, paged the same way.
 
 The text is ``textOriginal`` (what the author typed), not the HTML ``textDisplay``; the author is the channel id.
-A reply by the channel the thread belongs to (its ``snippet.channelId``: the video's owner) is the company's
-voice: it rides on the comment it answers as ``company_reply`` (when the thread includes it), never an item.
+A comment by the channel the thread belongs to (its ``snippet.channelId``: the video's owner) or by one of the
+entity's configured channels is the company's voice, never an item: a reply included in its thread rides on the
+top comment as ``company_reply``, and so does one fetched by ``comments.list``: a thread's top comment is made
+with its last page of replies (or when they cannot be fetched).
 
 Every call costs quota (1 unit each; 10,000 a day by default): ``quota`` caps the calls of one crawl, and the
 service's ``quotaExceeded`` ends the source cleanly, keeping what was fetched; the refused page is owed and the
@@ -17,7 +19,7 @@ a URL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,8 +28,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.spiders.api import QUOTA_SPENT, ApiSpider
-from nps.record import company_reply
+from crawlers.spiders.api import QUOTA_SPENT, ApiSpider, Post
 
 PER_PAGE = 100  # the API's maximum for both lists
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
@@ -84,6 +85,8 @@ class YouTubeSpider(ApiSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by, self.target = page_target(self.start_url)
+        # top comments waiting for their thread's comments.list replies, with the page that listed them
+        self.awaiting: dict[str, tuple[Post, str]] = {}
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Goog-Api-Key": self.creds.get("api_key") or ""}
@@ -113,8 +116,11 @@ class YouTubeSpider(ApiSpider):
         return super().failure_reason(status, body) + (f" {', '.join(sorted(r for r in reasons if r))}"
                                                          if reasons else "")
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[Any]:
         super().on_error(failure)
+        parent = thread_of(failure.request.url)  # type: ignore[attr-defined]
+        if parent in self.awaiting:  # its replies will not come in this crawl: the top comment waits no longer
+            yield from self.voices([self.awaiting.pop(parent)[0]])
         if failure.check(HttpError) and error_reasons(failure.value.response.body) & QUOTA_REASONS:
             raise CloseSpider(QUOTA_SPENT)  # what was fetched is kept; the refused page is owed
 
@@ -128,6 +134,10 @@ class YouTubeSpider(ApiSpider):
             self.shape_changed(response, f"no items list in a {kind} reply")
         return data["items"], data.get("nextPageToken")
 
+    def by_owner(self, fields: dict[str, Any], owner: str | None) -> bool:
+        """A comment by the company: the channel the thread belongs to (the video's owner) or a configured one."""
+        return bool(owner) and fields["author_id"] == owner or self.is_own(fields["author_id"])
+
     def parse(self, response: Response) -> Iterator[Any]:
         """A page of comment threads: each top-level comment with the company's reply on it, the other included
         replies, a ``comments.list`` call for a thread that includes fewer replies than it has, the next page."""
@@ -135,7 +145,7 @@ class YouTubeSpider(ApiSpider):
         if page is None:
             return
         threads, token = page
-        items, more = [], []
+        posts, more, tops = [], [], {}
         for thread in threads:
             snippet = thread.get("snippet") if isinstance(thread, dict) else None
             top = snippet.get("topLevelComment") if isinstance(snippet, dict) else None
@@ -143,42 +153,60 @@ class YouTubeSpider(ApiSpider):
                 self.shape_changed(response, "a comment thread without snippet.topLevelComment")
             owner = snippet.get("channelId")
             replies = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
-            own = [r for r in replies if owner and comment_fields(r)["author_id"] == owner]
             fields = comment_fields(top)
-            if own:
-                first = min(own, key=lambda r: (r.get("snippet") or {}).get("publishedAt") or "")
-                fields["company_reply"] = company_reply((first.get("snippet") or {}).get("textOriginal"),
-                                                        (first.get("snippet") or {}).get("publishedAt"))
-            items.append(self.make_item(**fields))
-            items += [self.make_item(**comment_fields(r)) for r in replies if r not in own]
+            posts.append(Post(fields["external_id"], fields, self.by_owner(fields, owner)))
+            tops[thread.get("id") or top.get("id")] = posts[-1]
+            for reply in replies:
+                reply_fields = comment_fields(reply)
+                posts.append(Post(reply_fields["external_id"], reply_fields, self.by_owner(reply_fields, owner),
+                                  fields["external_id"]))
             if (snippet.get("totalReplyCount") or 0) > len(replies):
                 more.append(thread.get("id") or top.get("id"))
-        yield from items
+        # a thread's top comment waits for the replies fetched by comments.list (the company's may be among them)
+        page_url = response.request.url if response.request else response.url
+        requests, waiting = [], []
         for parent in more:
             if parent and (request := self.request(self.replies_url(parent), callback=self.parse_replies,
                                                    owner=owner_of(threads, parent))):
-                yield request
-        if token and self.keep_paging(response, items) and (request := self.request(self.threads_url(token))):
+                requests.append(request)
+                if not tops[parent].own:
+                    self.awaiting[parent] = (tops[parent], page_url)
+                    waiting.append(tops[parent])
+        items = self.voices([post for post in posts if all(post is not held for held in waiting)])
+        yield from items
+        yield from requests
+        listed = items + [self.make_item(**post.fields) for post in waiting]
+        if token and self.keep_paging(response, listed) and (request := self.request(self.threads_url(token))):
             yield request
 
     def parse_replies(self, response: Response) -> Iterator[Any]:
-        """A page of one thread's replies (``comments.list?parentId=``); the channel owner's are not items."""
+        """A page of one thread's replies (``comments.list?parentId=``); the company's are not items: the first
+        rides on the thread's top comment, made with the thread's last page of replies."""
         page = self.page(response, "youtube#commentListResponse")
         if page is None:
             return
         (replies, token), owner = page, response.meta.get("owner")
-        for reply in replies:
-            fields = comment_fields(reply) if isinstance(reply, dict) else None
-            if fields is None:
-                continue
-            if owner and fields["author_id"] == owner:
-                self.stat("owner_replies")
-                continue
-            yield self.make_item(**fields)
-        parent = next(iter(parse_qs(urlsplit(response.url).query).get("parentId", [])), None)
-        if token and parent and (request := self.request(self.replies_url(parent, token), callback=self.parse_replies,
-                                                         owner=owner)):
-            yield request
+        parent = thread_of(response.url)
+        fields = [comment_fields(reply) for reply in replies if isinstance(reply, dict)]
+        posts = [Post(f["external_id"], f, self.by_owner(f, owner), parent) for f in fields]
+        following = self.request(self.replies_url(parent, token), callback=self.parse_replies, owner=owner) \
+            if token and parent else None
+        if following is None and parent in self.awaiting:
+            posts.insert(0, self.awaiting.pop(parent)[0])
+        yield from self.voices(posts)
+        if following is not None:
+            yield following
+
+    def checkpoint(self, jobdir: str, unfinished: Iterable[str]) -> None:
+        """A thread page whose top comment still waits for its replies is unfinished: a resumed crawl reads it
+        again (and makes that comment at once, its replies' pages being asked already)."""
+        super().checkpoint(jobdir, {*unfinished, *(page for _, page in self.awaiting.values())})
+
+
+def thread_of(url: str) -> str | None:
+    """The thread whose replies a ``comments.list?parentId=`` URL asks for (None for any other call)."""
+    found = parse_qs(urlsplit(url).query).get("parentId")
+    return found[0] if found else None
 
 
 def owner_of(threads: list[dict[str, Any]], thread_id: str) -> str | None:

@@ -29,11 +29,11 @@ err = Console(stderr=True)
 def report_table(report: CrawlReport) -> Table:
     table = Table(title="crawl report" + (f" (run {report.run_id})" if report.run_id else ""))
     for column in ("source", "pages", "items", "new", "duplicates", "dropped", "too old", "bad dates", "recoded",
-                   "finished"):
+                   "own posts", "finished"):
         table.add_column(column, justify="left" if column in ("source", "finished") else "right")
     for name, c in report.sources.items():
         table.add_row(name, *map(str, (c.pages, c.items, c.new, c.duplicates, c.dropped, c.too_old, c.bad_dates,
-                                       c.recoded)), c.finish_reason)
+                                       c.recoded, c.own_posts)), c.finish_reason)
     return table
 
 
