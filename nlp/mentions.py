@@ -25,6 +25,7 @@ class EntityMatcher:
     def __init__(self, entities: Sequence[EntityConfig]) -> None:
         self.entities = {e.name: e for e in entities}
         self.nlp = spacy.blank("xx")
+        self.nlp.add_pipe("sentencizer")  # rule-based, any language: where a post's sentences end
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for entity in entities:
             # a blank pipeline's tokenizer is a spacy.tokenizer.Tokenizer; spaCy types it as any str -> Doc callable
@@ -35,6 +36,25 @@ class EntityMatcher:
         doc = self.nlp.make_doc(text)
         spans = filter_spans([Span(doc, start, end, label=key) for key, start, end in self.matcher(doc)])
         return [span.label_ for span in sorted(spans, key=lambda s: s.start)]
+
+    def sentences_about(self, text: str) -> dict[str, str]:
+        """Each mentioned entity with the sentences of TEXT about it, in order: a sentence naming entities is
+        about each of them; one naming none is about the entity named last before it ("I left Acme. Their app
+        kept crashing."), or, before any name, the first one named. "Left Acme for Globex, much happier" counts
+        for both on that sentence, "Globex is great" only for Globex."""
+        doc = self.nlp(text)
+        spans = filter_spans([Span(doc, start, end, label=key) for key, start, end in self.matcher(doc)])
+        if not spans:
+            return {}
+        order = list(dict.fromkeys(span.label_ for span in sorted(spans, key=lambda s: s.start)))
+        about: dict[str, list[str]] = {name: [] for name in order}
+        current: list[str] = [order[0]]
+        for sentence in doc.sents:
+            named = list(dict.fromkeys(s.label_ for s in spans if sentence.start <= s.start < sentence.end))
+            current = named or current[-1:]
+            for name in current:
+                about[name].append(sentence.text.strip())
+        return {name: " ".join(part for part in parts if part) for name, parts in about.items()}
 
     def find(self, text: str) -> list[str]:
         """Entity names mentioned, each once, in order of first mention."""

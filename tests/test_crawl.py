@@ -323,6 +323,33 @@ def test_a_crawl_whose_parent_is_killed_stops_writing(httpserver: HTTPServer, sq
     assert len(httpserver.log) == seen  # no request after the kill
 
 
+def test_a_forum_post_naming_two_brands_becomes_one_item_each_on_its_sentences(httpserver: HTTPServer,
+                                                                                sqlite_url: str, tmp_path: Path):
+    """"Left Acme for Globex" used to be one document of the first brand named, with the praise of Globex in it."""
+    from store.schema import Entity
+
+    post = ('<div id="p9" class="post"><a class="username">ines</a> <time datetime="2026-11-12T18:04:00+00:00">'
+            'x</time><div class="content">Switched from Acme Bank to Globex in May. Acme Bank lost two transfers.'
+            '<br/>Globex support fixed everything in a day.</div></div>')
+    httpserver.expect_request("/board").respond_with_data(f"<html><body>{post}</body></html>", content_type="text/html")
+    cfg = OnpsConfig.model_validate({
+        "crawl": fast_crawl(tmp_path, max_age_days=36500),
+        "entities": [{"name": "Acme Bank", "competitors": ["Globex"]}, {"name": "Globex"}],
+        "sources": [{"name": "board", "kind": "forum", "url": httpserver.url_for("/board"),
+                     "selectors": FORUM_SELECTORS}]})
+    report = crawl_sources(cfg, sqlite_url, progress=False)
+    assert not report.errors and report.sources["board"].new == 2
+    with session_scope(sqlite_url) as session:
+        rows = session.execute(select(Entity.name, Document.external_id, Document.text, Document.extra)
+                               .join(Entity, Entity.id == Document.entity_id)).all()
+    items = {name: (ext, text, extra) for name, ext, text, extra in rows}
+    assert set(items) == {"Acme Bank", "Globex"}
+    assert items["Acme Bank"][1] == "Switched from Acme Bank to Globex in May. Acme Bank lost two transfers."
+    assert items["Globex"][1] == "Switched from Acme Bank to Globex in May. Globex support fixed everything in a day."
+    assert items["Globex"][0] == f"{items['Globex'][2]['post_id']}@Globex"
+    assert items["Acme Bank"][2]["mentions"] == ["Acme Bank", "Globex"]
+
+
 def test_onps_crawl_url_writes_json_lines(httpserver: HTTPServer, tmp_path: Path):
     httpserver.expect_request("/robots.txt").respond_with_data(ROBOTS, content_type="text/plain")
     page(httpserver, "/review/acme", "trustpilot/page2.html", query="page=2")

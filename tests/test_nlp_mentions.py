@@ -42,3 +42,19 @@ def test_own_mention_stays_and_no_mention_is_dropped_with_a_reason() -> None:
 def test_most_mentioned_wins_without_a_default() -> None:
     matcher = EntityMatcher(ENTITIES)
     assert matcher.attribute("Telekom? No. Vodafone, and Vodafone Deutschland again.")[0] == "Vodafone"
+
+
+def test_a_post_naming_two_brands_counts_for_each_on_its_own_sentences() -> None:
+    from config.schema import EntityConfig
+    from nlp.mentions import EntityMatcher
+
+    matcher = EntityMatcher([EntityConfig(name="Acme Bank", aliases={"*": ["Acme"]}), EntityConfig(name="Globex")])
+    text = ("I moved from Acme to Globex last month. Acme kept blocking my card and nobody answered. "
+            "Globex opened my account in ten minutes. Honestly the best decision this year.")
+    about = matcher.sentences_about(text)
+    assert about == {
+        "Acme Bank": "I moved from Acme to Globex last month. Acme kept blocking my card and nobody answered.",
+        "Globex": "I moved from Acme to Globex last month. Globex opened my account in ten minutes. "
+                  "Honestly the best decision this year.",
+    }
+    assert matcher.sentences_about("Nothing about banks here.") == {}

@@ -21,6 +21,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.html import remove_tags
 
 from crawlers.items import ReviewItem, document_key
 from nps.record import parse_time
@@ -265,16 +266,29 @@ class SourceSpider(scrapy.Spider):
             )
         return self._matcher.find(text)
 
-    def on_topic(self, text: str, **fields: Any) -> ReviewItem | None:
-        """An item for a forum/feed post that names an entity (the first one named is its entity), else None."""
+    def on_topic(self, text: str, **fields: Any) -> list[ReviewItem]:
+        """The items of a forum/feed post that names entities: none when it names none; one, with the post's own
+        id, when it names one (or the spider keeps every post); one per entity when it names several, each on the
+        sentences about that entity (``nlp.mentions.EntityMatcher.sentences_about``), so "left Acme for Globex"
+        is not read as Globex's review of Globex. Those keep the post's id as ``extra.post_id`` and take
+        ``ID@ENTITY`` as theirs."""
         found = self.mentioned(text)
         if found == []:
             self.stat("off_topic")
-            return None
+            return []
         extra = dict(fields.pop("extra", None) or {})
-        if found:
-            extra["mentions"] = found
-        return self.make_item(entity=found[0] if found else self.entity, extra=extra, **fields)
+        if not found or len(found) == 1:
+            if found:
+                extra["mentions"] = found
+            return [self.make_item(entity=found[0] if found else self.entity, extra=extra, **fields)]
+        assert self._matcher is not None  # mentioned() built it to find several
+        parts = self._matcher.sentences_about(remove_tags(text))  # a feed's post is HTML: split its words
+        post_id = fields.pop("external_id")
+        fields.pop("title", None)  # the post's title is among its sentences where it names the entity
+        fields.pop("raw_text", None)
+        return [self.make_item(entity=name, external_id=f"{post_id}@{name}", raw_text=sentences, title=None,
+                               extra={**extra, "mentions": found, "post_id": post_id}, **fields)
+                for name, sentences in parts.items() if sentences]
 
     def keep_paging(self, response: Response, items: list[ReviewItem]) -> bool:
         """Whether the page's next page is worth fetching.

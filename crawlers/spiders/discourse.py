@@ -109,6 +109,4 @@ class DiscourseSpider(SourceSpider):
                 continue
             fields = post_fields(post, topic, root)
             text = clean_text(f"{fields['title'] or ''}\n{fields['raw_text'] or ''}")
-            item = self.on_topic(text, **fields)
-            if item is not None:
-                yield item
+            yield from self.on_topic(text, **fields)

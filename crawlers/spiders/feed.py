@@ -53,9 +53,7 @@ class FeedSpider(SourceSpider):
             if not fields["raw_text"] and not fields["title"]:
                 items.append(self.make_item(**fields))  # validate drops it with its URL
                 continue
-            item = self.on_topic(f"{fields['title'] or ''}\n{fields['raw_text'] or ''}", **fields)
-            if item is not None:
-                items.append(item)
+            items += self.on_topic(f"{fields['title'] or ''}\n{fields['raw_text'] or ''}", **fields)
         yield from items
         following = [link.get("href") for link in parsed.feed.get("links", []) if link.get("rel") == "next"]
         if following and following[0] and self.keep_paging(response, items):

@@ -60,9 +60,7 @@ class ForumSpider(SourceSpider):
             if not raw:
                 items.append(self.make_item(**fields))  # validate drops it, naming the URL
                 continue
-            item = self.on_topic(Selector(text=raw).xpath("string()").get(""), **fields)
-            if item is not None:
-                items.append(item)
+            items += self.on_topic(Selector(text=raw).xpath("string()").get(""), **fields)
         if not items and not response.css(post_css):
             self.page_error(response.url, f"no post matches selectors.post {post_css!r}")
         yield from items

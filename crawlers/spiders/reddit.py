@@ -91,6 +91,4 @@ class RedditSpider(SourceSpider):
             fields = thing_fields(thing, response.url)
             if fields is None or not fields["raw_text"]:
                 continue
-            item = self.on_topic(fields["raw_text"], **fields)
-            if item is not None:
-                yield item
+            yield from self.on_topic(fields["raw_text"], **fields)
