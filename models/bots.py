@@ -128,7 +128,7 @@ class BotClassifier(ClassifierMixin, BaseEstimator):
         read RECORDS only. A text term is the text model's own log-odds; behaviour terms are 0 for a record that
         shows no behaviour (`behaviour_shown`), since the behaviour model then takes no part in its verdict."""
         texts = [str(r.get("text") or "") for r in records]
-        raw = [m.decision_function(texts) for m in self.text_models_.values()]
+        raw = [_decisions(m, texts) for m in self.text_models_.values()]
         features = batch_features([*records, *context])[: len(records)]
         shown = behaviour_shown(features)
         behaviour = np.where(shown[:, None], self.top_.contributions(features), 0.0)
@@ -281,6 +281,18 @@ class BotFilter:
                 continue
             judgements.append(BotJudgement(float(p[i]), bool(p[i] >= self.threshold), evidence, self.model_version))
         return judgements
+
+
+TEXT_CHUNK = 2000  # texts per text-model call: a row's decision is its own, the n-gram matrix of 100k is not small
+
+
+def _decisions(model: Any, texts: list[str]) -> np.ndarray:
+    """MODEL's decision function over TEXTS in chunks: the same values, without the whole input's n-gram matrix
+    in memory at once (100k lines of `onps estimate` held 3.4 GiB at the peak)."""
+    if len(texts) <= TEXT_CHUNK:
+        return np.asarray(model.decision_function(texts))
+    return np.concatenate([np.asarray(model.decision_function(texts[i:i + TEXT_CHUNK]))
+                           for i in range(0, len(texts), TEXT_CHUNK)])
 
 
 def _describe_with_signs(feature: str, value: float, record: Mapping[str, Any], ends: SentenceEnds | None) -> str:
