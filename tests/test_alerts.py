@@ -39,6 +39,13 @@ def weekly(rows: list[dict[str, Any]]) -> list[Any]:
     return estimate_groups(rows, ["entity"], "week", THRESHOLDS, train_prior=None)
 
 
+def acme_ids(session: Any) -> dict[str, int]:
+    """A store that knows one brand, Acme: its entity ids by name."""
+    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
+                                                    parent=None)], sources=[])
+    return sync_config(session, cfg).entities  # type: ignore[arg-type]
+
+
 def test_nps_drop_detractor_surge_and_rising_reason() -> None:
     rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
     drafts = {d.kind: d for d in estimate_alerts(weekly(rows), RULES)}
@@ -79,10 +86,8 @@ def test_campaign_and_incident_alerts() -> None:
 def test_one_alert_per_cause_and_acknowledged_causes_stay_quiet(db_url: str, tmp_path: Path) -> None:
     rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
     drafts = estimate_alerts(weekly(rows), RULES)
-    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
-                                                    parent=None)], sources=[])
     with session_scope(db_url) as session:
-        ids = sync_config(session, cfg).entities  # type: ignore[arg-type]
+        ids = acme_ids(session)
         first = save_alerts(session, drafts, ids)
     assert len(first) == 3
     with session_scope(db_url) as session:
@@ -110,10 +115,8 @@ def test_one_alert_per_cause_and_acknowledged_causes_stay_quiet(db_url: str, tmp
 def test_a_cause_raised_again_refreshes_an_open_alert_and_leaves_an_acknowledged_one(db_url: str) -> None:
     rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
     drafts = estimate_alerts(weekly(rows), RULES)
-    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
-                                                    parent=None)], sources=[])
     with session_scope(db_url) as session:
-        ids = sync_config(session, cfg).entities  # type: ignore[arg-type]
+        ids = acme_ids(session)
         acked, open_id = save_alerts(session, drafts, ids)[:2]
         acknowledge(session, acked, "tester")
     later = [replace(d, title=f"{d.title} (again)", severity="info", payload={"again": True}) for d in drafts]
@@ -131,10 +134,8 @@ def test_rules_run_on_stored_estimates(db_url: str) -> None:
     from store.schema import NpsEstimate
 
     rows = week("2026-11-03", 80, 10, "price") + week("2026-11-10", 30, 60, "outage")
-    cfg = SimpleNamespace(entities=[SimpleNamespace(name="Acme", kind="brand", aliases={}, competitors=[],
-                                                    parent=None)], sources=[])
     with session_scope(db_url) as session:
-        ids = sync_config(session, cfg).entities  # type: ignore[arg-type]
+        ids = acme_ids(session)
         for est in weekly(rows):
             session.add(NpsEstimate(entity_id=ids["Acme"], segment={}, segment_key="", window_kind="week",
                                     window_start=est.window_start, window_end=est.window_end, n=est.n,
