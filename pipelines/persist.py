@@ -114,8 +114,7 @@ class PersistPipeline:
         self.db_url = db_url
         self.buffer: list[ReviewItem] = []
         self.timer = LoopingCall(self.flush)
-        self.source_id = 0
-        self.entity_ids: dict[str, int] = {}
+        self.source_id, self.entity_ids = 0, dict[str, int]()  # read from the store in open_spider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
