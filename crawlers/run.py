@@ -147,7 +147,7 @@ def crawl_sources(
                 "spider": {
                     **spider_arguments(cfg, source),
                     "known_keys": list(keys), "newest": newest.isoformat() if newest else None,
-                    "run_id": run_id, "source_id": source_id, "entity_ids": registry.entities,
+                    "run_id": run_id,
                     "owed": owed_pages(session, source_id),
                 },
             })
@@ -161,7 +161,7 @@ def crawl_sources(
             _close_run(db_url, run_id, "failed", None, str(exc))
         raise
     report.run_id = run_id
-    _settle_owed(db_url, report, {s["spider"]["source"]: s["spider"]["source_id"] for s in specs},
+    _settle_owed(db_url, report, {source.name: registry.sources[source.name] for source in chosen},
                  GiveUp(cfg.crawl.owed_max_runs, cfg.crawl.owed_max_days))
     if own_run:
         _close_run(db_url, run_id, "completed", report, None)

@@ -54,7 +54,7 @@ def scrapy_settings(crawl: CrawlConfig, db_url: str | None = None, progress: boo
         # no disk queue and no fingerprint file in JOBDIR (crawlers/scheduler.py says why).
         "SCHEDULER": "crawlers.scheduler.MemoryQueueScheduler",
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
-        "EXTENSIONS": {"crawlers.report.ReportCollector": 0},
+        "EXTENSIONS": {"crawlers.report.ReportCollector": 0, "crawlers.checkpoint.Checkpoint": 0},
         "LOG_FORMATTER": "crawlers.report.QuietLogFormatter",
         "TELNETCONSOLE_ENABLED": False,  # no listening ports in a crawler
         "REMOTE_CONTROL_ENABLED": False,

@@ -1,57 +1,24 @@
 """Normalise an item: clean text, rating on 0-10, times in UTC, content hash.
 
-The parsing helpers are pure functions (times, ratings and the content hash are nps rules), the pipeline is the
-thin Scrapy wrapper around them. The raw text is kept beside the cleaned one.
+The parsing helpers are pure functions (times, ratings and the content hash are nps rules, text cleaning is
+``crawlers.text``), the pipeline is the thin Scrapy wrapper around them. The raw text is kept beside the cleaned one.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-import ftfy
-from ftfy import badness
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 from config.schema import OnpsConfig
 from crawlers.items import ReviewItem
+from crawlers.text import clean_text
 from nlp.disclosure import collection_channel
 from nps.authors import AuthorRules
 from nps.ratings import native_scale, rating_0_10
 from nps.record import MAX_TEXT_CHARS, company_reply, content_hash, iso_time, typed_facts
-
-_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|pre)>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
-
-
-def repair_encoding(text: str) -> str:
-    """ftfy's repair where ftfy's own detector sees mojibake; NFC otherwise.
-
-    Most reviews are clean: ASCII skips ftfy entirely and clean non-ASCII text pays only the detector, which
-    halves the per-item cost of cleaning (bench/crawl.py) without missing what ftfy would repair.
-    """
-    if text.isascii():
-        return text
-    if badness.is_bad(text):
-        return ftfy.fix_text(text, unescape_html=False)
-    return unicodedata.normalize("NFC", text)
-
-
-def clean_text(raw: str) -> str:
-    """Repair mojibake (ftfy), drop markup keeping paragraph breaks, decode entities, fold spaces."""
-    text = repair_encoding(raw)
-    if "<" in text and ">" in text:
-        text = remove_tags_with_content(text, which_ones=("script", "style"))
-        text = remove_tags(_BLOCK_END.sub("\n", text))
-    if "&" in text:
-        text = replace_entities(text)
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
 
 
 def as_number(value: Any) -> float | None:

@@ -13,16 +13,17 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.job import job_dir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
+from crawlers.checkpoint import batch_stored
 from crawlers.items import ReviewItem
 from crawlers.spiders.base import SourceSpider
 from nps.record import EMPLOYEE_FIELDS, parse_iso
 from store.engine import session_scope
+from store.registry import registered
 from store.schema import Author, Document
 from store.upsert import upsert
 
@@ -105,15 +106,15 @@ def employee_facts(item: Any) -> dict[str, Any]:
 
 class PersistPipeline:
     """Buffers items and writes them a batch at a time: when BATCH items wait, every FLUSH_SECONDS, and when the
-    spider closes. After each committed batch the spider's state is checkpointed into JOBDIR, so a killed crawl
-    loses only the uncommitted batch, whose pages it asks for again on resume (the upserts make that harmless)."""
+    spider closes. After each committed batch it sends ``crawlers.checkpoint.batch_stored``, on which the crawl's
+    JOBDIR state is checkpointed, so a killed crawl loses only the uncommitted batch."""
 
     def __init__(self, crawler: Crawler, db_url: str) -> None:
         self.crawler = crawler
         self.db_url = db_url
-        self.jobdir = job_dir(crawler.settings)
         self.buffer: list[ReviewItem] = []
         self.timer = LoopingCall(self.flush)
+        self.source_id, self.entity_ids = 0, dict[str, int]()  # read from the store in open_spider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
@@ -123,6 +124,14 @@ class PersistPipeline:
         return cls(crawler, db_url)
 
     def open_spider(self) -> None:
+        """The ids the rows refer to, by the spider's source name (``crawl_sources`` registered it)."""
+        spider = self.crawler.spider
+        assert isinstance(spider, SourceSpider)
+        with session_scope(self.db_url) as session:
+            ids = registered(session)
+        if spider.source not in ids.sources:
+            raise ValueError(f"source {spider.source!r} is not in the store: crawl_sources registers it")
+        self.source_id, self.entity_ids = ids.sources[spider.source], ids.entities
         self.timer.start(FLUSH_SECONDS, now=False).addErrback(self.timer_failed)
 
     def timer_failed(self, failure: Failure) -> None:
@@ -146,20 +155,10 @@ class PersistPipeline:
     def flush(self) -> None:
         if not self.buffer:
             return
-        spider = self.crawler.spider
-        assert isinstance(spider, SourceSpider) and spider.source_id is not None  # crawl_sources registered it
         items, self.buffer = self.buffer, []
         with session_scope(self.db_url) as session:
-            new, stored = store_items(session, spider.source_id, spider.entity_ids, items)
+            new, stored = store_items(session, self.source_id, self.entity_ids, items)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("onps/new", new)
         self.crawler.stats.inc_value("onps/duplicates", stored)
-        if self.jobdir:
-            self.checkpoint(spider)
-
-    def checkpoint(self, spider: SourceSpider) -> None:
-        """The spider's state with the pages still being scraped (Scrapy's scraper holds each response until all
-        its items have gone through the pipelines) marked unfinished."""
-        assert self.crawler.engine is not None and self.crawler.engine.scraper.slot is not None and self.jobdir
-        active = self.crawler.engine.scraper.slot.active
-        spider.checkpoint(self.jobdir, {url for r in active for url in (r.url, *r.meta.get("redirect_urls", []))})
+        self.crawler.signals.send_catch_log(signal=batch_stored)

@@ -1,5 +1,6 @@
 """The configured entities and sources as rows: ``sync_config`` makes the tables match onps.toml (idempotent
-upserts by name) and returns the ids every stage needs to write rows that refer to them."""
+upserts by name) and returns the ids every stage needs to write rows that refer to them; ``registered`` reads
+those ids back."""
 
 from __future__ import annotations
 
@@ -56,5 +57,11 @@ def sync_config(session: Session, cfg: OnpsConfig) -> Registry:
         key=("name",),
         update=("kind", "category", "base_url", "entity_id", "region", "touchpoint", "settings"),
     )
-    sources = {name: id_ for name, id_ in session.execute(select(Source.name, Source.id))}
-    return Registry(entities=entities, sources=sources)
+    return registered(session)
+
+
+def registered(session: Session) -> Registry:
+    """The ids of the entities and sources stored now (the persist pipeline reads them when its spider opens; the
+    crawl registered them with ``sync_config`` before it started)."""
+    return Registry(entities={name: id_ for name, id_ in session.execute(select(Entity.name, Entity.id))},
+                    sources={name: id_ for name, id_ in session.execute(select(Source.name, Source.id))})

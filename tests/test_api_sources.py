@@ -4,6 +4,7 @@ real captured replies served on 127.0.0.1 with the services' paging and errors (
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import time
 from collections import Counter
@@ -12,12 +13,17 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from scrapy import Request as ScrapyRequest
+from scrapy.http import TextResponse
+from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from config.schema import OnpsConfig
+from crawlers.checkpoint import save_state
 from crawlers.run import crawl_url
+from crawlers.spiders import spider_class
 from crawlers.spiders.youtube import error_reasons
 from flows.cli import app
 from nps.record import parse_iso
@@ -455,3 +461,21 @@ def test_a_youtube_error_reason_that_is_not_text_is_no_reason() -> None:
     """The reasons are sorted into the error message: a null beside a real reason once made that a TypeError."""
     body = json.dumps({"error": {"errors": [{"reason": None}, {"reason": "keyInvalid"}, "odd"]}}).encode()
     assert error_reasons(body) == {"keyInvalid"}
+
+
+def test_a_youtube_thread_page_whose_top_comment_waits_for_replies_stays_unfinished_in_the_checkpoint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Page 1 of the threads holds a thread with more replies than it includes: its top comment waits for the
+    comments.list call, so the checkpoint leaves the page undone and a resumed crawl reads it again."""
+    monkeypatch.setenv("YOUTUBE_API_KEY", SECRET)
+    page = services.YOUTUBE / "pyyoutube_comment_threads_comment_threads_by_video_paged_1.json"
+    spider_cls = spider_class("youtube")
+    spider = spider_cls.from_crawler(get_crawler(spider_cls), source="test", url=VIDEO_PAGE)
+    spider.crawler.spider = spider
+    url = spider.first_url()
+    spider.state = {"requested": {url: "parse"}}
+    output = list(spider.parse(TextResponse(url=url, body=services.capture(page), request=ScrapyRequest(url))))
+    assert any(services.MORE_REPLIES in getattr(o, "url", "") for o in output)
+    assert list(spider.unfinished_pages()) == [url] and url in spider.state["done"]
+    save_state(str(tmp_path), spider.state, spider.unfinished_pages())
+    assert url not in pickle.loads((tmp_path / "spider.state").read_bytes())["done"]

@@ -13,6 +13,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
+from crawlers.checkpoint import save_state
 from crawlers.items import ReviewItem, document_key
 from crawlers.spiders import spider_class
 from crawlers.spiders.base import ERRORS_KEY
@@ -276,7 +277,7 @@ def test_checkpoint_marks_pages_still_being_scraped_unfinished(tmp_path: Path):
     pages = [f"https://tp.test/review/acme?page={n}" for n in (1, 2, 3, 4)]
     state = {"requested": dict.fromkeys(pages, "parse"), "done": set(pages[:3])}
     spider, _ = spider_with_state("trustpilot", pages[0], state)
-    spider.checkpoint(str(tmp_path), unfinished={pages[2]})
+    save_state(str(tmp_path), spider.state, unfinished={pages[2]})
     saved = pickle.loads((tmp_path / "spider.state").read_bytes())
     assert saved["done"] == set(pages[:2]) and state["done"] == set(pages[:3])  # the live state is untouched
     assert not list(tmp_path.glob("*.partial"))

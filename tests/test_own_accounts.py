@@ -16,9 +16,9 @@ from pytest_httpserver import HTTPServer
 from config.schema import OnpsConfig
 from crawlers.report import CrawlReport
 from crawlers.run import crawl_url, spider_arguments
+from crawlers.text import clean_text
 from nps.authors import is_own_account
 from nps.record import parse_iso
-from pipelines.normalise import clean_text
 from tests import api_services as services
 from tests.test_api_sources import (
     HANDLE,

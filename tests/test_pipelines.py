@@ -14,10 +14,11 @@ from crawlers.items import FIELDS, ReviewItem, document_key
 from crawlers.middlewares import backoff_seconds
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import spider_class
+from crawlers.text import clean_text
 from nps.record import content_hash
 from nps.record import parse_time as to_utc
 from pipelines.dedupe import DedupePipeline, DuplicateItem
-from pipelines.normalise import NormalisePipeline, clean_text
+from pipelines.normalise import NormalisePipeline
 from pipelines.persist import store_items
 from pipelines.validate import InvalidItem, TooOld, ValidatePipeline
 from store.engine import session_scope

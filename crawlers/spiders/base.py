@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import pickle
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
@@ -58,8 +55,6 @@ class SourceSpider(scrapy.Spider):
         language: str | None = None,
         query: str | None = None,
         selectors: dict[str, str] | None = None,
-        source_id: int | None = None,
-        entity_ids: dict[str, int] | None = None,
         owed: Iterable[dict[str, str]] = (),
         api_base: str | None = None,
         credentials: dict[str, str] | None = None,
@@ -75,7 +70,6 @@ class SourceSpider(scrapy.Spider):
         self.entities = entities or {}
         self.run_id, self.region, self.touchpoint, self.language = run_id, region, touchpoint, language
         self.query, self.selectors = query, selectors or {}
-        self.source_id, self.entity_ids = source_id, entity_ids or {}
         self.cutoff = datetime.now(UTC) - timedelta(days=max_age_days) if max_age_days else None
         self.state: dict[str, Any] = {}  # replaced by Scrapy's persisted state when JOBDIR is set
         self._matcher: Any = None
@@ -96,7 +90,8 @@ class SourceSpider(scrapy.Spider):
         """The first page; on a resumed crawl (JOBDIR), every page requested but not finished when it stopped.
 
         The state is the frontier: ``requested`` holds every URL asked for, ``done`` the pages whose items are all
-        stored (``checkpoint``), so the pages that were queued, downloading or still being parsed are asked again.
+        stored (``crawlers.checkpoint``), so the pages that were queued, downloading or still being parsed are asked
+        again.
         """
         requested: dict[str, str] = self.state.setdefault("requested", {})
         done: set[str] = self.state.setdefault("done", set())
@@ -184,20 +179,10 @@ class SourceSpider(scrapy.Spider):
         errors.append({"url": url, "reason": reason, "owed": owed, "callback": callback})
         self.crawler.stats.set_value(ERRORS_KEY, errors)
 
-    def checkpoint(self, jobdir: str, unfinished: Iterable[str]) -> None:
-        """Write the state a killed crawl resumes from, with only the pages whose items are all stored as done.
-
-        Called by the persist pipeline right after a committed batch: UNFINISHED are the pages still being
-        parsed or piped (their remaining items are not stored yet), so they are asked again on resume. Written to
-        a temporary file and renamed, so a kill mid-write leaves the previous checkpoint.
-        """
-        done: set[str] = self.state.get("done", set())
-        snapshot = {**self.state, "done": done - set(unfinished)}
-        path = Path(jobdir, "spider.state")
-        partial = path.with_name("spider.state.partial")
-        with partial.open("wb") as file:
-            pickle.dump(snapshot, file, protocol=4)  # Scrapy's SpiderState reads it back at spider_opened
-        os.replace(partial, path)
+    def unfinished_pages(self) -> Iterable[str]:
+        """Pages parsed already whose items are not all made yet (a subclass holding items back names them), so
+        the checkpoint written after a stored batch (``crawlers.checkpoint``) leaves them undone."""
+        return ()
 
     def begin_page(self, response: Response) -> bool:
         """Count a page reaching its parser and mark it done; False when it was parsed already in this crawl.

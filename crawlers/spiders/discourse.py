@@ -15,8 +15,8 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.base import SourceSpider
+from crawlers.text import clean_text
 from nps.record import parse_time
-from pipelines.normalise import clean_text
 
 _API_PATH = re.compile(r"/(?:latest|search|t/(?:[\w-]+/)?\d+)\.json$")
 

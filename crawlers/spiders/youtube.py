@@ -197,10 +197,10 @@ class YouTubeSpider(ApiSpider):
         if following is not None:
             yield following
 
-    def checkpoint(self, jobdir: str, unfinished: Iterable[str]) -> None:
+    def unfinished_pages(self) -> Iterable[str]:
         """A thread page whose top comment still waits for its replies is unfinished: a resumed crawl reads it
         again (and makes that comment at once, its replies' pages being asked already)."""
-        super().checkpoint(jobdir, {*unfinished, *(page for _, page in self.awaiting.values())})
+        return [page for _, page in self.awaiting.values()]
 
 
 def thread_of(url: str) -> str | None:
