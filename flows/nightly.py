@@ -22,7 +22,7 @@ from prefect.futures import as_completed
 from config.load import load
 from config.schema import OnpsConfig
 from flows import locks, report, tasks
-from flows.orchestrator import DASK_PROCESSES, task_runner
+from flows.orchestrator import DASK_PROCESSES, task_runner, watch_ephemeral_server
 from flows.stages import Plan, Scope, StageResult
 from store.engine import session_scope
 from store.migrate import upgrade
@@ -156,6 +156,7 @@ def run_nightly(config_path: str | None = None, database_url: str | None = None,
                 flow_label: str = "nightly", dask_processes: bool = DASK_PROCESSES, progress: bool = False) -> int:
     """Run the flow with the chosen task runner (in process by default, Dask when asked)."""
 
+    watch_ephemeral_server()  # no server left behind, however this process ends
     runner = task_runner(dask_workers, dask_address, dask_processes)
     return nightly.with_options(task_runner=runner)(
         config_path=config_path, database_url=database_url, crawl=crawl, published_since=published_since,

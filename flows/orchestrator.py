@@ -9,6 +9,8 @@ default: a variable the user already set wins.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,29 @@ def configure(home: str | Path = "var/prefect") -> dict[str, str]:
             applied[name] = value
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     return applied
+
+
+_WATCHED: set[int] = set()  # server processes this process has a watcher for
+
+
+def watch_ephemeral_server() -> None:
+    """Without PREFECT_API_URL, start Prefect's ephemeral server now (the one the flow's client would start on
+    its first call: the same instance) and a watcher (``flows.reaper``) that ends it when this process dies, by
+    kill -9 included: the server never outlives the run that started it."""
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")))
+    process = server.server_process
+    if process is None or process.pid in _WATCHED:
+        return
+    subprocess.Popen([sys.executable, "-m", "flows.reaper", str(os.getpid()), str(process.pid)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                         filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))})
+    _WATCHED.add(process.pid)
 
 
 def describe() -> str:
