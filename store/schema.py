@@ -355,7 +355,7 @@ class WebhookOutbox(Base):
 
 
 class ApiKey(Base):
-    """An API key, stored only as its SHA-256 hash, with a scope (read < write < admin)."""
+    """An API key, stored only as its SHA-256 hash, with a scope (feed < read < write < admin)."""
 
     __tablename__ = "api_keys"
 

@@ -133,6 +133,26 @@ def test_feeds_list_alerts_newest_first_and_take_key_param(site: tuple[TestClien
     assert body["items"][1]["_onps"]["payload"]["members"] == 2 and "CRITICAL" in body["items"][1]["content_text"]
 
 
+def test_a_feed_key_reads_the_feeds_and_nothing_else(site: tuple[TestClient, Seeded, str]) -> None:
+    """A key in a feed reader's URL ends up in its logs: it used to be a read key, good for the whole API. A feed
+    key reads /feeds/* only."""
+    from web.keys import create_key
+
+    client, _, url = site
+    with session_scope(url) as s:
+        _, feed_key = create_key(s, "feed reader", "feed")
+    assert client.get(f"/feeds/alerts.atom?key={feed_key}").status_code == 200
+    assert client.get("/feeds/alerts.json", headers={"X-API-Key": feed_key}).status_code == 200
+    refused = client.get("/api/estimates", headers={"X-API-Key": feed_key})
+    assert refused.status_code == 403 and "'feed'" in refused.json()["detail"]
+    assert client.get("/api/alerts", headers={"X-API-Key": feed_key}).status_code == 403
+    client.cookies.set("onps_key", feed_key)
+    try:
+        assert client.get("/", follow_redirects=False).status_code in (303, 403)
+    finally:
+        client.cookies.clear()
+
+
 def test_webhook_retries_5xx_then_delivers_json(site: tuple[TestClient, Seeded, str], httpserver: HTTPServer) -> None:
     _, seeded, url = site
     calls: list[dict] = []

@@ -21,7 +21,7 @@ from web.auth import Caller, db_session, require
 FEED_TITLE = "organic-nps alerts"
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)  # Atom requires <updated> even with no entries
 router = APIRouter(prefix="/feeds", responses=AUTH_RESPONSES)
-FeedReader = Annotated[Caller, Depends(require("read", query=True, cookie=True))]
+FeedReader = Annotated[Caller, Depends(require("feed", query=True, cookie=True))]  # a feed key, or any higher
 
 
 def alert_summary(alert: dict[str, Any]) -> str:

@@ -1,4 +1,7 @@
-"""API keys: made once, shown once, kept only as a SHA-256 hash, scoped read < write < admin.
+"""API keys: made once, shown once, kept only as a SHA-256 hash, scoped feed < read < write < admin.
+
+A ``feed`` key reads the alert feeds and nothing else: the one to paste into a feed reader, where it travels in the
+URL (``?key=``) and lands in that reader's and any proxy's logs; it cannot read the API or the dashboard.
 
 A key is a random token; the database holds its hash, so a leaked database does not leak usable keys.
 SHA-256 (not a slow password hash) is enough because keys are 256-bit random, not guessable words.
@@ -16,8 +19,8 @@ from sqlalchemy.orm import Session
 from store.clock import utcnow
 from store.schema import ApiKey
 
-Scope = Literal["read", "write", "admin"]
-SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+Scope = Literal["feed", "read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("feed", "read", "write", "admin")
 KEY_PREFIX = "onps_"
 
 

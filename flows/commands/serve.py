@@ -58,7 +58,8 @@ def register(app: typer.Typer) -> None:
     def create(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="Who or what uses the key (shown on acknowledgements)."),
-        scope: str = typer.Option("read", help="read < write (acknowledge alerts) < admin."),
+        scope: str = typer.Option("read", help="feed (the alert feeds only: for a feed reader's ?key= URL) < read < "
+                                  "write (acknowledge alerts) < admin."),
     ) -> None:
         if scope not in SCOPES:
             raise CommandError(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
