@@ -42,10 +42,11 @@ def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bo
     scoring. ``with_levels`` adds the star-level probabilities ``p_levels`` that group estimates correct the mix
     over (not an `onps score` output field). ``advance(n)`` is told after each scored batch.
     """
-    from flows.stages import bot_filter_for, scorer_for
+    from models.bots import cached_bot_filter
+    from nlp.score import cached_scorer
 
     prepared = prepare(records, cfg)
-    scorer = scorer_for(cfg)
+    scorer = cached_scorer(cfg.models)
     understandings = []
     for start in range(0, len(prepared), cfg.models.batch_size):
         part = prepared[start : start + cfg.models.batch_size]
@@ -56,7 +57,8 @@ def understand(records: Sequence[dict[str, Any]], cfg: OnpsConfig, text_only: bo
              **({"p_levels": u.p_levels} if with_levels else {})}
             for record, u in zip(prepared, understandings, strict=True)]
     if judge_bots:
-        for row, verdict in zip(rows, bot_filter_for(cfg).judge(prepared, understandings), strict=True):
+        verdicts = cached_bot_filter(cfg.models, cfg.thresholds).judge(prepared, understandings)
+        for row, verdict in zip(rows, verdicts, strict=True):
             row.update(verdict.to_json())
     return rows
 

@@ -21,8 +21,8 @@ from flows.analyse import flag_campaigns, understand
 from flows.cli_errors import CommandError
 from flows.commands.score import read_lines
 from flows.options import window_option
-from flows.stages import scorer_for
 from flows.state import model_unavailable, state
+from nlp.score import cached_scorer
 from nps.organic import estimate_groups, exclusion
 
 out = Console()
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
             err.print("no valid records; nothing to estimate.")
             raise typer.Exit(exitcodes.BAD_INPUT)
         try:
-            scorer = scorer_for(cfg)
+            scorer = cached_scorer(cfg.models)
             understood = understand(records, cfg, text_only, with_levels=True)
         except ModelUnavailable as exc:
             raise model_unavailable(exc) from exc

@@ -76,7 +76,8 @@ def register(app: typer.Typer) -> None:
         skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the valid rows even if some are bad."),
     ) -> None:
         cfg = state(ctx).config
-        if delimiter is not None and len(delimiter.replace("\\t", "\t")) != 1:
+        separator = delimiter.replace("\\t", "\t") if delimiter is not None else None  # \t typed as two characters
+        if separator is not None and len(separator) != 1:
             raise CommandError(f"--delimiter must be one character (\\t for tab), got {delimiter!r}")
         segments = tuple(s.strip() for value in segment_col for s in value.split(",") if s.strip())
         db_url = cfg.database.url
@@ -87,7 +88,7 @@ def register(app: typer.Typer) -> None:
                                f"{', '.join(sorted(ids)) or 'none'} (add it to [[entities]] in onps.toml).")
         data = path.read_bytes()
         parsed = parse_survey_csv(data, Mapping(score_col, date_col, segments, comment_col, respondent_col),
-                                  delimiter.replace("\\t", "\t") if delimiter else None, date_format)
+                                  separator, date_format)
         how = (f"{DELIMITER_NAMES.get(parsed.delimiter, repr(parsed.delimiter))}-separated, dates "
                f"{date_format or 'ISO 8601'}")
         if parsed.missing_columns:
